@@ -1,0 +1,49 @@
+# Catedra: one entry point. `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint fmt bench stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Catedra needs Python 3.11 ($(PYTHON)) on PATH."; exit 1; }
+	@start=$$(date +%s); \
+	$(PYTHON) -m venv $(VENV) && \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip && \
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' && \
+	touch $(STAMP) && echo "Installed into $(VENV) in $$(( $$(date +%s) - start )) s."
+
+install: $(STAMP) ## Create .venv and install Catedra with its test tools
+
+run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo school (Ctrl-C stops all)
+	$(BIN)/catedra run
+
+test: install ## Run the whole test suite (browser, slow and perf suites included)
+	$(BIN)/python -m pytest
+
+test-fast: install ## Run the tests without the slow suites
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install ## ruff check and the migrations check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/catedra makemigrations --check --dry-run
+
+fmt: install ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install ## Run the benchmarks under tests/perf and print their figures
+	$(BIN)/python -m pytest tests/perf -m perf -s
+
+stop: install ## Stop a running `make run` and the embedded servers
+	$(BIN)/catedra embedded stop
+
+clean: ## Remove .venv and the embedded data under .catedra/
+	rm -rf $(VENV) .catedra

@@ -1,0 +1,1 @@
+"""What every school runs: one Django app per area of the catalog."""

@@ -1,0 +1,1 @@
+"""The school's server-rendered pages, phone first."""

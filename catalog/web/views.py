@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def school_home(request):
+    return render(request, "web/school_home.html", {"school": request.tenant})

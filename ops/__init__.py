@@ -1,0 +1,1 @@
+"""Operations: health and readiness, scheduled central jobs (later: backups, restore, retention)."""

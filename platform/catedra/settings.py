@@ -1,0 +1,254 @@
+"""Catedra settings: one module, everything from the environment.
+
+With no variables set, Catedra runs on the embedded PostgreSQL and Redis (see
+catedra.embedded) with data under `.catedra/`. `CATEDRA_ENV=production` refuses to
+start unless the real servers, a secret key and the HTTPS settings are given.
+Secrets may also be read from `<NAME>_FILE` (Kubernetes secrets mounted as files).
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from catedra import embedded
+
+env = environ.FileAwareEnv()
+
+BASE_DIR = Path(__file__).resolve().parents[2]  # the repository root
+PLATFORM_DIR = BASE_DIR / "platform"
+
+CATEDRA_ENV = env.str("CATEDRA_ENV", default="development")
+if CATEDRA_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"CATEDRA_ENV must be 'development' or 'production', not {CATEDRA_ENV!r}.")
+PRODUCTION = CATEDRA_ENV == "production"
+
+DEVELOPMENT_SECRET_KEY = "catedra-development-only-secret-key-never-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Off by default everywhere: pages must look the same in development as in production.
+DEBUG = env.bool("DEBUG", default=False)
+
+# -- hosts and tenancy ----------------------------------------------------------
+
+# Schools live at <slug>.<base domain>; the provider's control plane at the base domain.
+CATEDRA_BASE_DOMAIN = env.str("CATEDRA_BASE_DOMAIN", default="localhost").lower().rstrip(".")
+CATEDRA_CONTROL_PLANE_HOST = env.str("CATEDRA_CONTROL_PLANE_HOST", default=CATEDRA_BASE_DOMAIN).lower()
+ALLOWED_HOSTS = [CATEDRA_BASE_DOMAIN, f".{CATEDRA_BASE_DOMAIN}", CATEDRA_CONTROL_PLANE_HOST]
+
+TENANT_MODEL = "tenants.School"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "catedra.urls_public"
+ROOT_URLCONF = "catedra.urls_school"
+
+SHARED_APPS = [
+    "django_tenants",
+    "catedra",
+    "tenants",
+    "provisioning",
+    "ops",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "accounts",
+    "catalog.web",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    # Probes first: they answer on any host, before host validation and routing.
+    "ops.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.SchoolRoutingMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catedra.middleware.ContentSecurityPolicyMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "catedra.wsgi.application"
+ASGI_APPLICATION = "catedra.asgi.application"
+
+# -- data folder and the embedded servers ----------------------------------------
+
+CATEDRA_DATA_DIR = Path(env.str("CATEDRA_DATA_DIR", default=str(BASE_DIR / ".catedra"))).resolve()
+DATABASE_URL = env.str("DATABASE_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="")
+EMBEDDED_SERVERS = not (DATABASE_URL and REDIS_URL)
+if EMBEDDED_SERVERS and not PRODUCTION:
+    _urls = embedded.EmbeddedStack(CATEDRA_DATA_DIR).acquire()
+    DATABASE_URL = DATABASE_URL or _urls.database
+    REDIS_URL = REDIS_URL or _urls.redis
+
+DATABASES = {"default": env.db_url_config(DATABASE_URL)} if DATABASE_URL else {}
+if DATABASES:
+    DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+    # Bounded connection life: each connection caches the catalog of every schema it touched.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CATEDRA_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["TEST"] = {"NAME": env.str("CATEDRA_TEST_DATABASE", default="test_catedra")}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+# -- Celery --------------------------------------------------------------------
+
+CELERY_BROKER_URL = embedded.celery_url(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Europe/Bucharest"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker touches many schemas; recycle it before the catalog caches grow large.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "scheduler-heartbeat": {"task": "ops.tasks.scheduler_heartbeat", "schedule": 60.0},
+}
+# /readyz reports a stalled scheduler when the last heartbeat is older than this.
+CATEDRA_HEARTBEAT_MAX_AGE = env.int("CATEDRA_HEARTBEAT_MAX_AGE", default=180)
+
+# -- identity and sessions -------------------------------------------------------
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # a session table in every schema
+SESSION_COOKIE_DOMAIN = None  # host-only: a school's cookie never reaches another school
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("CATEDRA_SESSION_AGE", default=8 * 3600)
+
+# -- security ------------------------------------------------------------------
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_HTTPONLY = True
+if env.bool("CATEDRA_BEHIND_TLS_PROXY", default=PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CATEDRA_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# -- language, time, static files ----------------------------------------------------
+
+LANGUAGE_CODE = "ro"
+LANGUAGES = [("ro", _("Română"))]
+LOCALE_PATHS = [PLATFORM_DIR / "catedra" / "locale"]
+TIME_ZONE = "Europe/Bucharest"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("CATEDRA_STATIC_ROOT", default=str(CATEDRA_DATA_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in development
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Catedra <no-reply@catedra.ro>")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("CATEDRA_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Never log request bodies or SQL parameters: they carry children's personal data.
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        # Scanners send bad Host headers all day; they get a 400 and no log line.
+        "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
+
+
+def _production_problems() -> list[str]:
+    """What keeps this configuration from being run in production."""
+    problems = []
+    if not env.str("DATABASE_URL", default=""):
+        problems.append("DATABASE_URL is not set (the embedded PostgreSQL is for development only).")
+    if not env.str("REDIS_URL", default=""):
+        problems.append("REDIS_URL is not set (the embedded Redis is for development only).")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append("SECRET_KEY is the development key or shorter than 50 characters.")
+    if DEBUG:
+        problems.append("DEBUG is on.")
+    if not SECURE_SSL_REDIRECT:
+        problems.append("SECURE_SSL_REDIRECT is off: plain http must redirect to https.")
+    if SECURE_HSTS_SECONDS < 31536000:
+        problems.append("SECURE_HSTS_SECONDS is under one year (31536000).")
+    if not SESSION_COOKIE_SECURE:
+        problems.append("SESSION_COOKIE_SECURE is off.")
+    if not CSRF_COOKIE_SECURE:
+        problems.append("CSRF_COOKIE_SECURE is off.")
+    return problems
+
+
+if PRODUCTION and (_problems := _production_problems()):
+    raise ImproperlyConfigured(
+        "Catedra refuses to start with CATEDRA_ENV=production:\n" + "\n".join(f"  - {p}" for p in _problems)
+    )

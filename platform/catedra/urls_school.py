@@ -1,0 +1,7 @@
+"""URL map of every school host (`<slug>.<base domain>`, the school's own schema)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("catalog.web.urls")),
+]

@@ -1,0 +1,47 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.counties import County
+
+
+class School(TenantMixin):
+    """A school: one PostgreSQL schema, one host name. The row with schema `public`
+    stands for the provider's control plane."""
+
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning", _("În curs de creare")
+        ACTIVE = "active", _("Activă")
+        SUSPENDED = "suspended", _("Suspendată")
+        ENDED = "ended", _("Contract încheiat")
+        ARCHIVED = "archived", _("Arhivată")
+        PURGED = "purged", _("Ștearsă")
+        FAILED = "failed", _("Creare eșuată")
+
+    name = models.CharField(_("denumire"), max_length=200)
+    slug = models.SlugField(_("identificator"), max_length=40, unique=True)
+    siiir_code = models.CharField(_("cod SIIIR"), max_length=10, unique=True, null=True, blank=True)
+    county = models.CharField(_("județ"), max_length=2, choices=County.choices, blank=True)
+    locality = models.CharField(_("localitate"), max_length=120, blank=True)
+    status = models.CharField(_("stare"), max_length=20, choices=Status.choices, default=Status.PROVISIONING)
+    created_at = models.DateTimeField(_("creată la"), auto_now_add=True)
+
+    # Schemas are made and dropped by the provisioning services, never as a side effect of save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("școală")
+        verbose_name_plural = _("școli")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a school (`<slug>.<base domain>`)."""
+
+    class Meta:
+        verbose_name = _("domeniu")
+        verbose_name_plural = _("domenii")
