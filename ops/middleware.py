@@ -16,7 +16,8 @@ class HealthCheckMiddleware:
         if request.path == "/readyz":
             ready, checks = health.readiness()
             status = 200 if ready else 503
-            return _no_store(JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=status))
+            body = {"status": "ok" if ready else "unavailable", "checks": checks}
+            return _no_store(JsonResponse(body, status=status))
         return self.get_response(request)
 
 

@@ -12,8 +12,28 @@ from tenants.models import Domain, School
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
-    {"www", "api", "admin", "static", "media", "public", "template", "mail", "smtp", "app", "status",
-     "help", "docs", "catedra", "consola", "console", "backup", "ops", "test", "demo-template"}
+    {
+        "www",
+        "api",
+        "admin",
+        "static",
+        "media",
+        "public",
+        "template",
+        "mail",
+        "smtp",
+        "app",
+        "status",
+        "help",
+        "docs",
+        "catedra",
+        "consola",
+        "console",
+        "backup",
+        "ops",
+        "test",
+        "demo-template",
+    }
 )
 
 
@@ -38,8 +58,13 @@ def school_create(*, name: str, slug: str, siiir_code: str, county: str, localit
     slug_validate(slug)
     with transaction.atomic():
         school = School(
-            name=name, slug=slug, schema_name=schema_name_for(slug), siiir_code=siiir_code,
-            county=county, locality=locality, status=School.Status.PROVISIONING,
+            name=name,
+            slug=slug,
+            schema_name=schema_name_for(slug),
+            siiir_code=siiir_code,
+            county=county,
+            locality=locality,
+            status=School.Status.PROVISIONING,
         )
         school.full_clean()
         school.save()

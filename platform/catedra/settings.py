@@ -24,7 +24,7 @@ if CATEDRA_ENV not in ("development", "production"):
     raise ImproperlyConfigured(f"CATEDRA_ENV must be 'development' or 'production', not {CATEDRA_ENV!r}.")
 PRODUCTION = CATEDRA_ENV == "production"
 
-DEVELOPMENT_SECRET_KEY = "catedra-development-only-secret-key-never-use-in-production"
+DEVELOPMENT_SECRET_KEY = "catedra-development-only-secret-key-never-use-in-production"  # noqa: S105 - refused in production
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Off by default everywhere: pages must look the same in development as in production.
 DEBUG = env.bool("DEBUG", default=False)
@@ -172,7 +172,7 @@ SESSION_COOKIE_AGE = env.int("CATEDRA_SESSION_AGE", default=8 * 3600)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_HTTPONLY = True
@@ -233,8 +233,8 @@ def _production_problems() -> list[str]:
         problems.append("DATABASE_URL is not set (the embedded PostgreSQL is for development only).")
     if not env.str("REDIS_URL", default=""):
         problems.append("REDIS_URL is not set (the embedded Redis is for development only).")
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
-        problems.append("SECRET_KEY is the development key or shorter than 50 characters.")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append("SECRET_KEY is the development key, shorter than 50 characters or not random.")
     if DEBUG:
         problems.append("DEBUG is on.")
     if not SECURE_SSL_REDIRECT:

@@ -6,43 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
-                ('name', models.CharField(max_length=200, verbose_name='denumire')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='identificator')),
-                ('siiir_code', models.CharField(blank=True, max_length=10, null=True, unique=True, verbose_name='cod SIIIR')),
-                ('county', models.CharField(blank=True, choices=[('AB', 'Alba'), ('AR', 'Arad'), ('AG', 'Argeș'), ('BC', 'Bacău'), ('BH', 'Bihor'), ('BN', 'Bistrița-Năsăud'), ('BT', 'Botoșani'), ('BV', 'Brașov'), ('BR', 'Brăila'), ('B', 'București'), ('BZ', 'Buzău'), ('CS', 'Caraș-Severin'), ('CL', 'Călărași'), ('CJ', 'Cluj'), ('CT', 'Constanța'), ('CV', 'Covasna'), ('DB', 'Dâmbovița'), ('DJ', 'Dolj'), ('GL', 'Galați'), ('GR', 'Giurgiu'), ('GJ', 'Gorj'), ('HR', 'Harghita'), ('HD', 'Hunedoara'), ('IL', 'Ialomița'), ('IS', 'Iași'), ('IF', 'Ilfov'), ('MM', 'Maramureș'), ('MH', 'Mehedinți'), ('MS', 'Mureș'), ('NT', 'Neamț'), ('OT', 'Olt'), ('PH', 'Prahova'), ('SM', 'Satu Mare'), ('SJ', 'Sălaj'), ('SB', 'Sibiu'), ('SV', 'Suceava'), ('TR', 'Teleorman'), ('TM', 'Timiș'), ('TL', 'Tulcea'), ('VS', 'Vaslui'), ('VL', 'Vâlcea'), ('VN', 'Vrancea')], max_length=2, verbose_name='județ')),
-                ('locality', models.CharField(blank=True, max_length=120, verbose_name='localitate')),
-                ('status', models.CharField(choices=[('provisioning', 'În curs de creare'), ('active', 'Activă'), ('suspended', 'Suspendată'), ('ended', 'Contract încheiat'), ('archived', 'Arhivată'), ('purged', 'Ștearsă'), ('failed', 'Creare eșuată')], default='provisioning', max_length=20, verbose_name='stare')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creată la')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "schema_name",
+                    models.CharField(
+                        db_index=True,
+                        max_length=63,
+                        unique=True,
+                        validators=[django_tenants.postgresql_backend.base._check_schema_name],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="denumire")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="identificator")),
+                (
+                    "siiir_code",
+                    models.CharField(blank=True, max_length=10, null=True, unique=True, verbose_name="cod SIIIR"),
+                ),
+                (
+                    "county",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("AB", "Alba"),
+                            ("AR", "Arad"),
+                            ("AG", "Argeș"),
+                            ("BC", "Bacău"),
+                            ("BH", "Bihor"),
+                            ("BN", "Bistrița-Năsăud"),
+                            ("BT", "Botoșani"),
+                            ("BV", "Brașov"),
+                            ("BR", "Brăila"),
+                            ("B", "București"),
+                            ("BZ", "Buzău"),
+                            ("CS", "Caraș-Severin"),
+                            ("CL", "Călărași"),
+                            ("CJ", "Cluj"),
+                            ("CT", "Constanța"),
+                            ("CV", "Covasna"),
+                            ("DB", "Dâmbovița"),
+                            ("DJ", "Dolj"),
+                            ("GL", "Galați"),
+                            ("GR", "Giurgiu"),
+                            ("GJ", "Gorj"),
+                            ("HR", "Harghita"),
+                            ("HD", "Hunedoara"),
+                            ("IL", "Ialomița"),
+                            ("IS", "Iași"),
+                            ("IF", "Ilfov"),
+                            ("MM", "Maramureș"),
+                            ("MH", "Mehedinți"),
+                            ("MS", "Mureș"),
+                            ("NT", "Neamț"),
+                            ("OT", "Olt"),
+                            ("PH", "Prahova"),
+                            ("SM", "Satu Mare"),
+                            ("SJ", "Sălaj"),
+                            ("SB", "Sibiu"),
+                            ("SV", "Suceava"),
+                            ("TR", "Teleorman"),
+                            ("TM", "Timiș"),
+                            ("TL", "Tulcea"),
+                            ("VS", "Vaslui"),
+                            ("VL", "Vâlcea"),
+                            ("VN", "Vrancea"),
+                        ],
+                        max_length=2,
+                        verbose_name="județ",
+                    ),
+                ),
+                ("locality", models.CharField(blank=True, max_length=120, verbose_name="localitate")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("provisioning", "În curs de creare"),
+                            ("active", "Activă"),
+                            ("suspended", "Suspendată"),
+                            ("ended", "Contract încheiat"),
+                            ("archived", "Arhivată"),
+                            ("purged", "Ștearsă"),
+                            ("failed", "Creare eșuată"),
+                        ],
+                        default="provisioning",
+                        max_length=20,
+                        verbose_name="stare",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creată la")),
             ],
             options={
-                'verbose_name': 'școală',
-                'verbose_name_plural': 'școli',
-                'ordering': ['name'],
+                "verbose_name": "școală",
+                "verbose_name_plural": "școli",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(db_index=True, max_length=253, unique=True)),
-                ('is_primary', models.BooleanField(db_index=True, default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='tenants.school')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
+                ("is_primary", models.BooleanField(db_index=True, default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="domains", to="tenants.school"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domeniu',
-                'verbose_name_plural': 'domenii',
+                "verbose_name": "domeniu",
+                "verbose_name_plural": "domenii",
             },
         ),
     ]

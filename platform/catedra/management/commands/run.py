@@ -6,6 +6,7 @@ servers belong to this process (see catedra.embedded): children get their URLs i
 the environment, and when the last user lets go the servers stop.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -97,29 +98,68 @@ def _commands(bind: str, port: int) -> dict[str, list[str]]:
     python = sys.executable
     beat_schedule = settings.CATEDRA_DATA_DIR / "celerybeat-schedule"
     return {
-        "web": [python, "-m", "gunicorn", "catedra.wsgi", "--bind", f"{bind}:{port}", "--workers", "2",
-                "--worker-class", "gthread", "--threads", "4", "--graceful-timeout", "5",
-                "--access-logfile", "-"],
-        "worker": [python, "-m", "celery", "-A", "catedra.celery_app", "worker", "--loglevel", "INFO",
-                   "--concurrency", "2", "--hostname", "catedra@%h"],
-        "beat": [python, "-m", "celery", "-A", "catedra.celery_app", "beat", "--loglevel", "INFO",
-                 "--schedule", str(beat_schedule)],
+        "web": [
+            python,
+            "-m",
+            "gunicorn",
+            "catedra.wsgi",
+            "--bind",
+            f"{bind}:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            "-",
+        ],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "catedra.celery_app",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--hostname",
+            "catedra@%h",
+        ],
+        "beat": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "catedra.celery_app",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(beat_schedule),
+        ],
     }
 
 
 def _spawn(command: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL,
-               CATEDRA_DATA_DIR=str(settings.CATEDRA_DATA_DIR))
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings.DATABASE_URL,
+        REDIS_URL=settings.REDIS_URL,
+        CATEDRA_DATA_DIR=str(settings.CATEDRA_DATA_DIR),
+    )
     # Own process group: Ctrl-C reaches only us, and we stop the children in order.
-    return subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    return subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: S603
 
 
 def _die_with_parent() -> None:
     """Linux: the child gets SIGTERM when we die, even by kill -9 (no orphan server)."""
-    try:
+    with contextlib.suppress(OSError):  # not Linux: no such safety net
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def _wait_until_ready(port: int, children: dict[str, subprocess.Popen], stopping) -> bool:

@@ -1,0 +1,124 @@
+"""Requests reach exactly one school's schema, chosen by host name; nothing else."""
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from tenants.models import School
+from tests.conftest import SCHOOL_A, SCHOOL_B, TEST_SCHOOLS, host_client
+
+PROBE = "tests.tenants.probe_urls"
+SCHOOL_NAMES = [fields["name"] for fields in TEST_SCHOOLS.values()]
+
+
+@pytest.fixture
+def probe_urls(settings):
+    settings.ROOT_URLCONF = PROBE
+    settings.PUBLIC_SCHEMA_URLCONF = PROBE
+
+
+@pytest.fixture
+def ana_in_school_a(db):
+    with schema_context("school_a"):
+        return User.objects.create(username="ana.popescu")
+
+
+def probe(host: str) -> dict:
+    response = host_client(host).get("/probe/users")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_a_school_host_shows_that_schools_page(client_a):
+    response = client_a.get("/")
+    assert response.status_code == 200
+    assert TEST_SCHOOLS[SCHOOL_A]["name"] in response.content.decode()
+    assert TEST_SCHOOLS[SCHOOL_B]["name"] not in response.content.decode()
+
+
+def test_the_control_plane_host_shows_the_provider_console(control_plane_client):
+    response = control_plane_client.get("/")
+    assert response.status_code == 200
+    assert "Consola furnizorului" in response.content.decode()
+
+
+def test_a_row_in_school_a_is_visible_only_through_school_as_host(probe_urls, ana_in_school_a):
+    assert probe(f"{SCHOOL_A}.localhost")["users"] == ["ana.popescu"]
+    assert probe(f"{SCHOOL_B}.localhost")["users"] == []
+    assert probe("localhost")["users"] == []
+
+
+def test_alternating_hosts_on_one_connection_always_reach_the_right_schema(probe_urls, ana_in_school_a):
+    expected = {
+        f"{SCHOOL_A}.localhost": ("school_a", ["ana.popescu"]),
+        f"{SCHOOL_B}.localhost": ("school_b", []),
+        "localhost": ("public", []),
+    }
+    sequence = [f"{SCHOOL_A}.localhost", f"{SCHOOL_B}.localhost", f"{SCHOOL_A}.localhost", "localhost"] * 3
+    connection_id = id(connection.connection)
+    for host in sequence:
+        schema, users = expected[host]
+        answer = probe(host)
+        assert (answer["schema"], answer["users"]) == (schema, users), host
+        assert answer["search_path"].split(",")[0].strip('" ') == schema
+        # Between requests the connection is back on public: nothing carries over.
+        assert connection.schema_name == "public"
+    assert id(connection.connection) == connection_id
+
+
+@pytest.mark.parametrize(
+    ("host", "statuses"),
+    [
+        ("nope.localhost", {404}),
+        ("school-a.localhost.evil.example", {400}),
+        ("evil.example", {400}),
+        ("x" * 300 + ".localhost", {404}),
+        ("a" * 64 + "." + "b" * 64 + ".localhost", {404}),
+        ("school-a.localhost<script>", {400}),
+        ("school_a.localhost", {400}),
+        ("school-a.localhost:abc", {400}),
+        ("..localhost", {400, 404}),
+        ("school-a..localhost", {400, 404}),
+        ("", {400}),
+        ("[::1]:8000", {400}),
+        ("school-a.localhost\r\nX-Injected: 1", {400}),
+        ("%73chool-a.localhost", {400}),
+        ("public.localhost", {404}),
+    ],
+)
+def test_unknown_or_malformed_hosts_get_404_or_400_never_a_school(db, host, statuses):
+    response = host_client(host).get("/")
+    assert response.status_code in statuses
+    body = response.content.decode()
+    assert not any(name in body for name in SCHOOL_NAMES)
+
+
+def test_the_404_page_is_plain_and_in_romanian(db):
+    response = host_client("nope.localhost").get("/")
+    assert response.status_code == 404
+    assert "Pagina nu există" in response.content.decode()
+
+
+@pytest.mark.parametrize("host", [
+        "SCHOOL-A.LOCALHOST",
+        "School-A.localhost:8000",
+        "school-a.localhost.",
+        "school-a.localhost:8000",
+        "school-a.localhost:99999999999999999999",
+    ],)
+def test_case_ports_and_a_trailing_dot_reach_the_same_school(db, host):
+    response = host_client(host).get("/")
+    assert response.status_code == 200
+    assert TEST_SCHOOLS[SCHOOL_A]["name"] in response.content.decode()
+
+
+def test_a_school_that_is_not_active_does_not_answer(client_b, school_b):
+    school_b.status = School.Status.SUSPENDED
+    school_b.save(update_fields=["status"])
+    assert client_b.get("/").status_code == 404
+
+
+def test_session_cookies_are_host_only(settings):
+    assert settings.SESSION_COOKIE_DOMAIN is None
+    assert settings.CSRF_COOKIE_DOMAIN is None
