@@ -15,8 +15,26 @@ def test_valid_slugs_pass(slug):
 
 @pytest.mark.parametrize(
     "slug",
-    ["", "ab", "a" * 41, "Scoala", "școala", "-abc", "abc-", "a--b", "a_b", "a.b", "a b", "a;drop", 'a"b', "www", "public",
-     "template", "api", "admin"],
+    [
+        "",
+        "ab",
+        "a" * 41,
+        "Scoala",
+        "școala",
+        "-abc",
+        "abc-",
+        "a--b",
+        "a_b",
+        "a.b",
+        "a b",
+        "a;drop",
+        'a"b',
+        "www",
+        "public",
+        "template",
+        "api",
+        "admin",
+    ],
 )
 def test_invalid_or_reserved_slugs_are_refused(slug):
     with pytest.raises(ValidationError):

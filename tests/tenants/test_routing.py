@@ -100,13 +100,16 @@ def test_the_404_page_is_plain_and_in_romanian(db):
     assert "Pagina nu există" in response.content.decode()
 
 
-@pytest.mark.parametrize("host", [
+@pytest.mark.parametrize(
+    "host",
+    [
         "SCHOOL-A.LOCALHOST",
         "School-A.localhost:8000",
         "school-a.localhost.",
         "school-a.localhost:8000",
         "school-a.localhost:99999999999999999999",
-    ],)
+    ],
+)
 def test_case_ports_and_a_trailing_dot_reach_the_same_school(db, host):
     response = host_client(host).get("/")
     assert response.status_code == 200
