@@ -1,5 +1,5 @@
 # Catedra: one entry point. `make help` lists the targets.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,7 +12,8 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Catedra needs Python 3.11 ($(PYTHON)) on PATH."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || \
+		{ echo "Catedra needs Python 3.11 on PATH (python3.11 or python3); set PYTHON=/path/to/python3.11."; exit 1; }
 	@start=$$(date +%s); \
 	$(PYTHON) -m venv $(VENV) && \
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip && \
@@ -24,7 +25,7 @@ install: $(STAMP) ## Create .venv and install Catedra with its test tools
 run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo school (Ctrl-C stops all)
 	$(BIN)/catedra run
 
-test: install ## Run the whole test suite (browser, slow and perf suites included)
+test: install ## Run the whole test suite (slow, end-to-end and perf suites included)
 	$(BIN)/python -m pytest
 
 test-fast: install ## Run the tests without the slow suites

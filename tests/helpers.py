@@ -1,10 +1,17 @@
 """Shared test helpers: the test database as a URL, running `catedra` in a subprocess."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
+
+import psutil
 
 from django.db import connection
 
@@ -13,7 +20,7 @@ CATEDRA = str(Path(sys.executable).with_name("catedra"))
 _CONFIG_PREFIXES = ("DATABASE_URL", "REDIS_URL", "CATEDRA_", "SECRET_KEY", "DEBUG", "SECURE_", "SESSION_", "CSRF_")
 
 
-def test_database_url() -> str:
+def database_url_for_subprocess() -> str:
     """The database the tests run on, as a URL a subprocess (a Celery worker) can use."""
     params = connection.settings_dict
     user = quote(params["USER"] or "")
@@ -34,3 +41,76 @@ def clean_env(**overrides: str) -> dict[str, str]:
 
 def run_catedra(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([CATEDRA, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_LINE = "Catedra is ready"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MakeRun:
+    """`make run` in its own process group, as a person starts it in a terminal."""
+
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir, self.port = data_dir, port
+        self.log = data_dir.parent / f"make-run-{port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Start and wait until ready; the seconds it took."""
+        env = clean_env(CATEDRA_DATA_DIR=str(self.data_dir), CATEDRA_PORT=str(self.port))
+        started, offset = time.monotonic(), len(self.output())
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        self._wait_for(READY_LINE, offset=offset, timeout=120)
+        return time.monotonic() - started
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C: SIGINT to the foreground process group; the exit status."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+    def kill_supervisor(self) -> None:
+        """kill -9 of `catedra run` (make's child), leaving whatever it leaves."""
+        for child in psutil.Process(self.process.pid).children():
+            child.kill()
+        self.process.wait(timeout=30)
+
+    def get(self, path: str, host: str = "localhost") -> tuple[int, str]:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Host": f"{host}:{self.port}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def processes(self) -> list[psutil.Process]:
+        """Every live process started for this data folder (servers, web, worker, beat)."""
+        mine = []
+        for process in psutil.process_iter(["cmdline", "status"]):
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            try:
+                in_cmdline = str(self.data_dir) in " ".join(process.info["cmdline"] or [])
+                in_env = process.environ().get("CATEDRA_DATA_DIR") == str(self.data_dir)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if in_cmdline or in_env:
+                mine.append(process)
+        return mine
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+    def _wait_for(self, text: str, *, offset: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output()[offset:]:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"`make run` did not print {text!r}:\n{self.output()[-4000:]}")
+            time.sleep(0.2)

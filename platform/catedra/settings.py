@@ -113,6 +113,9 @@ if EMBEDDED_SERVERS and not PRODUCTION:
 
 DATABASES = {"default": env.db_url_config(DATABASE_URL)} if DATABASE_URL else {}
 if DATABASES:
+    # A unix-socket URL (`...@/catedra?host=/run/pg`) arrives as an option; it is the HOST.
+    if socket_dir := DATABASES["default"].get("OPTIONS", {}).pop("host", None):
+        DATABASES["default"]["HOST"] = socket_dir
     DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
     # Bounded connection life: each connection caches the catalog of every schema it touched.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CATEDRA_DB_CONN_MAX_AGE", default=60)

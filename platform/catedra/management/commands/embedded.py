@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from catedra.embedded import EmbeddedStack
+from catedra.management.commands.run import stop_previous_run
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
             raise CommandError("DATABASE_URL and REDIS_URL are set: no embedded servers are in use.")
         stack = EmbeddedStack(settings.CATEDRA_DATA_DIR)
         if action == "stop":
+            stop_previous_run(self.stdout)
             stack.stop()
         for name, running in stack.status().items():
             self.stdout.write(f"{name}: {'running' if running else 'stopped'}")

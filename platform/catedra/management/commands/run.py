@@ -40,8 +40,8 @@ class Command(BaseCommand):
         if not 1 <= port <= 65535:
             raise CommandError(f"Port {port} is not between 1 and 65535.")
         started = time.monotonic()
-        pidfile = settings.CATEDRA_DATA_DIR / "run.pid"
-        _stop_previous_run(pidfile, self.stdout)
+        pidfile = run_pidfile()
+        stop_previous_run(self.stdout)
         pidfile.write_text(str(os.getpid()))
         children: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -191,10 +191,14 @@ def _stop_children(children: dict[str, subprocess.Popen]) -> None:
             child.wait()
 
 
-def _stop_previous_run(pidfile, stdout) -> None:
-    """A run left behind (its terminal closed, its parent killed) is stopped first."""
+def run_pidfile():
+    return settings.CATEDRA_DATA_DIR / "run.pid"
+
+
+def stop_previous_run(stdout) -> None:
+    """Stop a `catedra run` of this data folder left behind (its terminal closed, its parent killed)."""
     try:
-        pid = int(pidfile.read_text().strip())
+        pid = int(run_pidfile().read_text().strip())
     except (FileNotFoundError, ValueError):
         return
     if pid == os.getpid() or not pid_alive(pid):

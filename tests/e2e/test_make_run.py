@@ -1,0 +1,50 @@
+"""`make run` as a person uses it: it serves the demo school, stops cleanly on Ctrl-C,
+and starts again after being killed."""
+
+import signal
+
+import pytest
+
+from tests.helpers import MakeRun, free_port
+
+pytestmark = pytest.mark.slow
+# make passes Ctrl-C on by dying of SIGINT itself once its child has finished.
+STOPPED_BY_CTRL_C = (0, -signal.SIGINT)
+
+
+@pytest.fixture
+def make_run(tmp_path):
+    run = MakeRun(tmp_path / "data", free_port())
+    yield run
+    if run.process and run.process.poll() is None:
+        run.interrupt()
+    for leftover in run.processes():
+        leftover.kill()
+
+
+def test_make_run_serves_readyz_and_the_demo_school_then_stops_cleanly_on_ctrl_c(make_run):
+    seconds = make_run.start()
+    print(f"\nmake run: ready in {seconds:.1f} s from a fresh data folder")
+    assert seconds < 60
+
+    status, body = make_run.get("/readyz")
+    assert status == 200, body
+    status, body = make_run.get("/", host="demo.localhost")
+    assert status == 200
+    assert "Ion Creangă" in body
+    status, _body = make_run.get("/", host="nope.localhost")
+    assert status == 404
+    assert "demo.localhost" in make_run.output()  # the URLs are printed
+
+    assert make_run.interrupt() in STOPPED_BY_CTRL_C
+    assert "Catedra stopped." in make_run.output()
+    assert make_run.processes() == []
+
+
+def test_make_run_starts_again_after_kill_minus_nine(make_run):
+    make_run.start()
+    make_run.kill_supervisor()
+    make_run.start()
+    assert make_run.get("/readyz")[0] == 200
+    assert make_run.interrupt() in STOPPED_BY_CTRL_C
+    assert make_run.processes() == []
