@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psutil
-
 from django.db import connection
 
 CATEDRA = str(Path(sys.executable).with_name("catedra"))
