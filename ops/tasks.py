@@ -1,7 +1,9 @@
-from celery.signals import beat_init
+from celery.signals import beat_init, task_prerun
+from django.db import connection
 
 from catedra.celery_app import app
 from ops import services
+from ops.sentry import tag_school
 
 SCHEDULER_HEARTBEAT = "scheduler"
 
@@ -16,3 +18,9 @@ def scheduler_heartbeat() -> None:
 def _beat_started(sender=None, **kwargs) -> None:
     # The first scheduled run is a minute away: report the scheduler alive at once.
     scheduler_heartbeat.delay()
+
+
+@task_prerun.connect
+def _tag_school(sender=None, **kwargs) -> None:
+    # Connected after tenant-schemas-celery's own handler, so the schema is already switched.
+    tag_school(connection.schema_name)

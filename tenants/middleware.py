@@ -5,6 +5,7 @@ from django.http import Http404
 from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from ops.sentry import tag_school
 from tenants import selectors
 
 
@@ -31,6 +32,7 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
         tenant.domain_url = hostname
         request.tenant = tenant
         connection.set_tenant(tenant)
+        tag_school(tenant.schema_name)
         self.setup_url_routing(request)
 
     def process_response(self, request, response):

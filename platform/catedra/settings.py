@@ -229,6 +229,17 @@ LOGGING = {
 }
 
 
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=CATEDRA_ENV,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+
 def _production_problems() -> list[str]:
     """What keeps this configuration from being run in production."""
     problems = []
