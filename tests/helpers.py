@@ -104,6 +104,13 @@ class MakeRun:
                 mine.append(process)
         return mine
 
+    def wait_until_all_stopped(self, timeout: float = 20) -> list[str]:
+        """Wait for every process of this data folder to end; what is still running."""
+        deadline = time.monotonic() + timeout
+        while (left := self.processes()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return [f"{p.pid} {p.name()} {' '.join(p.cmdline())}" for p in left if p.is_running()]
+
     def output(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
 

@@ -129,14 +129,20 @@ class EmbeddedPostgres:
         return info is not None and info.is_running()
 
     def stop(self) -> None:
-        if not self.running():
-            return
+        """Fast shutdown (clients disconnected, a checkpoint written); immediate if that hangs."""
         from pgserver._commands import pg_ctl
+        from pgserver.utils import PostmasterInfo
 
+        info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
+        if info is None or not info.is_running():
+            return
         # Under root, pgserver runs PostgreSQL as its own OS user.
         user = "pgserver" if os.geteuid() == 0 else None
-        with contextlib.suppress(subprocess.CalledProcessError):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=30)
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pg_ctl(["-w", "-t", "60", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=70)
+        if pid_alive(info.pid):
+            os.kill(info.pid, 3)  # SIGQUIT: immediate shutdown, recovery on next start
+            _wait_for(lambda: not pid_alive(info.pid), what="PostgreSQL to stop", log=self.pgdata / "log")
 
 
 class EmbeddedRedis:

@@ -38,7 +38,7 @@ def test_make_run_serves_readyz_and_the_demo_school_then_stops_cleanly_on_ctrl_c
 
     assert make_run.interrupt() in STOPPED_BY_CTRL_C
     assert "Catedra stopped." in make_run.output()
-    assert make_run.processes() == []
+    assert make_run.wait_until_all_stopped() == [], make_run.output()[-3000:]
 
 
 def test_make_run_starts_again_after_kill_minus_nine(make_run):
@@ -47,4 +47,4 @@ def test_make_run_starts_again_after_kill_minus_nine(make_run):
     make_run.start()
     assert make_run.get("/readyz")[0] == 200
     assert make_run.interrupt() in STOPPED_BY_CTRL_C
-    assert make_run.processes() == []
+    assert make_run.wait_until_all_stopped() == [], make_run.output()[-3000:]
