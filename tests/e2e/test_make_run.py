@@ -2,10 +2,11 @@
 and starts again after being killed."""
 
 import signal
+import socket
 
 import pytest
 
-from tests.helpers import MakeRun, free_port
+from tests.helpers import MakeRun, clean_env, free_port, run_catedra
 
 pytestmark = pytest.mark.slow
 # make passes Ctrl-C on by dying of SIGINT itself once its child has finished.
@@ -48,3 +49,16 @@ def test_make_run_starts_again_after_kill_minus_nine(make_run):
     assert make_run.get("/readyz")[0] == 200
     assert make_run.interrupt() in STOPPED_BY_CTRL_C
     assert make_run.wait_until_all_stopped() == [], make_run.output()[-3000:]
+
+
+def test_a_port_already_taken_is_reported_and_nothing_is_left_running(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        run = MakeRun(tmp_path / "data", port)
+        env = clean_env(CATEDRA_DATA_DIR=str(run.data_dir))
+        result = run_catedra("run", "--port", str(port), "--no-demo", env=env)
+    assert result.returncode != 0
+    assert "web stopped during start-up" in result.stderr
+    assert run.wait_until_all_stopped() == []

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         pidfile.write_text(str(os.getpid()))
         children: dict[str, subprocess.Popen] = {}
         stopping = False
-        ready = False
+        failure = ""
 
         def request_stop(signum, frame):
             nonlocal stopping
@@ -61,20 +61,26 @@ class Command(BaseCommand):
                 self.stdout.write(f"Demo school '{school.slug}': {'created' if created else 'present'}.")
             for name, command in _commands(bind, port).items():
                 children[name] = _spawn(command)
-            ready = _wait_until_ready(port, children, lambda: stopping)
-            if ready:
+            probe_host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind  # noqa: S104 - a comparison
+            if _wait_until_ready(probe_host, port, children, lambda: stopping):
                 self._banner(port, time.monotonic() - started)
-            while not stopping and ready:
-                if dead := [name for name, child in children.items() if child.poll() is not None]:
-                    self.stderr.write(f"{', '.join(dead)} stopped unexpectedly; stopping Catedra.")
-                    break
+            elif not stopping:
+                dead = _dead(children)
+                failure = (
+                    f"{dead} stopped during start-up (see its output above)."
+                    if dead
+                    else f"Catedra did not become ready within {READY_TIMEOUT:.0f} s."
+                )
+            while not stopping and not failure:
                 time.sleep(0.5)
+                if dead := _dead(children):
+                    failure = f"{dead} stopped unexpectedly (see its output above); stopping Catedra."
         finally:
             _stop_children(children)
             pidfile.unlink(missing_ok=True)
             self.stdout.write("Catedra stopped.")
-        if not ready and not stopping:
-            raise CommandError(f"Catedra did not become ready within {READY_TIMEOUT:.0f} s.")
+        if failure:
+            raise CommandError(failure)
 
     def _banner(self, port: int, seconds: float) -> None:
         base = settings.CATEDRA_BASE_DOMAIN
@@ -162,11 +168,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _wait_until_ready(port: int, children: dict[str, subprocess.Popen], stopping) -> bool:
+def _dead(children: dict[str, subprocess.Popen]) -> str:
+    return ", ".join(name for name, child in children.items() if child.poll() is not None)
+
+
+def _wait_until_ready(host: str, port: int, children: dict[str, subprocess.Popen], stopping) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://127.0.0.1:{port}/readyz"
+    url = f"http://{host}:{port}/readyz"
     while time.monotonic() < deadline and not stopping():
-        if any(child.poll() is not None for child in children.values()):
+        if _dead(children):
             return False
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
