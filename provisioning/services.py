@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from provisioning.schemas import schema_create_from_template
 from tenants.models import Domain, School
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -69,7 +70,7 @@ def school_create(*, name: str, slug: str, siiir_code: str, county: str, localit
         school.full_clean()
         school.save()
         Domain.objects.create(domain=f"{slug}.{settings.CATEDRA_BASE_DOMAIN}", tenant=school, is_primary=True)
-    school.create_schema(check_if_exists=True, verbosity=0)
+    schema_create_from_template(school.schema_name)
     school.status = School.Status.ACTIVE
     school.save(update_fields=["status"])
     return school

@@ -19,3 +19,23 @@ def school_for_hostname(hostname: str) -> School | None:
 
 def public_tenant() -> School:
     return School.objects.get(schema_name=get_public_schema_name())
+
+
+# Lifecycle states in which a school has a schema that must follow the migrations.
+SCHEMA_STATUSES = (School.Status.ACTIVE, School.Status.SUSPENDED, School.Status.ENDED)
+
+
+def schemas_to_migrate() -> list[str]:
+    """Schemas of schools that have one, in name order."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace")
+        existing = {name for (name,) in cursor.fetchall()}
+    schemas = (
+        School.objects.filter(status__in=SCHEMA_STATUSES)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+    return [schema for schema in schemas if schema in existing]

@@ -2,7 +2,9 @@
 created in it once per session, each with its own schema and host."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import setup_databases, teardown_databases
 
 from provisioning.services import school_create
 from tenants.models import School
@@ -26,10 +28,21 @@ TEST_SCHOOLS = {
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, always. (pytest-django's own fixture sets up only the databases that
+    marked tests ask for; a session of tests that reach the database through processes
+    would then run against the live database.)"""
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
+        test_name = connection.creation._get_test_db_name()
+        if connection.settings_dict["NAME"] != test_name:
+            pytest.exit(f"Refusing to create test schools outside the test database {test_name}.", returncode=3)
         for slug, fields in TEST_SCHOOLS.items():
             school_create(slug=slug, **fields)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=verbosity)
 
 
 def host_client(host: str) -> Client:

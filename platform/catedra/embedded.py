@@ -109,11 +109,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start the server if it is not running; the URL of the `catedra` database."""
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers).
-            warnings.simplefilter("ignore")
-            import pgserver
-
+        pgserver = _pgserver()
         self.pgdata.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: our leases, not pgserver's pid list, decide when to stop.
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)
@@ -248,6 +244,22 @@ def _wait_for(condition, *, what: str, log: Path, timeout: float = 15.0) -> None
             tail = log.read_text()[-2000:] if log.exists() else "(no log)"
             raise RuntimeError(f"Timed out waiting for {what}. Log:\n{tail}")
         time.sleep(0.05)
+
+
+def _pgserver():
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers).
+        warnings.simplefilter("ignore")
+        import pgserver
+    return pgserver
+
+
+def pgserver_bin_dir() -> Path:
+    """The PostgreSQL 16 programs shipped in the pgserver wheel (pg_dump, pg_restore, ...)."""
+    _pgserver()
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return POSTGRES_BIN_PATH
 
 
 def celery_url(redis_url: str) -> str:

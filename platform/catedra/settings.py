@@ -43,10 +43,11 @@ PUBLIC_SCHEMA_URLCONF = "catedra.urls_public"
 ROOT_URLCONF = "catedra.urls_school"
 
 SHARED_APPS = [
+    # Before django_tenants: its `migrate` command gives way to ours (public, template, schools).
+    "provisioning",
     "django_tenants",
     "catedra",
     "tenants",
-    "provisioning",
     "ops",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -122,6 +123,10 @@ if DATABASES:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env.str("CATEDRA_TEST_DATABASE", default="test_catedra")}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# PostgreSQL client programs (pg_dump) matching the server; default: those of the pgserver wheel.
+CATEDRA_PG_BIN_DIR = env.str("CATEDRA_PG_BIN_DIR", default="")
+# School schemas migrated at once by `catedra migrate`.
+CATEDRA_MIGRATE_PROCESSES = env.int("CATEDRA_MIGRATE_PROCESSES", default=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -1,0 +1,161 @@
+"""School schemas: the migrated template, and new schemas made from it.
+
+A new school's schema is made by replaying the template's DDL (as `pg_dump
+--schema-only` prints it, taken once per migration state of the template) under the
+new name, then copying the template's reference rows (recorded migrations, content
+types, permissions). That is what migrating a new schema would produce, in a fraction
+of the time; a test compares the two, object by object.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django_tenants.postgresql_backend.base import is_valid_schema_name
+from django_tenants.utils import schema_exists
+
+from catedra.embedded import pgserver_bin_dir
+
+TEMPLATE_SCHEMA = "_template"  # slugs cannot start with "_", so no school can collide
+# Identifiers below are never user input: schema names pass _check_school_schema_name,
+# table and column names come from the database's own catalog.
+_SCHOOL_SCHEMA = re.compile(r"[a-z0-9][a-z0-9_]{0,62}")
+_TEMPLATE_REF = re.compile(rf"(?<![\w$]){TEMPLATE_SCHEMA}\.")
+# pg_dump's session preamble; the connection's own settings stay as Django left them.
+_PREAMBLE = re.compile(r"^(SET \w+ = .*|SELECT pg_catalog\.set_config\(.*)$", re.MULTILINE)
+
+
+class SchemaError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TemplateImage:
+    """What a new school schema is made of: DDL and the tables whose rows are copied."""
+
+    version: tuple[int, int]
+    ddl: str
+    tables_with_rows: tuple[str, ...]
+
+
+_image_cache: dict[str, TemplateImage] = {}
+
+
+def template_version() -> tuple[int, int]:
+    """(number, newest id) of the template's recorded migrations: changes with every migrate."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), coalesce(max(id), 0) FROM {TEMPLATE_SCHEMA}.django_migrations")  # noqa: S608 - identifiers validated or read from the catalog
+        count, newest = cursor.fetchone()
+    return count, newest
+
+
+def template_image() -> TemplateImage:
+    if not schema_exists(TEMPLATE_SCHEMA):
+        raise SchemaError("The template schema does not exist: run `catedra migrate` first.")
+    version = template_version()
+    cached = _image_cache.get(TEMPLATE_SCHEMA)
+    if cached is None or cached.version != version:
+        cached = TemplateImage(version=version, ddl=_dump_template_ddl(), tables_with_rows=_tables_with_rows())
+        _image_cache[TEMPLATE_SCHEMA] = cached
+    return cached
+
+
+def schema_create_from_template(schema_name: str) -> None:
+    """Create `schema_name` as a copy of the template (structure and reference rows)."""
+    _check_school_schema_name(schema_name)
+    if schema_exists(schema_name):
+        raise SchemaError(f"Schema {schema_name!r} already exists.")
+    image = template_image()
+    ddl = _TEMPLATE_REF.sub(f"{schema_name}.", _PREAMBLE.sub("", image.ddl))
+    ddl = ddl.replace(f"CREATE SCHEMA {TEMPLATE_SCHEMA};", f"CREATE SCHEMA {schema_name};", 1)
+    connection.set_schema_to_public()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(ddl)
+            for table in image.tables_with_rows:
+                cursor.execute(f"INSERT INTO {schema_name}.{table} SELECT * FROM {TEMPLATE_SCHEMA}.{table}")  # noqa: S608 - identifiers validated or read from the catalog
+                _advance_sequences(cursor, schema_name, table)
+    finally:
+        connection.set_schema_to_public()  # the DDL ran with its own search_path
+
+
+def schema_drop(schema_name: str) -> None:
+    """Drop a school's schema if it exists (never public or the template)."""
+    _check_school_schema_name(schema_name)
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE")
+
+
+def _check_school_schema_name(schema_name: str) -> None:
+    """Only names a slug can produce: never public, the template, or a system schema."""
+    if not (
+        _SCHOOL_SCHEMA.fullmatch(schema_name or "")
+        and is_valid_schema_name(schema_name)
+        and schema_name not in ("public", "information_schema")
+    ):
+        raise SchemaError(f"Not a school schema name: {schema_name!r}")
+
+
+def _advance_sequences(cursor, schema_name: str, table: str) -> None:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+        " AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%')",
+        [schema_name, table],
+    )
+    for (column,) in cursor.fetchall():
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1), max({column}) IS NOT NULL)"  # noqa: S608 - identifiers validated or read from the catalog
+            f" FROM {schema_name}.{table}",
+            [f"{schema_name}.{table}", column],
+        )
+
+
+def _tables_with_rows() -> tuple[str, ...]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'"
+            " ORDER BY table_name",
+            [TEMPLATE_SCHEMA],
+        )
+        tables = [name for (name,) in cursor.fetchall()]
+        with_rows = []
+        for table in tables:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TEMPLATE_SCHEMA}.{table})")  # noqa: S608 - identifiers validated or read from the catalog
+            if cursor.fetchone()[0]:
+                with_rows.append(table)
+    # Referenced tables first: content types before the permissions that point at them.
+    order = {"django_migrations": 0, "django_content_type": 1}
+    return tuple(sorted(with_rows, key=lambda name: (order.get(name, 2), name)))
+
+
+def _dump_template_ddl() -> str:
+    params = connection.settings_dict
+    env = dict(os.environ)
+    if params.get("PASSWORD"):
+        env["PGPASSWORD"] = params["PASSWORD"]
+    command = [
+        str(pg_bin_dir() / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges", "--no-comments",
+        f"--schema={TEMPLATE_SCHEMA}", f"--dbname={params['NAME']}", f"--username={params['USER']}",
+    ]  # fmt: skip
+    if params.get("HOST"):
+        command.append(f"--host={params['HOST']}")
+    if params.get("PORT"):
+        command.append(f"--port={params['PORT']}")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+    if result.returncode != 0:
+        raise SchemaError(f"pg_dump of the template failed: {result.stderr.strip()[:500]}")
+    return result.stdout
+
+
+def pg_bin_dir() -> Path:
+    """PostgreSQL client programs: CATEDRA_PG_BIN_DIR, or those of the pgserver wheel (16)."""
+    if settings.CATEDRA_PG_BIN_DIR:
+        return Path(settings.CATEDRA_PG_BIN_DIR)
+    return pgserver_bin_dir()

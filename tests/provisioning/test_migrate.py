@@ -1,0 +1,39 @@
+"""`catedra migrate`: public, the template, then every school; one failure stops no other."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from provisioning.schemas import schema_drop
+from tenants.models import School
+from tests.helpers import clean_env, database_url_for_subprocess, run_catedra
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def broken_school(django_db_setup, django_db_blocker):
+    """A school whose schema already holds a table its first migration creates."""
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE SCHEMA broken_school")
+            cursor.execute("CREATE TABLE broken_school.django_content_type (id int)")
+        school = School.objects.create(
+            schema_name="broken_school", slug="broken-school", name="Broken", status="active"
+        )
+        try:
+            yield school
+        finally:
+            schema_drop("broken_school")
+            school.delete()
+
+
+def test_a_school_that_fails_to_migrate_is_reported_and_the_others_are_migrated(broken_school):
+    env = clean_env(DATABASE_URL=database_url_for_subprocess(), REDIS_URL=settings.REDIS_URL)
+    result = run_catedra("migrate", env=env)
+    assert result.returncode != 0
+    assert "broken_school: FAILED: ProgrammingError" in result.stderr
+    assert "school_a: ok" in result.stdout
+    assert "school_b: ok" in result.stdout
+    assert "1 of 3 schools failed to migrate: broken_school" in result.stderr
+    assert "Traceback" not in result.stderr
