@@ -4,10 +4,22 @@ classes, grades and absences."""
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from provisioning.services import school_create
+from provisioning.models import ProvisioningJob
+from provisioning.services import provisioning_job_retry, provisioning_job_run, school_provision
 from tenants.models import School
 
 DEMO_SLUG = "demo"
+DEMO_ACTOR = "demo"
+DEMO_SCHOOL = {
+    "name": "Școala Gimnazială „Ion Creangă” (demo)",
+    "slug": DEMO_SLUG,
+    "siiir_code": "2461100001",
+    "cui": "4267117",
+    "county": "IS",
+    "locality": "Târgu Frumos",
+    "admin_name": "Maria Ionescu",
+    "admin_email": "secretariat@demo.catedra.test",
+}
 
 
 def demo_school_ensure() -> tuple[School, bool]:
@@ -17,13 +29,12 @@ def demo_school_ensure() -> tuple[School, bool]:
     existing = School.objects.filter(slug=DEMO_SLUG).first()
     if existing is not None and existing.status == School.Status.ACTIVE:
         return existing, False
-    if existing is not None:  # a half-made demo from an interrupted run: start over
-        existing.delete(force_drop=True)
-    school = school_create(
-        name="Școala Gimnazială „Ion Creangă” (demo)",
-        slug=DEMO_SLUG,
-        siiir_code="1761100001",
-        county="IS",
-        locality="Târgu Frumos",
-    )
-    return school, True
+    if existing is not None:  # an interrupted or failed earlier attempt: try again
+        if existing.status == School.Status.FAILED:
+            provisioning_job_retry(school=existing, requested_by=DEMO_ACTOR)
+        pending = existing.provisioning_jobs.filter(state=ProvisioningJob.State.PENDING).first()
+        if pending is not None:
+            provisioning_job_run(job_id=pending.pk)
+        existing.refresh_from_db()
+        return existing, True
+    return school_provision(requested_by=DEMO_ACTOR, **DEMO_SCHOOL), True

@@ -23,7 +23,11 @@ class School(TenantMixin):
     siiir_code = models.CharField(_("cod SIIIR"), max_length=10, unique=True, null=True, blank=True)
     county = models.CharField(_("județ"), max_length=2, choices=County.choices, blank=True)
     locality = models.CharField(_("localitate"), max_length=120, blank=True)
+    cui = models.CharField(_("cod fiscal (CUI)"), max_length=10, blank=True)
+    contract_start = models.DateField(_("început contract"), null=True, blank=True)
+    contract_end = models.DateField(_("sfârșit contract"), null=True, blank=True)
     status = models.CharField(_("stare"), max_length=20, choices=Status.choices, default=Status.PROVISIONING)
+    status_changed_at = models.DateTimeField(_("stare schimbată la"), null=True, blank=True)
     created_at = models.DateTimeField(_("creată la"), auto_now_add=True)
 
     # Schemas are made and dropped by the provisioning services, never as a side effect of save().

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 
-from provisioning.services import school_create
+from provisioning.services import school_provision
 from tenants.models import School
 
 SCHOOL_A = "school-a"
@@ -15,14 +15,20 @@ TEST_SCHOOLS = {
     SCHOOL_A: {
         "name": "Școala Gimnazială nr. 1 Ștefănești",
         "siiir_code": "0361100001",
+        "cui": "13548146",
         "county": "AG",
         "locality": "Ștefănești",
+        "admin_name": "Elena Dumitrescu",
+        "admin_email": "secretariat@scoala-a.test",
     },
     SCHOOL_B: {
         "name": "Liceul Teoretic „Mihai Eminescu” Bârlad",
         "siiir_code": "3761100002",
+        "cui": "4505359",
         "county": "VS",
         "locality": "Bârlad",
+        "admin_name": "Ion Vasilescu",
+        "admin_email": "secretariat@liceul-b.test",
     },
 }
 
@@ -39,7 +45,7 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         if connection.settings_dict["NAME"] != test_name:
             pytest.exit(f"Refusing to create test schools outside the test database {test_name}.", returncode=3)
         for slug, fields in TEST_SCHOOLS.items():
-            school_create(slug=slug, **fields)
+            school_provision(slug=slug, requested_by="tests", **fields)
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=verbosity)

@@ -34,6 +34,11 @@ DEBUG = env.bool("DEBUG", default=False)
 # Schools live at <slug>.<base domain>; the provider's control plane at the base domain.
 CATEDRA_BASE_DOMAIN = env.str("CATEDRA_BASE_DOMAIN", default="localhost").lower().rstrip(".")
 CATEDRA_CONTROL_PLANE_HOST = env.str("CATEDRA_CONTROL_PLANE_HOST", default=CATEDRA_BASE_DOMAIN).lower()
+# How links in e-mails reach a school (https behind the ingress in production).
+CATEDRA_PUBLIC_SCHEME = env.str("CATEDRA_PUBLIC_SCHEME", default="https" if PRODUCTION else "http")
+CATEDRA_PUBLIC_PORT = env.str(
+    "CATEDRA_PUBLIC_PORT", default="" if PRODUCTION else env.str("CATEDRA_PORT", default="8000")
+)
 ALLOWED_HOSTS = [CATEDRA_BASE_DOMAIN, f".{CATEDRA_BASE_DOMAIN}", CATEDRA_CONTROL_PLANE_HOST]
 
 TENANT_MODEL = "tenants.School"

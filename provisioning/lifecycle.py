@@ -1,0 +1,103 @@
+"""A school's lifecycle as a state machine with guarded transitions.
+
+    provisioning → active ⇄ suspended → ended → archived → purged
+    provisioning → failed → provisioning (retry);  ended → active (contract renewed)
+
+Every transition goes through `school_transition`, which checks it, records who made
+it, when and why (SchoolTransition), and applies its effect, in one transaction.
+"""
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from provisioning.models import SchoolTransition
+from tenants.models import School
+
+Status = School.Status
+
+ALLOWED: dict[str, frozenset[str]] = {
+    Status.PROVISIONING: frozenset({Status.ACTIVE, Status.FAILED}),
+    Status.FAILED: frozenset({Status.PROVISIONING}),
+    Status.ACTIVE: frozenset({Status.SUSPENDED, Status.ENDED}),
+    Status.SUSPENDED: frozenset({Status.ACTIVE, Status.ENDED}),
+    Status.ENDED: frozenset({Status.ACTIVE, Status.ARCHIVED}),
+    Status.ARCHIVED: frozenset({Status.PURGED}),
+    Status.PURGED: frozenset(),
+}
+# Transitions a person asks for must say why.
+NEEDS_REASON = frozenset({Status.SUSPENDED, Status.ENDED, Status.ARCHIVED, Status.PURGED})
+# Order 3896/2023 art. 9: backups stay available at least 24 months after the contract ends.
+RETENTION_MONTHS = 24
+
+
+class LifecycleError(ValidationError):
+    pass
+
+
+def school_transition(*, school: School, to: str, actor: str, reason: str = "") -> SchoolTransition:
+    """Move `school` to state `to`, or raise LifecycleError saying why not."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        school = School.objects.select_for_update().get(pk=school.pk)
+        _check(school, to, reason)
+        if to == Status.ARCHIVED:
+            from provisioning.schemas import schema_drop
+
+            schema_drop(school.schema_name)
+        record = SchoolTransition.objects.create(
+            school=school, from_status=school.status, to_status=to, actor=actor, reason=reason
+        )
+        school.status = to
+        school.status_changed_at = timezone.now()
+        school.save(update_fields=["status", "status_changed_at"])
+    return record
+
+
+def retention_ends(school: School) -> date | None:
+    """The first day a school's backups may be purged, or None while its contract runs."""
+    if school.contract_end is None:
+        return None
+    return school.contract_end + relativedelta(months=RETENTION_MONTHS)
+
+
+def _check(school: School, to: str, reason: str) -> None:
+    if school.schema_name == "public":
+        raise LifecycleError(_("Planul de control nu are un ciclu de viață."), code="public")
+    if to not in ALLOWED.get(school.status, ()):
+        raise LifecycleError(
+            _("Școala nu poate trece din starea „%(from)s” în starea „%(to)s”.")
+            % {"from": Status(school.status).label, "to": Status(to).label if to in Status.values else to},
+            code="illegal_transition",
+        )
+    if to in NEEDS_REASON and not reason:
+        raise LifecycleError(_("Motivul este obligatoriu pentru această schimbare."), code="reason_required")
+    if to == Status.ARCHIVED and not final_backup_verified(school):
+        raise LifecycleError(
+            _("Școala poate fi arhivată doar după o copie de siguranță completă finală, verificată prin restaurare."),
+            code="no_verified_backup",
+        )
+    if to == Status.PURGED:
+        ends = retention_ends(school)
+        if ends is None or timezone.localdate() < ends:
+            raise LifecycleError(
+                _(
+                    "Datele pot fi șterse definitiv doar după perioada de păstrare "
+                    "(%(months)d luni de la sfârșitul contractului)."
+                )
+                % {"months": RETENTION_MONTHS},
+                code="retention",
+            )
+
+
+def final_backup_verified(school: School) -> bool:
+    """Whether a final full backup of the school has been restored successfully.
+
+    Backups do not exist yet (they arrive with the backups work), so no school can be
+    archived: its schema is the only copy of its records.
+    """
+    return False

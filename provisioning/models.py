@@ -1,0 +1,68 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import School
+
+
+class ProvisioningJob(models.Model):
+    """One attempt at making a school: its steps are recorded as they run."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("În așteptare")
+        RUNNING = "running", _("În curs")
+        SUCCEEDED = "succeeded", _("Reușit")
+        FAILED = "failed", _("Eșuat")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="provisioning_jobs")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.CharField(max_length=200)
+    admin_name = models.CharField(max_length=150)
+    admin_email = models.EmailField()
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["school", "attempt"], name="one_job_per_school_attempt")]
+
+    def __str__(self) -> str:
+        return f"{self.school.slug} #{self.attempt} ({self.state})"
+
+
+class ProvisioningStep(models.Model):
+    class State(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Reușit")
+        FAILED = "failed", _("Eșuat")
+
+    job = models.ForeignKey(ProvisioningJob, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=State.choices)
+    detail = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.state}"
+
+
+class SchoolTransition(models.Model):
+    """A change of a school's lifecycle state: who, when, why. Rows are only ever added."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=School.Status.choices)
+    to_status = models.CharField(max_length=20, choices=School.Status.choices)
+    actor = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.school.slug}: {self.from_status} → {self.to_status}"
