@@ -90,6 +90,9 @@ def schema_drop(schema_name: str) -> None:
     _check_school_schema_name(schema_name)
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
+        # Rows written earlier in this transaction leave deferred FK checks pending, and
+        # PostgreSQL will not drop a table with pending trigger events: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE")
 
 

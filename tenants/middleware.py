@@ -1,12 +1,17 @@
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.http.request import split_domain_port
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from ops.sentry import tag_school
 from tenants import selectors
+from tenants.models import School
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SchoolRoutingMiddleware(TenantMainMiddleware):
@@ -34,7 +39,23 @@ class SchoolRoutingMiddleware(TenantMainMiddleware):
         connection.set_tenant(tenant)
         tag_school(tenant.schema_name)
         self.setup_url_routing(request)
+        return _lifecycle_response(request, tenant)
 
     def process_response(self, request, response):
         connection.set_schema_to_public()
         return response
+
+
+def _lifecycle_response(request, school: School):
+    """A suspended school answers nothing but an explanation; an ended one only reads."""
+    if school.status == School.Status.SUSPENDED:
+        message = _(
+            "Accesul la catalogul acestei școli este suspendat temporar. Pentru detalii, contactați conducerea școlii."
+        )
+    elif school.status == School.Status.ENDED and request.method not in SAFE_METHODS:
+        message = _("Contractul școlii s-a încheiat: catalogul poate fi doar consultat și exportat, nu modificat.")
+    else:
+        return None
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "school_status": school.status}, status=403)
+    return render(request, "tenants/school_unavailable.html", {"school": school, "message": message}, status=403)

@@ -2,8 +2,8 @@ from django_tenants.utils import get_public_schema_name
 
 from tenants.models import Domain, School
 
-# Schools whose host answers. Later lifecycle states get their own explanation pages.
-ROUTABLE_STATUSES = (School.Status.ACTIVE,)
+# Schools whose host answers: suspended ones with an explanation, ended ones read-only.
+ROUTABLE_STATUSES = (School.Status.ACTIVE, School.Status.SUSPENDED, School.Status.ENDED)
 
 
 def school_for_hostname(hostname: str) -> School | None:
