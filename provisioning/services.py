@@ -205,13 +205,17 @@ STEPS: list[tuple[str, Callable[[ProvisioningJob], str]]] = [
 ]
 
 
+def school_url(school: School) -> str:
+    """The address people use to reach a school."""
+    port = f":{settings.CATEDRA_PUBLIC_PORT}" if settings.CATEDRA_PUBLIC_PORT else ""
+    return f"{settings.CATEDRA_PUBLIC_SCHEME}://{school.slug}.{settings.CATEDRA_BASE_DOMAIN}{port}/"
+
+
 def invitation_link(*, school: School, user: User) -> str:
     """A one-time link to set a password: the token dies once the password changes."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    port = f":{settings.CATEDRA_PUBLIC_PORT}" if settings.CATEDRA_PUBLIC_PORT else ""
-    host = f"{school.slug}.{settings.CATEDRA_BASE_DOMAIN}{port}"
-    return f"{settings.CATEDRA_PUBLIC_SCHEME}://{host}/invitatie/{uid}/{token}/"
+    return f"{school_url(school)}invitatie/{uid}/{token}/"
 
 
 def username_for(full_name: str) -> str:

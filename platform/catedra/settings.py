@@ -220,7 +220,7 @@ WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="catedra.mail.ConsoleEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Catedra <no-reply@catedra.ro>")
 
 LOGGING = {
