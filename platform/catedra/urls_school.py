@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("catalog.web.urls")),
+    path("", include("accounts.urls")),
 ]
