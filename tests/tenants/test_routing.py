@@ -116,8 +116,9 @@ def test_case_ports_and_a_trailing_dot_reach_the_same_school(db, host):
     assert TEST_SCHOOLS[SCHOOL_A]["name"] in response.content.decode()
 
 
-def test_a_school_that_is_not_active_does_not_answer(client_b, school_b):
-    school_b.status = School.Status.SUSPENDED
+@pytest.mark.parametrize("status", [School.Status.PROVISIONING, School.Status.FAILED, School.Status.ARCHIVED])
+def test_a_school_without_a_ready_schema_does_not_answer(client_b, school_b, status):
+    school_b.status = status
     school_b.save(update_fields=["status"])
     assert client_b.get("/").status_code == 404
 
