@@ -1,4 +1,9 @@
+import hashlib
+import hmac
+import secrets
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import School
@@ -66,3 +71,43 @@ class SchoolTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school.slug}: {self.from_status} → {self.to_status}"
+
+
+class ApiToken(models.Model):
+    """A provider API token. Only its SHA-256 is kept; the token is shown once, at creation."""
+
+    PREFIX = "ctk"
+
+    name = models.CharField(max_length=80, unique=True)
+    key_id = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def issue(cls, *, name: str) -> tuple["ApiToken", str]:
+        """A new token named `name`; (the record, the token to hand over once)."""
+        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        token = f"{cls.PREFIX}_{key_id}_{secret}"
+        return cls.objects.create(name=name, key_id=key_id, digest=_digest(token)), token
+
+    @classmethod
+    def authenticate(cls, token: str) -> "ApiToken | None":
+        """The live token matching `token`, or None (constant-time comparison)."""
+        prefix, _sep, rest = (token or "").partition("_")
+        key_id, _sep, _secret = rest.partition("_")
+        if prefix != cls.PREFIX or not key_id:
+            return None
+        record = cls.objects.filter(key_id=key_id, revoked_at__isnull=True).first()
+        if record is None or not hmac.compare_digest(record.digest, _digest(token)):
+            return None
+        cls.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+        return record
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

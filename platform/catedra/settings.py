@@ -45,6 +45,8 @@ TENANT_MODEL = "tenants.School"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "catedra.urls_public"
+# Set search_path only when the schema changes, not before every query (half the round trips).
+TENANT_LIMIT_SET_CALLS = True
 ROOT_URLCONF = "catedra.urls_school"
 
 SHARED_APPS = [
@@ -199,6 +201,8 @@ CATEDRA_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 200
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # -- language, time, static files ----------------------------------------------------

@@ -3,7 +3,9 @@
 from django.urls import path
 
 from catedra import views
+from provisioning.api import api as provider_api
 
 urlpatterns = [
     path("", views.control_plane_home, name="control-plane-home"),
+    path("api/v1/", provider_api.urls),
 ]
