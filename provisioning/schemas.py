@@ -42,6 +42,7 @@ class TemplateImage:
     version: tuple[int, int]
     ddl: str
     tables_with_rows: tuple[str, ...]
+    sequence_columns: tuple[tuple[str, str], ...]  # (table, column) of copied tables
 
 
 _image_cache: dict[str, TemplateImage] = {}
@@ -61,7 +62,13 @@ def template_image() -> TemplateImage:
     version = template_version()
     cached = _image_cache.get(TEMPLATE_SCHEMA)
     if cached is None or cached.version != version:
-        cached = TemplateImage(version=version, ddl=_dump_template_ddl(), tables_with_rows=_tables_with_rows())
+        tables = _tables_with_rows()
+        cached = TemplateImage(
+            version=version,
+            ddl=_PREAMBLE.sub("", _dump_template_ddl()),
+            tables_with_rows=tables,
+            sequence_columns=_sequence_columns(tables),
+        )
         _image_cache[TEMPLATE_SCHEMA] = cached
     return cached
 
@@ -72,17 +79,14 @@ def schema_create_from_template(schema_name: str) -> None:
     if schema_exists(schema_name):
         raise SchemaError(f"Schema {schema_name!r} already exists.")
     image = template_image()
-    ddl = _TEMPLATE_REF.sub(f"{schema_name}.", _PREAMBLE.sub("", image.ddl))
+    ddl = _TEMPLATE_REF.sub(f"{schema_name}.", image.ddl)
     ddl = ddl.replace(f"CREATE SCHEMA {TEMPLATE_SCHEMA};", f"CREATE SCHEMA {schema_name};", 1)
+    # One batch, one round trip: structure, reference rows, then sequences past those rows.
+    rows = [_copy_rows(schema_name, table) for table in image.tables_with_rows]
+    sequences = [_advance_sequence(schema_name, table, column) for table, column in image.sequence_columns]
     connection.set_schema_to_public()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(ddl)
-            for table in image.tables_with_rows:
-                cursor.execute(f"INSERT INTO {schema_name}.{table} SELECT * FROM {TEMPLATE_SCHEMA}.{table}")  # noqa: S608 - identifiers validated or read from the catalog
-                _advance_sequences(cursor, schema_name, table)
-    finally:
-        connection.set_schema_to_public()  # the DDL ran with its own search_path
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("\n".join([ddl, *rows, *sequences]))
 
 
 def schema_drop(schema_name: str) -> None:
@@ -106,18 +110,27 @@ def _check_school_schema_name(schema_name: str) -> None:
         raise SchemaError(f"Not a school schema name: {schema_name!r}")
 
 
-def _advance_sequences(cursor, schema_name: str, table: str) -> None:
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
-        " AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%')",
-        [schema_name, table],
+def _copy_rows(schema_name: str, table: str) -> str:
+    return f"INSERT INTO {schema_name}.{table} SELECT * FROM {TEMPLATE_SCHEMA}.{table};"  # noqa: S608 - see above
+
+
+def _advance_sequence(schema_name: str, table: str, column: str) -> str:
+    return (
+        f"SELECT setval(pg_get_serial_sequence('{schema_name}.{table}', '{column}'), "  # noqa: S608 - see above
+        f"coalesce(max({column}), 1), max({column}) IS NOT NULL) FROM {schema_name}.{table};"
     )
-    for (column,) in cursor.fetchall():
+
+
+def _sequence_columns(tables: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Identity or serial columns of the template's copied tables."""
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1), max({column}) IS NOT NULL)"  # noqa: S608 - identifiers validated or read from the catalog
-            f" FROM {schema_name}.{table}",
-            [f"{schema_name}.{table}", column],
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s"
+            " AND table_name = ANY(%s) AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%')"
+            " ORDER BY table_name, column_name",
+            [TEMPLATE_SCHEMA, list(tables)],
         )
+        return tuple(cursor.fetchall())
 
 
 def _tables_with_rows() -> tuple[str, ...]:
