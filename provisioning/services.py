@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
+from accounts.roles import Role
 from provisioning import lifecycle
 from provisioning.models import ProvisioningJob, ProvisioningStep
 from provisioning.schemas import schema_create_from_template, schema_drop, template_version
@@ -170,7 +171,10 @@ def step_admin(job: ProvisioningJob) -> str:
         admin = User.objects.filter(email=job.admin_email).first()
         if admin is None:
             first, _space, last = job.admin_name.partition(" ")
-            admin = User(username=username_for(job.admin_name), email=job.admin_email, first_name=first, last_name=last)
+            admin = User(
+                username=username_for(job.admin_name), email=job.admin_email, first_name=first, last_name=last,
+                roles=[Role.SCHOOL_ADMIN],
+            )  # fmt: skip
             admin.set_unusable_password()
             admin.save()
     return f"school admin account {admin.username}"

@@ -1,6 +1,8 @@
 """Test set-up: the test database is migrated once, and two schools (A and B) are
 created in it once per session, each with its own schema and host."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -49,6 +51,13 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=verbosity)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test sees an empty cache: rate-limit counters (kept in Redis) never leak across tests."""
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    settings.CACHES = {**settings.CACHES, "default": default}
 
 
 def host_client(host: str) -> Client:

@@ -1,5 +1,9 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import PROVIDER_ROLES, REQUIRE_TWO_FACTOR, SCHOOL_ROLES, Role
 
 
 class User(AbstractUser):
@@ -9,6 +13,23 @@ class User(AbstractUser):
     a school's credentials mean nothing on another school's host.
     """
 
+    roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list, blank=True)
+
     class Meta:
         verbose_name = _("utilizator")
         verbose_name_plural = _("utilizatori")
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(self.roles) & set(roles))
+
+    @property
+    def must_use_two_factor(self) -> bool:
+        return bool(set(self.roles) & REQUIRE_TWO_FACTOR)
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return bool(set(self.roles) & PROVIDER_ROLES)
+
+    @property
+    def is_school_user(self) -> bool:
+        return bool(set(self.roles) & SCHOOL_ROLES)

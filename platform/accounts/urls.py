@@ -1,7 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
 urlpatterns = [
     path("invitatie/<str:uidb64>/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("cont/2fa/inrolare/", views.two_factor_enrol, name="two-factor-enrol"),
+    path("cont/2fa/verificare/", views.two_factor_verify, name="two-factor-verify"),
+    path("cont/", include("allauth.urls")),
 ]

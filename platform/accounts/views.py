@@ -1,11 +1,18 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.formats import time_format
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import user_has_device
 
+from accounts import two_factor
 from accounts.models import User
 
 
@@ -29,3 +36,60 @@ def invitation_accept(request, uidb64: str, token: str):
         form.save()  # a new password hash: the token stops working
         return render(request, "accounts/invitation_done.html", {"username": user.username})
     return render(request, "accounts/invitation_accept.html", {"form": form, "username": user.username})
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else "/"
+
+
+def _refusal(result) -> str:
+    if result.locked_until:
+        return _("Prea multe coduri greșite. Încercați din nou după ora %(time)s.") % {
+            "time": time_format(localtime(result.locked_until), "H:i:s")
+        }
+    return _("Codul nu este corect sau a fost deja folosit.")
+
+
+@never_cache
+@login_required
+def two_factor_enrol(request):
+    """Enrol an authenticator app: scan the QR code (or type the key), confirm with a code."""
+    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+        return redirect("two-factor-verify")
+    device = two_factor.totp_enrolment_start(user=request.user)
+    error = ""
+    if request.method == "POST":
+        result = two_factor.totp_enrolment_confirm(user=request.user, token=request.POST.get("token", "").strip())
+        if result.device is not None:
+            two_factor.two_factor_login(request, result.device)
+            codes = two_factor.backup_codes_generate(user=request.user)
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+        error = _refusal(result)
+    context = {
+        "qr_svg": two_factor.totp_qr_svg(device),
+        "secret": two_factor.totp_secret_for_humans(device),
+        "error": error,
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/two_factor_enrol.html", context)
+
+
+@never_cache
+@login_required
+def two_factor_verify(request):
+    """Ask for a code from the app (or a backup code) once per session."""
+    if not user_has_device(request.user, confirmed=True):
+        return redirect("two-factor-enrol")
+    error = ""
+    if request.method == "POST":
+        result = two_factor.otp_verify(user=request.user, token=request.POST.get("token", ""))
+        if result.device is not None:
+            two_factor.two_factor_login(request, result.device)
+            messages.success(request, _("Autentificare în doi pași reușită."))
+            return redirect(_next_url(request))
+        error = _refusal(result)
+    return render(request, "accounts/two_factor_verify.html", {"error": error, "next": _next_url(request)})

@@ -49,6 +49,15 @@ PUBLIC_SCHEMA_URLCONF = "catedra.urls_public"
 TENANT_LIMIT_SET_CALLS = True
 ROOT_URLCONF = "catedra.urls_school"
 
+# Identity lives in both: provider staff in public, each school's people in its schema.
+IDENTITY_APPS = [
+    "accounts",
+    "allauth",
+    "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
 SHARED_APPS = [
     # Before django_tenants: its `migrate` command gives way to ours (public, template, schools).
     "provisioning",
@@ -61,14 +70,14 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "accounts",
+    *IDENTITY_APPS,
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "accounts",
+    *IDENTITY_APPS,
     "catalog.web",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -85,6 +94,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.TwoFactorEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catedra.middleware.ContentSecurityPolicyMiddleware",
@@ -176,6 +188,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.backends.SideAwareBackend"]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+# Failed sign-ins: per IP and per account, then a wait (allauth's rate limits, in the cache).
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("CATEDRA_LOGIN_RATE_LIMIT", default="20/m/ip,5/5m/key")}
+OTP_TOTP_ISSUER = "Catedra"
+OTP_TOTP_THROTTLE_FACTOR = env.int("CATEDRA_OTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # a session table in every schema
 SESSION_COOKIE_DOMAIN = None  # host-only: a school's cookie never reaches another school
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,112 @@
+"""Second factor (django-otp): authenticator-app TOTP and printable backup codes.
+
+Codes are verified against the user's own devices; django-otp refuses a TOTP code that
+was already used (it remembers the last time step) and throttles each device after
+failures with growing delays (1, 2, 4, ... s), during which even the right code is
+refused, until the delay passes or an administrator lifts it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+
+TOTP_NAME = "Aplicație de autentificare"
+BACKUP_NAME = "Coduri de rezervă"
+BACKUP_CODES = 10
+
+
+@dataclass(frozen=True)
+class Verification:
+    device: object | None
+    locked_until: datetime | None = None
+
+
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """The user's unconfirmed TOTP device (made once, kept until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+
+
+def totp_qr_svg(device: TOTPDevice) -> str:
+    """The device's otpauth:// URL as an inline SVG QR code (no image request, CSP-safe)."""
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+def totp_secret_for_humans(device: TOTPDevice) -> str:
+    """The base32 secret in groups of four, for typing into an app by hand."""
+    import base64
+
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def totp_enrolment_confirm(*, user: User, token: str) -> Verification:
+    """Confirm the unconfirmed TOTP device with a first code from the app."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        return Verification(device=None)
+    result = _verify(device, token)
+    if result.device is not None:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return result
+
+
+def backup_codes_generate(*, user: User) -> list[str]:
+    """A new set of single-use backup codes (the old set is discarded)."""
+    with transaction.atomic():
+        device, _created = StaticDevice.objects.get_or_create(user=user, name=BACKUP_NAME, defaults={"confirmed": True})
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _n in range(BACKUP_CODES)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def otp_verify(*, user: User, token: str) -> Verification:
+    """Check `token` against the user's confirmed devices of its kind: six digits are an
+    app code, anything else a backup code (so a backup code never throttles the app)."""
+    token = "".join((token or "").split()).lower()
+    kind = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    locked_until = None
+    for device in kind.objects.filter(user=user, confirmed=True):
+        result = _verify(device, token)
+        if result.device is not None:
+            return result
+        locked_until = locked_until or result.locked_until
+    return Verification(device=None, locked_until=locked_until)
+
+
+def otp_lockout_lift(*, user: User) -> None:
+    """An administrator lets a throttled user try again at once."""
+    for device in django_otp.devices_for_user(user, confirmed=None):
+        if hasattr(device, "throttle_reset"):
+            device.throttle_reset()
+
+
+def two_factor_login(request, device) -> None:
+    """Mark the session as verified with `device`, under a new session key."""
+    request.session.cycle_key()  # a session fixed before verification is worth nothing after
+    django_otp.login(request, device)
+
+
+def _verify(device, token: str) -> Verification:
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        return Verification(device=None, locked_until=(info or {}).get("locked_until"))
+    if device.verify_token(token):  # counts a failure towards the device's throttle
+        return Verification(device=device)
+    return Verification(device=None)
