@@ -60,6 +60,12 @@ def _own_cache_namespace(settings):
     settings.CACHES = {**settings.CACHES, "default": default}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests hash many passwords and test no hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def host_client(host: str) -> Client:
     return Client(HTTP_HOST=host)
 

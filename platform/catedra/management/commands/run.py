@@ -92,7 +92,13 @@ class Command(BaseCommand):
                     f"  Control plane:  http://{settings.CATEDRA_CONTROL_PLANE_HOST}:{port}/",
                     f"  Demo school:    http://{demo.DEMO_SLUG}.{base}:{port}/",
                     f"  Readiness:      http://{settings.CATEDRA_CONTROL_PLANE_HOST}:{port}/readyz",
-                    "  Demo logins:    none yet: sign-in arrives with the identity work (see README).",
+                    f"  Demo logins:    password {demo.DEMO_PASSWORD!r} for every login below;",
+                    f"                  staff 2FA: add the key {demo.DEMO_TOTP_SECRET} to an authenticator app",
+                    f"    control plane: {demo.DEMO_PROVIDER[0]}",
+                    *(
+                        f"    demo school:   {username:<16} {', '.join(roles)}"
+                        for username, _name, roles in demo.DEMO_PEOPLE
+                    ),
                     "Press Ctrl-C to stop.",
                     "",
                 ]
