@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint fmt bench stop clean
+.PHONY: help install browser run test test-fast lint fmt bench stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,10 +22,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Catedra with its test tools
 
+browser: ## Install Chromium for the browser tests (Debian's package; needs root)
+	@command -v chromium >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] && { apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } || \
+		echo "Chromium is not installed and cannot be installed without root: browser tests will fail" \
+		     "(install Debian's chromium, or set CATEDRA_BROWSER_TESTS=off)."
+
 run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo school (Ctrl-C stops all)
 	$(BIN)/catedra run
 
-test: install ## Run the whole test suite (slow, end-to-end and perf suites included)
+test: install browser ## Run the whole test suite (slow, end-to-end, browser and perf suites included)
 	$(BIN)/python -m pytest
 
 test-fast: install ## Run the tests without the slow suites
