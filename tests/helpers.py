@@ -1,5 +1,6 @@
 """Shared test helpers: the test database as a URL, running `catedra` in a subprocess."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -111,6 +112,13 @@ class MakeRun:
             time.sleep(0.2)
         return [f"{p.pid} {p.name()} {' '.join(p.cmdline())}" for p in left if p.is_running()]
 
+    def _dump_stacks(self) -> None:
+        """Ask `catedra run` (make's child) to print its threads' stacks into the log."""
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for child in psutil.Process(self.process.pid).children():
+                child.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+
     def output(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
 
@@ -118,5 +126,6 @@ class MakeRun:
         deadline = time.monotonic() + timeout
         while text not in self.output()[offset:]:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"`make run` did not print {text!r}:\n{self.output()[-4000:]}")
+                self._dump_stacks()
+                raise AssertionError(f"`make run` did not print {text!r}:\n{self.output()[-6000:]}")
             time.sleep(0.2)

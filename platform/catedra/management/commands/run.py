@@ -8,6 +8,7 @@ the environment, and when the last user lets go the servers stop.
 
 import contextlib
 import ctypes
+import faulthandler
 import os
 import signal
 import subprocess
@@ -39,6 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args, port, bind, no_demo, **options):
         if not 1 <= port <= 65535:
             raise CommandError(f"Port {port} is not between 1 and 65535.")
+        # Progress reaches a log file as it happens; `kill -USR1` prints where we are.
+        sys.stdout.reconfigure(line_buffering=True)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         started = time.monotonic()
         pidfile = run_pidfile()
         stop_previous_run(self.stdout)
