@@ -16,12 +16,15 @@ import django_otp
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.utils.translation import gettext
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 
 TOTP_NAME = "Aplicație de autentificare"
+EMAIL_NAME = "Cod prin e-mail"
 BACKUP_NAME = "Coduri de rezervă"
 BACKUP_CODES = 10
 
@@ -66,6 +69,38 @@ def totp_enrolment_confirm(*, user: User, token: str) -> Verification:
     return result
 
 
+def email_enrolment_start(*, user: User) -> str:
+    """E-mail a code to confirm the e-mail factor; the message for the person."""
+    device = EmailDevice.objects.filter(user=user, confirmed=False).first()
+    device = device or EmailDevice.objects.create(user=user, name=EMAIL_NAME, confirmed=False)
+    return _send(device)
+
+
+def email_enrolment_confirm(*, user: User, token: str) -> Verification:
+    device = EmailDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        return Verification(device=None)
+    result = _verify(device, "".join((token or "").split()))
+    if result.device is not None:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return result
+
+
+def email_code_send(*, user: User) -> str | None:
+    """E-mail a sign-in code to a user who has the e-mail factor; the message, or None."""
+    device = EmailDevice.objects.filter(user=user, confirmed=True).first()
+    return _send(device) if device else None
+
+
+def _send(device: EmailDevice) -> str:
+    allowed, _info = device.generate_is_allowed()
+    if not allowed:
+        return gettext("Un cod a fost trimis de curând. Așteptați puțin înainte de a cere altul.")
+    device.generate_challenge()
+    return gettext("V-am trimis un cod pe e-mail. Este valabil 5 minute.")
+
+
 def backup_codes_generate(*, user: User) -> list[str]:
     """A new set of single-use backup codes (the old set is discarded)."""
     with transaction.atomic():
@@ -80,9 +115,9 @@ def otp_verify(*, user: User, token: str) -> Verification:
     """Check `token` against the user's confirmed devices of its kind: six digits are an
     app code, anything else a backup code (so a backup code never throttles the app)."""
     token = "".join((token or "").split()).lower()
-    kind = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    kinds = (TOTPDevice, EmailDevice) if token.isdigit() and len(token) == 6 else (StaticDevice,)
     locked_until = None
-    for device in kind.objects.filter(user=user, confirmed=True):
+    for device in (device for kind in kinds for device in kind.objects.filter(user=user, confirmed=True)):
         result = _verify(device, token)
         if result.device is not None:
             return result

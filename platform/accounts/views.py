@@ -1,8 +1,12 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
@@ -10,9 +14,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 from django_otp import user_has_device
+from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts import two_factor
+from accounts import services, two_factor
 from accounts.models import User
 
 
@@ -65,9 +71,7 @@ def two_factor_enrol(request):
     if request.method == "POST":
         result = two_factor.totp_enrolment_confirm(user=request.user, token=request.POST.get("token", "").strip())
         if result.device is not None:
-            two_factor.two_factor_login(request, result.device)
-            codes = two_factor.backup_codes_generate(user=request.user)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+            return _enrolled(request, result.device)
         error = _refusal(result)
     context = {
         "qr_svg": two_factor.totp_qr_svg(device),
@@ -76,6 +80,41 @@ def two_factor_enrol(request):
         "next": _next_url(request),
     }
     return render(request, "accounts/two_factor_enrol.html", context)
+
+
+def _enrolled(request, device):
+    two_factor.two_factor_login(request, device)
+    codes = two_factor.backup_codes_generate(user=request.user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+
+
+@never_cache
+@login_required
+def two_factor_enrol_email(request):
+    """The e-mail factor: a code sent to the user's address confirms it."""
+    if not request.user.email:
+        messages.error(request, _("Contul nu are o adresă de e-mail: folosiți o aplicație de autentificare."))
+        return redirect("two-factor-enrol")
+    error, notice = "", ""
+    if request.method == "POST" and "token" in request.POST:
+        result = two_factor.email_enrolment_confirm(user=request.user, token=request.POST["token"])
+        if result.device is not None:
+            return _enrolled(request, result.device)
+        error = _refusal(result)
+    else:
+        notice = two_factor.email_enrolment_start(user=request.user)
+    context = {"error": error, "notice": notice, "next": _next_url(request)}
+    return render(request, "accounts/two_factor_enrol_email.html", context)
+
+
+@require_POST
+@login_required
+def two_factor_email_code(request):
+    """Send a sign-in code by e-mail, then back to verification."""
+    notice = two_factor.email_code_send(user=request.user)
+    if notice:
+        messages.info(request, notice)
+    return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': _next_url(request)})}")
 
 
 @never_cache
@@ -92,4 +131,16 @@ def two_factor_verify(request):
             messages.success(request, _("Autentificare în doi pași reușită."))
             return redirect(_next_url(request))
         error = _refusal(result)
-    return render(request, "accounts/two_factor_verify.html", {"error": error, "next": _next_url(request)})
+    has_email = EmailDevice.objects.filter(user=request.user, confirmed=True).exists()
+    context = {"error": error, "next": _next_url(request), "has_email_factor": has_email}
+    return render(request, "accounts/two_factor_verify.html", context)
+
+
+@require_POST
+@login_required
+def sign_out_everywhere(request):
+    """End every session of this user (lost phone, shared computer), this one included."""
+    services.sessions_end_all(user=request.user)
+    logout(request)
+    messages.success(request, _("Ați fost deconectat de pe toate dispozitivele."))
+    return redirect("account_login")

@@ -57,6 +57,7 @@ IDENTITY_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_email",
 ]
 SHARED_APPS = [
     # Before django_tenants: its `migrate` command gives way to ours (public, template, schools).
@@ -203,6 +204,14 @@ ACCOUNT_RATE_LIMITS = {"login_failed": env.str("CATEDRA_LOGIN_RATE_LIMIT", defau
 OTP_TOTP_ISSUER = "Catedra"
 OTP_TOTP_THROTTLE_FACTOR = env.int("CATEDRA_OTP_THROTTLE_FACTOR", default=1)
 OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_EMAIL_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+OTP_EMAIL_TOKEN_VALIDITY = 300  # five minutes, then the code is dead
+OTP_EMAIL_COOLDOWN_DURATION = 30  # seconds between two codes sent by e-mail
+OTP_EMAIL_SUBJECT = "Cod de autentificare Catedra"
+OTP_EMAIL_BODY_TEMPLATE = (
+    "Codul dumneavoastră de autentificare Catedra este {{ token }}.\n"
+    "Este valabil 5 minute și poate fi folosit o singură dată. Dacă nu l-ați cerut, ignorați acest mesaj."
+)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # a session table in every schema
 SESSION_COOKIE_DOMAIN = None  # host-only: a school's cookie never reaches another school
 SESSION_COOKIE_HTTPONLY = True

@@ -71,3 +71,16 @@ def test_repeated_failures_block_even_the_right_password_for_a_while(school_a):
     blocked = login(client, username)
     assert blocked.status_code in (200, 429)
     assert not signed_in(client)
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_user(teacher):
+    phone, laptop = host_client(f"{SCHOOL_A}.localhost"), host_client(f"{SCHOOL_A}.localhost")
+    login(phone, teacher.username)
+    login(laptop, teacher.username)
+    assert signed_in(phone) and signed_in(laptop)
+    response = laptop.post("/cont/logout/peste-tot/")
+    assert response.status_code == 302
+    assert not signed_in(laptop)
+    assert not signed_in(phone)
+    login(phone, teacher.username)  # signing in again works
+    assert signed_in(phone)
