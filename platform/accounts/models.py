@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin, TimestampMixin
 
 from accounts.roles import PROVIDER_ROLES, REQUIRE_TWO_FACTOR, SCHOOL_ROLES, Role
 
@@ -41,3 +43,38 @@ class User(AbstractUser):
     @property
     def is_school_user(self) -> bool:
         return bool(set(self.roles) & SCHOOL_ROLES)
+
+
+class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
+    """A second factor by SMS: a six-digit code, valid five minutes, used once."""
+
+    number = models.CharField(_("telefon"), max_length=16)
+
+    class Meta(SideChannelDevice.Meta):
+        verbose_name = _("dispozitiv SMS")
+
+    def generate_challenge(self) -> None:
+        from accounts.sms import sms_gateway
+
+        self.cooldown_set(commit=False)
+        self.generate_token(valid_secs=settings.CATEDRA_SMS_CODE_VALIDITY, commit=True)
+        text = _("Codul Catedra: %(token)s. Valabil 5 minute.") % {"token": self.token}
+        sms_gateway().send(to=self.number, text=str(text))
+
+    def verify_token(self, token) -> bool:
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        if super().verify_token(token):
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_TOTP_THROTTLE_FACTOR
+
+    def get_cooldown_duration(self) -> int:
+        return settings.OTP_EMAIL_COOLDOWN_DURATION

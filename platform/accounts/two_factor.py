@@ -9,6 +9,7 @@ refused, until the delay passes or an administrator lifts it.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,10 +22,13 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import SmsDevice, User
+from accounts.sms import SmsError, phone_masked
 
 TOTP_NAME = "Aplicație de autentificare"
 EMAIL_NAME = "Cod prin e-mail"
+SMS_NAME = "Cod prin SMS"
+logger = logging.getLogger(__name__)
 BACKUP_NAME = "Coduri de rezervă"
 BACKUP_CODES = 10
 
@@ -76,8 +80,20 @@ def email_enrolment_start(*, user: User) -> str:
     return _send(device)
 
 
-def email_enrolment_confirm(*, user: User, token: str) -> Verification:
-    device = EmailDevice.objects.filter(user=user, confirmed=False).first()
+def sms_enrolment_start(*, user: User, number: str) -> str:
+    """Text a code to `number` (already normalised) to confirm the SMS factor."""
+    device = SmsDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = SmsDevice.objects.create(user=user, name=SMS_NAME, confirmed=False, number=number)
+    elif device.number != number:
+        device.number = number
+        device.save(update_fields=["number"])
+    return _send(device)
+
+
+def side_channel_enrolment_confirm(*, user: User, kind: type, token: str) -> Verification:
+    """Confirm the unconfirmed e-mail or SMS factor with the code it delivered."""
+    device = kind.objects.filter(user=user, confirmed=False).first()
     if device is None:
         return Verification(device=None)
     result = _verify(device, "".join((token or "").split()))
@@ -87,17 +103,25 @@ def email_enrolment_confirm(*, user: User, token: str) -> Verification:
     return result
 
 
-def email_code_send(*, user: User) -> str | None:
-    """E-mail a sign-in code to a user who has the e-mail factor; the message, or None."""
-    device = EmailDevice.objects.filter(user=user, confirmed=True).first()
+def side_channel_code_send(*, user: User, kind: type) -> str | None:
+    """Send a sign-in code by e-mail or SMS to a user who has that factor; the message, or None."""
+    device = kind.objects.filter(user=user, confirmed=True).first()
     return _send(device) if device else None
 
 
-def _send(device: EmailDevice) -> str:
+def _send(device) -> str:
     allowed, _info = device.generate_is_allowed()
     if not allowed:
         return gettext("Un cod a fost trimis de curând. Așteptați puțin înainte de a cere altul.")
-    device.generate_challenge()
+    try:
+        device.generate_challenge()
+    except SmsError:
+        logger.warning("SMS gateway failed for user %s", device.user_id)
+        return gettext("Mesajul nu a putut fi trimis acum. Încercați din nou sau folosiți altă metodă.")
+    if isinstance(device, SmsDevice):
+        return gettext("V-am trimis un cod prin SMS la %(number)s. Este valabil 5 minute.") % {
+            "number": phone_masked(device.number)
+        }
     return gettext("V-am trimis un cod pe e-mail. Este valabil 5 minute.")
 
 
@@ -115,7 +139,7 @@ def otp_verify(*, user: User, token: str) -> Verification:
     """Check `token` against the user's confirmed devices of its kind: six digits are an
     app code, anything else a backup code (so a backup code never throttles the app)."""
     token = "".join((token or "").split()).lower()
-    kinds = (TOTPDevice, EmailDevice) if token.isdigit() and len(token) == 6 else (StaticDevice,)
+    kinds = (TOTPDevice, EmailDevice, SmsDevice) if token.isdigit() and len(token) == 6 else (StaticDevice,)
     locked_until = None
     for device in (device for kind in kinds for device in kind.objects.filter(user=user, confirmed=True)):
         result = _verify(device, token)

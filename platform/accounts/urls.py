@@ -7,7 +7,8 @@ urlpatterns = [
     path("cont/2fa/inrolare/", views.two_factor_enrol, name="two-factor-enrol"),
     path("cont/2fa/inrolare/email/", views.two_factor_enrol_email, name="two-factor-enrol-email"),
     path("cont/2fa/verificare/", views.two_factor_verify, name="two-factor-verify"),
-    path("cont/2fa/cod-email/", views.two_factor_email_code, name="two-factor-email-code"),
+    path("cont/2fa/inrolare/sms/", views.two_factor_enrol_sms, name="two-factor-enrol-sms"),
+    path("cont/2fa/cod/<str:channel>/", views.two_factor_send_code, name="two-factor-send-code"),
     path("cont/logout/peste-tot/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("cont/", include("allauth.urls")),
 ]

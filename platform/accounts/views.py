@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_str
@@ -19,7 +20,8 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts import services, two_factor
-from accounts.models import User
+from accounts.models import SmsDevice, User
+from accounts.sms import phone_normalize
 
 
 def _invited_user(uidb64: str, token: str) -> User | None:
@@ -97,7 +99,9 @@ def two_factor_enrol_email(request):
         return redirect("two-factor-enrol")
     error, notice = "", ""
     if request.method == "POST" and "token" in request.POST:
-        result = two_factor.email_enrolment_confirm(user=request.user, token=request.POST["token"])
+        result = two_factor.side_channel_enrolment_confirm(
+            user=request.user, kind=EmailDevice, token=request.POST["token"]
+        )
         if result.device is not None:
             return _enrolled(request, result.device)
         error = _refusal(result)
@@ -107,11 +111,42 @@ def two_factor_enrol_email(request):
     return render(request, "accounts/two_factor_enrol_email.html", context)
 
 
+@never_cache
+@login_required
+def two_factor_enrol_sms(request):
+    """The SMS factor: the user gives a phone number, a texted code confirms it."""
+    error, notice, number = "", "", request.POST.get("number", "")
+    if request.method == "POST" and "token" in request.POST:
+        result = two_factor.side_channel_enrolment_confirm(
+            user=request.user, kind=SmsDevice, token=request.POST["token"]
+        )
+        if result.device is not None:
+            return _enrolled(request, result.device)
+        error = _refusal(result)
+    elif request.method == "POST":
+        try:
+            number = phone_normalize(number)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            notice = two_factor.sms_enrolment_start(user=request.user, number=number)
+    awaiting_code = "token" in request.POST or bool(notice)
+    context = {
+        "error": error,
+        "notice": notice,
+        "number": number,
+        "awaiting": awaiting_code,
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/two_factor_enrol_sms.html", context)
+
+
 @require_POST
 @login_required
-def two_factor_email_code(request):
-    """Send a sign-in code by e-mail, then back to verification."""
-    notice = two_factor.email_code_send(user=request.user)
+def two_factor_send_code(request, channel: str):
+    """Send a sign-in code by e-mail or SMS, then back to verification."""
+    kind = {"email": EmailDevice, "sms": SmsDevice}.get(channel)
+    notice = kind and two_factor.side_channel_code_send(user=request.user, kind=kind)
     if notice:
         messages.info(request, notice)
     return redirect(f"{reverse('two-factor-verify')}?{urlencode({'next': _next_url(request)})}")
@@ -131,8 +166,12 @@ def two_factor_verify(request):
             messages.success(request, _("Autentificare în doi pași reușită."))
             return redirect(_next_url(request))
         error = _refusal(result)
-    has_email = EmailDevice.objects.filter(user=request.user, confirmed=True).exists()
-    context = {"error": error, "next": _next_url(request), "has_email_factor": has_email}
+    context = {
+        "error": error,
+        "next": _next_url(request),
+        "has_email_factor": EmailDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        "has_sms_factor": SmsDevice.objects.filter(user=request.user, confirmed=True).exists(),
+    }
     return render(request, "accounts/two_factor_verify.html", context)
 
 

@@ -208,6 +208,12 @@ OTP_EMAIL_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_EMAIL_TOKEN_VALIDITY = 300  # five minutes, then the code is dead
 OTP_EMAIL_COOLDOWN_DURATION = 30  # seconds between two codes sent by e-mail
 OTP_EMAIL_SUBJECT = "Cod de autentificare Catedra"
+# SMS codes: "console" logs them (development); "http" POSTs JSON to an SMS gateway.
+CATEDRA_SMS_GATEWAY = env.str("CATEDRA_SMS_GATEWAY", default="console")
+CATEDRA_SMS_URL = env.str("CATEDRA_SMS_URL", default="")
+CATEDRA_SMS_TOKEN = env.str("CATEDRA_SMS_TOKEN", default="")
+CATEDRA_SMS_SENDER = env.str("CATEDRA_SMS_SENDER", default="Catedra")
+CATEDRA_SMS_CODE_VALIDITY = 300
 OTP_EMAIL_BODY_TEMPLATE = (
     "Codul dumneavoastră de autentificare Catedra este {{ token }}.\n"
     "Este valabil 5 minute și poate fi folosit o singură dată. Dacă nu l-ați cerut, ignorați acest mesaj."

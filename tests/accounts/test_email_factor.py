@@ -32,7 +32,7 @@ def test_an_emailed_code_signs_in_once(teacher_client, teacher, client_a, mailou
     login(client_a, teacher.username)
     with schema_context("school_a"):
         EmailDevice.objects.filter(user=teacher).update(last_generated_timestamp=None)  # skip the cooldown
-    client_a.post("/cont/2fa/cod-email/", {"next": "/"})
+    client_a.post("/cont/2fa/cod/email/", {"next": "/"})
     code = mailed_code(mailoutbox)
     assert client_a.post("/cont/2fa/verificare/", {"token": code}).status_code == 302
     client_a.post("/cont/logout/")
