@@ -1,7 +1,11 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin, TimestampMixin
@@ -19,6 +23,7 @@ class User(AbstractUser):
     roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list, blank=True)
     # Part of every session's auth hash: raising it ends all of the user's sessions.
     session_epoch = models.PositiveIntegerField(default=0)
+    birth_date = models.DateField(_("data nașterii"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilizator")
@@ -35,6 +40,12 @@ class User(AbstractUser):
     @property
     def must_use_two_factor(self) -> bool:
         return bool(set(self.roles) & REQUIRE_TWO_FACTOR)
+
+    def is_minor(self, on: date | None = None) -> bool:
+        """Under 18 on `on` (today); unknown birth dates count as not minor."""
+        if self.birth_date is None:
+            return False
+        return self.birth_date + relativedelta(years=18) > (on or timezone.localdate())
 
     @property
     def is_provider_staff(self) -> bool:
@@ -78,3 +89,17 @@ class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevic
 
     def get_cooldown_duration(self) -> int:
         return settings.OTP_EMAIL_COOLDOWN_DURATION
+
+
+class ParentLink(models.Model):
+    """A parent (or legal guardian) of a student, in the same school."""
+
+    parent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="child_links")
+    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="parent_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["parent", "student"], name="one_link_per_parent_and_student")]
+
+    def __str__(self) -> str:
+        return f"{self.parent} → {self.student}"

@@ -10,5 +10,6 @@ urlpatterns = [
     path("cont/2fa/inrolare/sms/", views.two_factor_enrol_sms, name="two-factor-enrol-sms"),
     path("cont/2fa/cod/<str:channel>/", views.two_factor_send_code, name="two-factor-send-code"),
     path("cont/logout/peste-tot/", views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("cont/copii/<int:child_id>/parola/", views.child_password, name="child-password"),
     path("cont/", include("allauth.urls")),
 ]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_str
@@ -183,3 +184,23 @@ def sign_out_everywhere(request):
     logout(request)
     messages.success(request, _("Ați fost deconectat de pe toate dispozitivele."))
     return redirect("account_login")
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("new_password1", "new_password2")
+def child_password(request, child_id: int):
+    """A parent sets the password of their own minor child."""
+    child = next((c for c in services.children_of(parent=request.user) if c.pk == child_id), None)
+    if child is None:
+        raise Http404
+    form = SetPasswordForm(child, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.child_password_set(parent=request.user, child=child, password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        else:
+            messages.success(request, _("Parola lui %(name)s a fost schimbată.") % {"name": child.get_full_name()})
+            return redirect("/")
+    return render(request, "accounts/child_password.html", {"form": form, "child": child})
