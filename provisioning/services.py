@@ -8,7 +8,6 @@ school marked failed with the error) and `provisioning_job_retry` starts a new o
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date
 
@@ -26,6 +25,8 @@ from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.services import username_for
+from catedra.text import has_control_characters
 from provisioning import lifecycle
 from provisioning.models import ProvisioningJob, ProvisioningStep
 from provisioning.schemas import schema_create_from_template, schema_drop, template_version
@@ -222,17 +223,6 @@ def invitation_link(*, school: School, user: User) -> str:
     return f"{school_url(school)}invitatie/{uid}/{token}/"
 
 
-def username_for(full_name: str) -> str:
-    """`ana.popescu` from „Ana Popescu”, unique in the current schema (ana.popescu2, ...)."""
-    ascii_name = unicodedata.normalize("NFKD", full_name).encode("ascii", "ignore").decode().lower()
-    base = ".".join(re.findall(r"[a-z0-9]+", ascii_name))[:140] or "utilizator"
-    candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
-
-
 # -- helpers --------------------------------------------------------------------------
 
 
@@ -253,7 +243,7 @@ def _validate_request(fields: dict[str, str], contract_start: date | None, contr
                                 ("admin_name", _("Numele administratorului"), 150)):  # fmt: skip
         if not fields[field]:
             errors.setdefault(field, []).append(_("%(label)s este obligatorie.") % {"label": label})
-        elif len(fields[field]) > limit or any(unicodedata.category(ch).startswith("C") for ch in fields[field]):
+        elif len(fields[field]) > limit or has_control_characters(fields[field]):
             errors.setdefault(field, []).append(
                 _("%(label)s are cel mult %(limit)d caractere, fără caractere de control.")
                 % {"label": label, "limit": limit}

@@ -1,10 +1,20 @@
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import ParentLink, User
-from accounts.roles import Role
+from accounts.roles import SCHOOL_ROLES, Role
+from catedra.text import has_control_characters
 
 
 def sessions_end_all(*, user: User) -> None:
@@ -35,3 +45,183 @@ def child_password_set(*, parent: User, child: User, password: str) -> None:
     child.set_password(password)
     child.save(update_fields=["password"])
     sessions_end_all(user=child)
+
+
+def username_for(full_name: str) -> str:
+    """`ana.popescu` from „Ana Popescu”, unique in the current schema (ana.popescu2, ...)."""
+    ascii_name = unicodedata.normalize("NFKD", full_name).encode("ascii", "ignore").decode().lower()
+    base = ".".join(re.findall(r"[a-z0-9]+", ascii_name))[:140] or "utilizator"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+# -- accounts management by the school's admin ---------------------------------------
+
+MANAGERS = (Role.SCHOOL_ADMIN, Role.DIRECTOR, Role.DEPUTY)
+
+
+def _require_manager(actor: User) -> None:
+    if not actor.has_role(*MANAGERS):
+        raise NotAllowed(_("Doar secretariatul și conducerea școlii administrează conturile."))
+
+
+def user_create(
+    *, actor: User, first_name: str, last_name: str, roles: list[str], email: str = "", birth_date=None
+) -> User:
+    """A new school user with a generated username and no password yet (an invitation or
+    a parent sets it). Raises ValidationError with a message per field."""
+    _require_manager(actor)
+    user = User(
+        first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip().lower(),
+        roles=sorted(set(roles)), birth_date=birth_date,
+    )  # fmt: skip
+    _validate_user(user)
+    user.username = username_for(f"{user.first_name} {user.last_name}")
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def user_deactivate(*, actor: User, user: User) -> None:
+    """No more sign-ins for `user`, and their sessions end now; records stay."""
+    _require_manager(actor)
+    if user.pk == actor.pk:
+        raise NotAllowed(_("Nu vă puteți dezactiva propriul cont."))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    sessions_end_all(user=user)
+
+
+def parent_link(*, actor: User, parent: User, student: User) -> ParentLink:
+    _require_manager(actor)
+    if not parent.has_role(Role.PARENT) or not student.has_role(Role.STUDENT):
+        raise ValidationError(_("Legătura se face între un părinte și un elev."))
+    link, _created = ParentLink.objects.get_or_create(parent=parent, student=student)
+    return link
+
+
+def _validate_user(user: User) -> None:
+    errors: dict[str, list[str]] = {}
+    if not user.first_name or not user.last_name:
+        errors["last_name"] = [_("Numele și prenumele sunt obligatorii.")]
+    for name in ("first_name", "last_name"):
+        value = getattr(user, name)
+        if len(value) > 150 or has_control_characters(value):
+            errors.setdefault(name, []).append(_("Cel mult 150 de caractere, fără caractere de control."))
+    if not user.roles or not set(user.roles) <= SCHOOL_ROLES:
+        errors["roles"] = [_("Alegeți cel puțin un rol al școlii.")]
+    if user.email:
+        try:
+            validate_email(user.email)
+        except ValidationError:
+            errors["email"] = [_("Adresa de e-mail nu este validă.")]
+        else:
+            if User.objects.filter(email__iexact=user.email).exists():
+                errors["email"] = [_("Adresa de e-mail este deja folosită de alt cont.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+# -- CSV import: students and parents, all or nothing ----------------------------------
+
+CSV_COLUMNS = ("nume", "prenume", "rol", "email", "data_nasterii", "copil")
+CSV_ROLES = {"elev": Role.STUDENT, "parinte": Role.PARENT, "părinte": Role.PARENT}
+MAX_IMPORT_ROWS = 5000
+
+
+@dataclass
+class ImportReport:
+    created: list[User] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "Rândul 3: ...", in Romanian
+
+
+def users_import_csv(*, actor: User, text: str) -> ImportReport:
+    """Import students and parents from CSV (columns: nume, prenume, rol, email,
+    data_nasterii, copil — for a parent, `#N` for the student on row N of the file or an
+    existing student's username). Every row is checked; if any is wrong, nothing is
+    imported and the report lists every problem by row."""
+    _require_manager(actor)
+    report = ImportReport()
+    rows = _csv_rows(text, report)
+    if report.errors:
+        return report
+    try:
+        with transaction.atomic():
+            made: dict[int, User] = {}
+            for number, row in rows:
+                _import_row(actor, number, row, made, report)
+            if report.errors:
+                raise _ImportFailed
+    except _ImportFailed:
+        report.created = []
+    return report
+
+
+class _ImportFailed(Exception):
+    pass
+
+
+def _csv_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=_sniff_delimiter(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if missing := [column for column in CSV_COLUMNS[:3] if column not in header]:
+        report.errors.append(_("Lipsesc coloanele: %(columns)s.") % {"columns": ", ".join(missing)})
+        return []
+    rows = []
+    for number, raw in enumerate(reader, start=2):  # row 1 is the header
+        if number - 1 > MAX_IMPORT_ROWS:
+            report.errors.append(_("Fișierul are mai mult de %(max)d rânduri.") % {"max": MAX_IMPORT_ROWS})
+            return []
+        rows.append((number, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}))
+    if not rows:
+        report.errors.append(_("Fișierul nu are niciun rând de date."))
+    return rows
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
+
+
+def _import_row(actor: User, number: int, row: dict[str, str], made: dict[int, User], report: ImportReport) -> None:
+    def fail(message: str) -> None:
+        report.errors.append(_("Rândul %(row)d: %(message)s") % {"row": number, "message": message})
+
+    role = CSV_ROLES.get(row.get("rol", "").lower())
+    if role is None:
+        return fail(_("rolul trebuie să fie „elev” sau „părinte”."))
+    birth_date = None
+    if row.get("data_nasterii"):
+        try:
+            birth_date = date.fromisoformat(row["data_nasterii"])
+        except ValueError:
+            return fail(_("data nașterii trebuie scrisă AAAA-LL-ZZ."))
+    try:
+        with transaction.atomic():
+            user = user_create(
+                actor=actor, first_name=row.get("prenume", ""), last_name=row.get("nume", ""), roles=[role],
+                email=row.get("email", ""), birth_date=birth_date,
+            )  # fmt: skip
+    except ValidationError as exc:
+        return fail(" ".join(exc.messages))
+    made[number] = user
+    report.created.append(user)
+    if role == Role.PARENT:
+        child = _child_of_row(row.get("copil", ""), made)
+        if child is None:
+            return fail(
+                _("copilul („%(ref)s”) nu este un elev din fișier (#rând) sau din școală.")
+                % {"ref": row.get("copil", "")}
+            )
+        parent_link(actor=actor, parent=user, student=child)
+    return None
+
+
+def _child_of_row(reference: str, made: dict[int, User]) -> User | None:
+    if reference.startswith("#") and reference[1:].isdigit():
+        child = made.get(int(reference[1:]))
+    else:
+        child = User.objects.filter(username=reference).first() if reference else None
+    return child if child is not None and child.has_role(Role.STUDENT) else None

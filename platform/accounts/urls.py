@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from accounts import views
+from accounts import administration, views
 
 urlpatterns = [
     path("invitatie/<str:uidb64>/<str:token>/", views.invitation_accept, name="invitation-accept"),
@@ -11,5 +11,9 @@ urlpatterns = [
     path("cont/2fa/cod/<str:channel>/", views.two_factor_send_code, name="two-factor-send-code"),
     path("cont/logout/peste-tot/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("cont/copii/<int:child_id>/parola/", views.child_password, name="child-password"),
+    path("administrare/conturi/", administration.users_list, name="admin-users"),
+    path("administrare/conturi/nou/", administration.user_new, name="admin-user-new"),
+    path("administrare/conturi/import/", administration.users_import, name="admin-users-import"),
+    path("administrare/conturi/<int:user_id>/<str:action>/", administration.user_action, name="admin-user-action"),
     path("cont/", include("allauth.urls")),
 ]

@@ -38,3 +38,14 @@ def teacher_client(client_a, teacher):
 
 
 SCHOOL_A_HOST = f"{SCHOOL_A}.localhost"
+
+
+def sign_in_with_2fa(client, user, backup_code: str = "testcode1"):
+    """Sign in and pass 2FA with a backup code made for the test."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    with schema_context("school_a"):
+        device, _created = StaticDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        device.token_set.create(token=backup_code)
+    assert login(client, user.username).status_code == 302
+    assert client.post("/cont/2fa/verificare/", {"token": backup_code}).status_code == 302

@@ -1,0 +1,111 @@
+"""The school admin's pages for accounts: list and search, create, import from CSV,
+deactivate, and lift a two-factor lockout. Rules live in accounts.services."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import services, two_factor
+from accounts.models import User
+from accounts.roles import SCHOOL_ROLES, Role
+
+MAX_CSV_BYTES = 1024 * 1024
+
+
+def manager_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_role(*services.MANAGERS):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class UserForm(forms.Form):
+    last_name = forms.CharField(label=gettext_lazy("Nume"), max_length=150)
+    first_name = forms.CharField(label=gettext_lazy("Prenume"), max_length=150)
+    roles = forms.MultipleChoiceField(
+        label=gettext_lazy("Roluri"), choices=[(r.value, r.label) for r in Role if r in SCHOOL_ROLES],
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
+    birth_date = forms.DateField(
+        label=gettext_lazy("Data nașterii"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Fișier CSV"))
+
+
+@manager_required
+def users_list(request):
+    users = User.objects.order_by("last_name", "first_name", "username")
+    if query := request.GET.get("q", "").strip()[:100]:
+        users = users.filter(
+            Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+        )
+    page = Paginator(users, 50).get_page(request.GET.get("pagina"))
+    return render(request, "accounts/admin_users.html", {"page": page, "q": query})
+
+
+@manager_required
+def user_new(request):
+    form = UserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Contul a fost creat: %(username)s.") % {"username": user.username})
+            return redirect("admin-users")
+    return render(request, "accounts/admin_user_new.html", {"form": form})
+
+
+@manager_required
+def users_import(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            form.add_error("file", _("Fișierul are peste 1 MB."))
+        else:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.add_error("file", _("Fișierul trebuie salvat ca CSV UTF-8."))
+            else:
+                report = services.users_import_csv(actor=request.user, text=text)
+                if not report.errors:
+                    messages.success(request, _("Au fost create %(n)d conturi.") % {"n": len(report.created)})
+    return render(request, "accounts/admin_import.html", {"form": form, "report": report})
+
+
+@require_POST
+@manager_required
+def user_action(request, user_id: int, action: str):
+    user = get_object_or_404(User, pk=user_id)
+    if action == "dezactivare":
+        try:
+            services.user_deactivate(actor=request.user, user=user)
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Contul %(username)s a fost dezactivat.") % {"username": user.username})
+    elif action == "deblocare-2fa":
+        two_factor.otp_lockout_lift(user=user)
+        messages.success(request, _("%(username)s poate încerca din nou codul.") % {"username": user.username})
+    else:
+        raise PermissionDenied
+    return redirect("admin-users")
