@@ -169,3 +169,21 @@ def _verify(device, token: str) -> Verification:
     if device.verify_token(token):  # counts a failure towards the device's throttle
         return Verification(device=device)
     return Verification(device=None)
+
+
+def devices_of(*, user: User) -> list:
+    """The user's confirmed second factors, every kind."""
+    return list(django_otp.devices_for_user(user, confirmed=True))
+
+
+def device_remove(*, user: User, persistent_id: str) -> None:
+    """Remove one of the user's own devices; refused if it is the last one of a user who must use 2FA."""
+    device = next((d for d in devices_of(user=user) if d.persistent_id == persistent_id), None)
+    if device is None:
+        raise LookupError("no such device")
+    others = [d for d in devices_of(user=user) if d.persistent_id != persistent_id and not isinstance(d, StaticDevice)]
+    if user.must_use_two_factor and not others and not isinstance(device, StaticDevice):
+        raise PermissionError(
+            gettext("Rolul dumneavoastră cere autentificare în doi pași: adăugați întâi altă metodă.")
+        )
+    device.delete()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cont/2fa/inrolare/sms/", views.two_factor_enrol_sms, name="two-factor-enrol-sms"),
     path("cont/2fa/cod/<str:channel>/", views.two_factor_send_code, name="two-factor-send-code"),
     path("cont/logout/peste-tot/", views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("cont/securitate/", views.security, name="account-security"),
     path("cont/copii/<int:child_id>/parola/", views.child_password, name="child-password"),
     path("administrare/conturi/", administration.users_list, name="admin-users"),
     path("administrare/conturi/nou/", administration.user_new, name="admin-user-new"),

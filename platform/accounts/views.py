@@ -204,3 +204,20 @@ def child_password(request, child_id: int):
             messages.success(request, _("Parola lui %(name)s a fost schimbată.") % {"name": child.get_full_name()})
             return redirect("/")
     return render(request, "accounts/child_password.html", {"form": form, "child": child})
+
+
+@never_cache
+@login_required
+def security(request):
+    """The user's own security page: second factors, password, sessions."""
+    if request.method == "POST":
+        try:
+            two_factor.device_remove(user=request.user, persistent_id=request.POST.get("device", ""))
+        except LookupError:
+            raise Http404 from None
+        except PermissionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Metoda a fost eliminată."))
+        return redirect("account-security")
+    return render(request, "accounts/security.html", {"devices": two_factor.devices_of(user=request.user)})
