@@ -40,11 +40,11 @@ def teacher_client(client_a, teacher):
 SCHOOL_A_HOST = f"{SCHOOL_A}.localhost"
 
 
-def sign_in_with_2fa(client, user, backup_code: str = "testcode1"):
+def sign_in_with_2fa(client, user, backup_code: str = "testcode1", schema: str = "school_a"):
     """Sign in and pass 2FA with a backup code made for the test."""
     from django_otp.plugins.otp_static.models import StaticDevice
 
-    with schema_context("school_a"):
+    with schema_context(schema):
         device, _created = StaticDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
         device.token_set.create(token=backup_code)
     assert login(client, user.username).status_code == 302
