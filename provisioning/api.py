@@ -75,7 +75,7 @@ class SchoolOut(Schema):
 
     @staticmethod
     def resolve_url(school: School) -> str:
-        return services.school_url(school)
+        return school.public_url
 
     @staticmethod
     def resolve_last_job(school: School) -> ProvisioningJob | None:

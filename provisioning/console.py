@@ -95,7 +95,7 @@ def school_detail(request, slug: str):
         "transitions": school.transitions.order_by("-at", "-id")[:50],
         "next_states": [(s, School.Status(s).label) for s in sorted(lifecycle.ALLOWED.get(school.status, ()))
                         if s not in (School.Status.PROVISIONING, School.Status.FAILED)],
-        "url": services.school_url(school),
+        "url": school.public_url,
         "can_act": request.user.has_role(*ACTORS),
     }  # fmt: skip
     return render(request, "provisioning/console_school.html", context)

@@ -12,20 +12,17 @@ from collections.abc import Callable
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import username_for
+from accounts.services import password_link, username_for
 from catedra.text import has_control_characters
 from provisioning import lifecycle
 from provisioning.models import ProvisioningJob, ProvisioningStep
@@ -185,7 +182,7 @@ def step_invitation(job: ProvisioningJob) -> str:
     school = job.school
     with schema_context(school.schema_name):
         admin = User.objects.get(email=job.admin_email)
-        link = invitation_link(school=school, user=admin)
+        link = password_link(school=school, user=admin)
     subject = _("Invitație în Catedra: %(school)s") % {"school": school.name}
     body = _(
         "Bună ziua, %(name)s,\n\nȘcoala „%(school)s” are acum catalogul electronic Catedra, iar dumneavoastră "
@@ -208,19 +205,6 @@ STEPS: list[tuple[str, Callable[[ProvisioningJob], str]]] = [
     ("invitation", step_invitation),
     ("activate", step_activate),
 ]
-
-
-def school_url(school: School) -> str:
-    """The address people use to reach a school."""
-    port = f":{settings.CATEDRA_PUBLIC_PORT}" if settings.CATEDRA_PUBLIC_PORT else ""
-    return f"{settings.CATEDRA_PUBLIC_SCHEME}://{school.slug}.{settings.CATEDRA_BASE_DOMAIN}{port}/"
-
-
-def invitation_link(*, school: School, user: User) -> str:
-    """A one-time link to set a password: the token dies once the password changes."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return f"{school_url(school)}invitatie/{uid}/{token}/"
 
 
 # -- helpers --------------------------------------------------------------------------

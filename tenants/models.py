@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -41,6 +42,12 @@ class School(TenantMixin):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def public_url(self) -> str:
+        """The address people use to reach the school."""
+        port = f":{settings.CATEDRA_PUBLIC_PORT}" if settings.CATEDRA_PUBLIC_PORT else ""
+        return f"{settings.CATEDRA_PUBLIC_SCHEME}://{self.slug}.{settings.CATEDRA_BASE_DOMAIN}{port}/"
 
 
 class Domain(DomainMixin):

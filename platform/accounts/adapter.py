@@ -1,18 +1,39 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.utils.formats import time_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
+from accounts import services
 from accounts.backends import may_sign_in_here
 
 
 class AccountAdapter(DefaultAccountAdapter):
     """Accounts are made by a school's admin or the provider, never by signing up, and
     are used only on their own side (allauth would otherwise let a user whom the backend
-    refused through as if merely inactive)."""
+    refused through as if merely inactive). Failed sign-ins make the account wait longer
+    and longer (services.login_wait_until) until an admin lifts it or the wait passes."""
 
     def is_open_for_signup(self, request):
         return False
 
+    def pre_authenticate(self, request, **credentials):
+        super().pre_authenticate(request, **credentials)
+        user = services.user_for_login(credentials.get("username") or credentials.get("email") or "")
+        if user is not None and (until := services.login_wait_until(user)):
+            raise forms.ValidationError(
+                _("Prea multe încercări greșite. Puteți încerca din nou după ora %(time)s.")
+                % {"time": time_format(localtime(until), "H:i:s")}
+            )
+
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
         if user is not None and not may_sign_in_here(user):
-            return None
+            user = None
+        named = services.user_for_login(credentials.get("username") or credentials.get("email") or "")
+        if named is not None:
+            if user is None:
+                services.login_failed(user=named)
+            else:
+                services.login_succeeded(user=named)
         return user

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import services, two_factor
+from accounts import services
 from accounts.models import User
 from accounts.roles import SCHOOL_ROLES, Role
 
@@ -103,9 +103,12 @@ def user_action(request, user_id: int, action: str):
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Contul %(username)s a fost dezactivat.") % {"username": user.username})
-    elif action == "deblocare-2fa":
-        two_factor.otp_lockout_lift(user=user)
-        messages.success(request, _("%(username)s poate încerca din nou codul.") % {"username": user.username})
+    elif action == "deblocare":
+        services.lockouts_lift(actor=request.user, user=user)
+        messages.success(request, _("%(username)s poate încerca din nou.") % {"username": user.username})
+    elif action == "link-parola":
+        link = services.password_link(school=request.tenant, user=user)
+        return render(request, "accounts/admin_password_link.html", {"person": user, "link": link})
     else:
         raise PermissionDenied
     return redirect("admin-users")

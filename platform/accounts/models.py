@@ -24,6 +24,9 @@ class User(AbstractUser):
     # Part of every session's auth hash: raising it ends all of the user's sessions.
     session_epoch = models.PositiveIntegerField(default=0)
     birth_date = models.DateField(_("data nașterii"), null=True, blank=True)
+    # Failed sign-ins in a row, and the last one's time: they set the wait before the next try.
+    login_failures = models.PositiveIntegerField(default=0)
+    login_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilizator")

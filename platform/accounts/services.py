@@ -3,13 +3,17 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import ParentLink, User
@@ -225,3 +229,54 @@ def _child_of_row(reference: str, made: dict[int, User]) -> User | None:
     else:
         child = User.objects.filter(username=reference).first() if reference else None
     return child if child is not None and child.has_role(Role.STUDENT) else None
+
+
+def password_link(*, school, user: User) -> str:
+    """A one-time link to set a password (invitations, resets given by the school's admin):
+    the token dies once the password changes, and after PASSWORD_RESET_TIMEOUT."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return f"{school.public_url}invitatie/{uid}/{token}/"
+
+
+# -- failed sign-ins: growing waits per account, lifted by an admin -------------------
+
+FREE_FAILURES = 4  # mistakes allowed before any wait
+FIRST_WAIT_SECONDS = 30
+MAX_WAIT_SECONDS = 3600
+
+
+def login_wait_until(user: User):
+    """When `user` may try to sign in again, or None if now (30 s after the 5th failure in
+    a row, doubling with each further failure, at most an hour)."""
+    if user.login_failures <= FREE_FAILURES or user.login_failed_at is None:
+        return None
+    wait = min(FIRST_WAIT_SECONDS * 2 ** (user.login_failures - FREE_FAILURES - 1), MAX_WAIT_SECONDS)
+    until = user.login_failed_at + timedelta(seconds=wait)
+    return until if until > timezone.now() else None
+
+
+def login_failed(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(login_failures=F("login_failures") + 1, login_failed_at=timezone.now())
+
+
+def login_succeeded(*, user: User) -> None:
+    if user.login_failures:
+        User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
+
+
+def lockouts_lift(*, actor: User, user: User) -> None:
+    """The school's admin lets a locked-out user try again at once (password and 2FA)."""
+    _require_manager(actor)
+    User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
+    from accounts.two_factor import otp_lockout_lift
+
+    otp_lockout_lift(user=user)
+
+
+def user_for_login(login: str) -> User | None:
+    """The account a sign-in attempt names (username or e-mail), if any."""
+    login = (login or "").strip()
+    if not login or len(login) > 254:
+        return None
+    return User.objects.filter(Q(username=login) | Q(email__iexact=login)).first()

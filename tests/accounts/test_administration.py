@@ -102,3 +102,15 @@ def test_roles_must_be_school_roles_and_emails_unique(secretary, teacher):
             services.user_create(
                 actor=secretary, first_name="A", last_name="B", roles=[Role.TEACHER], email=teacher.email
             )
+
+
+def test_the_admin_gives_a_one_time_password_link_to_a_user_without_email(client_a, secretary, student):
+    sign_in_with_2fa(client_a, secretary)
+    page = client_a.post(f"/administrare/conturi/{student.pk}/link-parola/").content.decode()
+    link = page.split('data-testid="password-link">')[1].split("<")[0].strip()
+    path = link.split(":8000")[1]
+    new = "Penar-Rosu-2026!"
+    student_client = client_a.__class__(HTTP_HOST="school-a.localhost")
+    assert student_client.post(path, {"new_password1": new, "new_password2": new}).status_code == 200
+    with schema_context("school_a"):
+        assert User.objects.get(pk=student.pk).check_password(new)

@@ -3,7 +3,7 @@
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from provisioning.services import invitation_link
+from accounts.services import password_link
 from tests.conftest import SCHOOL_A, SCHOOL_B, host_client
 
 NEW_PASSWORD = "Catalog-Nou-2026!"
@@ -12,7 +12,7 @@ NEW_PASSWORD = "Catalog-Nou-2026!"
 def admin_and_link(school):
     with schema_context(school.schema_name):
         admin = User.objects.get(email="secretariat@scoala-a.test")
-        return admin, invitation_link(school=school, user=admin).split(":8000")[1]
+        return admin, password_link(school=school, user=admin).split(":8000")[1]
 
 
 def set_password(host, path):

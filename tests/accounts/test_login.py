@@ -84,3 +84,39 @@ def test_signing_out_everywhere_ends_every_session_of_the_user(teacher):
     assert not signed_in(phone)
     login(phone, teacher.username)  # signing in again works
     assert signed_in(phone)
+
+
+def test_failed_sign_ins_make_the_account_wait_longer_until_an_admin_lifts_it(school_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts import services
+
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "100/m/ip,100/m/key"}  # see our own waits, not allauth's
+    secretary = make_user(school_a.schema_name, "secretara.deblocare", [Role.SCHOOL_ADMIN])
+    victim = make_user(school_a.schema_name, "tinta.intarzieri", [Role.STUDENT])
+    client = host_client(f"{SCHOOL_A}.localhost")
+    for _attempt in range(services.FREE_FAILURES + 1):
+        login(client, victim.username, "gresit")
+    blocked = login(client, victim.username)
+    assert "Prea multe încercări greșite" in blocked.content.decode()
+    assert not signed_in(client)
+    with schema_context("school_a"):
+        victim.refresh_from_db()
+        first_wait = services.login_wait_until(victim) - victim.login_failed_at
+        victim.login_failures += 1
+        assert services.login_wait_until(victim) - victim.login_failed_at == 2 * first_wait  # doubling
+        assert first_wait == timedelta(seconds=services.FIRST_WAIT_SECONDS)
+        victim.login_failures, victim.login_failed_at = 40, timezone.now()
+        assert services.login_wait_until(victim) - victim.login_failed_at == timedelta(hours=1)  # at most
+        services.lockouts_lift(actor=secretary, user=victim)
+    assert login(client, victim.username).status_code == 302
+
+
+def test_a_good_sign_in_clears_earlier_mistakes(client_a, teacher):
+    login(client_a, teacher.username, "gresit")
+    login(client_a, teacher.username)
+    with schema_context("school_a"):
+        teacher.refresh_from_db()
+        assert teacher.login_failures == 0

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         job = services.provisioning_job_run(job_id=job.pk)
         if job.state != job.State.SUCCEEDED:
             raise CommandError(f"Crearea școlii a eșuat la pasul {job.error}")
-        self.stdout.write(services.school_url(job.school))
+        self.stdout.write(job.school.public_url)
 
 
 def _one_line(error: ValidationError) -> str:
