@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
 from provisioning import lifecycle, services
-from provisioning.models import ProvisioningJob
 from provisioning.tasks import provision_school
 from tenants.counties import County
 from tenants.models import School
@@ -52,14 +51,9 @@ class SchoolForm(forms.Form):
                                    widget=forms.DateInput({"type": "date"}))  # fmt: skip
 
 
-def _schools():
-    jobs = ProvisioningJob.objects.order_by("-attempt")
-    return School.objects.exclude(schema_name="public").prefetch_related(Prefetch("provisioning_jobs", queryset=jobs))
-
-
 @provider_required
 def schools(request):
-    found = _schools().order_by("name")
+    found = School.objects.exclude(schema_name="public").order_by("name")
     if query := request.GET.get("q", "").strip()[:100]:
         found = found.filter(Q(name__icontains=query) | Q(slug__icontains=query) | Q(siiir_code__startswith=query))
     if (status := request.GET.get("stare", "")) in School.Status.values:

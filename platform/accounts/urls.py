@@ -2,8 +2,8 @@ from django.urls import include, path
 
 from accounts import administration, views
 
+# Signing in, 2FA and one's own security: on the control plane and on every school.
 urlpatterns = [
-    path("invitatie/<str:uidb64>/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("cont/2fa/inrolare/", views.two_factor_enrol, name="two-factor-enrol"),
     path("cont/2fa/inrolare/email/", views.two_factor_enrol_email, name="two-factor-enrol-email"),
     path("cont/2fa/verificare/", views.two_factor_verify, name="two-factor-verify"),
@@ -11,10 +11,15 @@ urlpatterns = [
     path("cont/2fa/cod/<str:channel>/", views.two_factor_send_code, name="two-factor-send-code"),
     path("cont/logout/peste-tot/", views.sign_out_everywhere, name="sign-out-everywhere"),
     path("cont/securitate/", views.security, name="account-security"),
+    path("cont/", include("allauth.urls")),
+]
+
+# A school's people only: invitations, parents and children, the admin's account pages.
+school_urlpatterns = [
+    path("invitatie/<str:uidb64>/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("cont/copii/<int:child_id>/parola/", views.child_password, name="child-password"),
     path("administrare/conturi/", administration.users_list, name="admin-users"),
     path("administrare/conturi/nou/", administration.user_new, name="admin-user-new"),
     path("administrare/conturi/import/", administration.users_import, name="admin-users-import"),
     path("administrare/conturi/<int:user_id>/<str:action>/", administration.user_action, name="admin-user-action"),
-    path("cont/", include("allauth.urls")),
 ]

@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from accounts.urls import school_urlpatterns
+
 urlpatterns = [
     path("", include("catalog.web.urls")),
     path("", include("accounts.urls")),
+    path("", include(school_urlpatterns)),
 ]

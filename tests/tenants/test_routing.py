@@ -126,3 +126,8 @@ def test_a_school_without_a_ready_schema_does_not_answer(client_b, school_b, sta
 def test_session_cookies_are_host_only(settings):
     assert settings.SESSION_COOKIE_DOMAIN is None
     assert settings.CSRF_COOKIE_DOMAIN is None
+
+
+@pytest.mark.parametrize("path", ["/administrare/conturi/", "/invitatie/MQ/abc/", "/cont/copii/1/parola/"])
+def test_school_only_account_pages_do_not_exist_on_the_control_plane(control_plane_client, path):
+    assert control_plane_client.get(path).status_code == 404
