@@ -1,5 +1,6 @@
 from datetime import date
 
+import pghistory
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -13,6 +14,14 @@ from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin,
 from accounts.roles import PROVIDER_ROLES, REQUIRE_TWO_FACTOR, SCHOOL_ROLES, Role
 
 
+# Row history (triggers): who a user is and may do, whatever code or SQL changes it.
+USER_HISTORY_FIELDS = ["username", "first_name", "last_name", "email", "roles", "is_active", "birth_date"]
+
+
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(),
+    fields=USER_HISTORY_FIELDS, model_name="UserEvent", obj_field=pghistory.ObjForeignKey(related_name="history"),
+)  # fmt: skip
 class User(AbstractUser):
     """A person who signs in: provider staff (in `public`) or a school's user (in its schema).
 
@@ -94,6 +103,9 @@ class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevic
         return settings.OTP_EMAIL_COOLDOWN_DURATION
 
 
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.DeleteEvent(), obj_field=pghistory.ObjForeignKey(related_name="history")
+)
 class ParentLink(models.Model):
     """A parent (or legal guardian) of a student, in the same school."""
 

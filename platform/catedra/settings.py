@@ -59,6 +59,9 @@ IDENTITY_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
 ]
+# So is the audit trail: the provider's actions in public, each school's in its schema.
+# Row-history triggers (pgtrigger, pghistory) use unqualified names: they must be in both.
+AUDIT_APPS = ["pgtrigger", "pghistory", "audit"]
 SHARED_APPS = [
     # Before django_tenants: its `migrate` command gives way to ours (public, template, schools).
     "provisioning",
@@ -72,6 +75,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     *IDENTITY_APPS,
+    *AUDIT_APPS,
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -79,6 +83,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     *IDENTITY_APPS,
+    *AUDIT_APPS,
     "catalog.web",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -96,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,0 +1,46 @@
+"""What an audit event can record. Each area adds its own actions here; the database
+keeps the code, the audit pages show the label."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    # signing in and out
+    LOGIN = "login", _("Autentificare reușită")
+    LOGIN_FAILED = "login.failed", _("Autentificare eșuată")
+    LOGOUT = "logout", _("Deconectare")
+    SESSIONS_ENDED = "sessions.ended", _("Deconectare de pe toate dispozitivele")
+    # second factors
+    TWO_FACTOR_ENROLLED = "2fa.enrolled", _("Metodă 2FA adăugată")
+    TWO_FACTOR_VERIFIED = "2fa.verified", _("Verificare 2FA reușită")
+    TWO_FACTOR_FAILED = "2fa.failed", _("Cod 2FA greșit")
+    TWO_FACTOR_REMOVED = "2fa.removed", _("Metodă 2FA eliminată")
+    BACKUP_CODES_ISSUED = "2fa.backup_codes", _("Coduri de rezervă generate")
+    # passwords
+    PASSWORD_CHANGED = "password.changed", _("Parolă schimbată")
+    PASSWORD_RESET = "password.reset", _("Parolă resetată prin e-mail")
+    PASSWORD_SET = "password.set", _("Parolă aleasă din link")
+    PASSWORD_SET_BY_PARENT = "password.set_by_parent", _("Parolă schimbată de părinte")
+    PASSWORD_LINK_ISSUED = "password.link", _("Link de parolă generat")
+    # accounts
+    USER_CREATED = "user.created", _("Cont creat")
+    USER_CHANGED = "user.changed", _("Cont modificat (date sau roluri)")
+    USER_DEACTIVATED = "user.deactivated", _("Cont dezactivat")
+    USER_REACTIVATED = "user.reactivated", _("Cont reactivat")
+    USER_UNLOCKED = "user.unlocked", _("Blocare ridicată")
+    PARENT_LINKED = "parent.linked", _("Părinte legat de elev")
+    # the provider's actions on schools (control plane)
+    SCHOOL_REQUESTED = "school.requested", _("Școală cerută")
+    SCHOOL_PROVISIONED = "school.provisioned", _("Școală creată")
+    SCHOOL_PROVISIONING_FAILED = "school.provisioning_failed", _("Crearea școlii a eșuat")
+    SCHOOL_TRANSITION = "school.transition", _("Starea școlii schimbată")
+    # the audit trail itself
+    AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
+
+
+def action_label(code: str) -> str:
+    try:
+        return Action(code).label
+    except ValueError:
+        return code
