@@ -12,6 +12,8 @@ from ninja.errors import AuthenticationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 
+from audit.models import ActorKind
+from audit.services import context_update
 from provisioning import lifecycle, services
 from provisioning.models import ApiToken, ProvisioningJob
 from provisioning.tasks import provision_school
@@ -20,7 +22,10 @@ from tenants.models import School
 
 class ProviderToken(HttpBearer):
     def authenticate(self, request, token):
-        return ApiToken.authenticate(token)
+        client = ApiToken.authenticate(token)
+        if client is not None:
+            context_update(actor_kind=ActorKind.API, actor_label=f"api:{client.name}")
+        return client
 
 
 api = NinjaAPI(

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actions import Action
+from audit.services import audit_record
 from provisioning.models import SchoolTransition
 from tenants.models import School
 
@@ -52,6 +54,10 @@ def school_transition(*, school: School, to: str, actor: str, reason: str = "") 
         record = SchoolTransition.objects.create(
             school=school, from_status=school.status, to_status=to, actor=actor, reason=reason
         )
+        audit_record(
+            action=Action.SCHOOL_TRANSITION, actor=actor, obj=school, old={"status": school.status},
+            new={"status": to}, reason=reason,
+        )  # fmt: skip
         school.status = to
         school.status_changed_at = timezone.now()
         school.save(update_fields=["status", "status_changed_at"])

@@ -23,6 +23,8 @@ from django_tenants.utils import schema_context, schema_exists
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import password_link, username_for
+from audit.actions import Action
+from audit.services import audit_record
 from catedra.text import has_control_characters
 from provisioning import lifecycle
 from provisioning.models import ProvisioningJob, ProvisioningStep
@@ -96,6 +98,10 @@ def school_provision_request(
                 school=school, requested_by=requested_by, admin_name=fields["admin_name"],
                 admin_email=fields["admin_email"],
             )  # fmt: skip
+            audit_record(
+                action=Action.SCHOOL_REQUESTED, actor=requested_by, obj=school,
+                new={name: fields[name] for name in ("name", "slug", "siiir_code", "cui", "county", "locality")},
+            )  # fmt: skip
     except IntegrityError as exc:
         # The unique constraints decide races between concurrent requests.
         raise ValidationError(_("Identificatorul sau codul SIIIR tocmai a fost folosit pentru altă școală.")) from exc
@@ -127,9 +133,17 @@ def provisioning_job_run(*, job_id: int) -> ProvisioningJob:
             logger.warning("provisioning of school %s failed at step %s: %s", job.school.slug, name, type(exc).__name__)
             _record_step(job, name, ProvisioningStep.State.FAILED, began, f"{type(exc).__name__}: {exc}")
             _undo(job, f"{name}: {type(exc).__name__}: {exc}")
+            audit_record(
+                action=Action.SCHOOL_PROVISIONING_FAILED, actor=JOB_ACTOR, obj=job.school,
+                new={"attempt": job.attempt, "step": name, "error": type(exc).__name__},
+            )  # fmt: skip
             return job
         _record_step(job, name, ProvisioningStep.State.SUCCEEDED, began, detail)
-    ProvisioningJob.objects.filter(pk=job.pk).update(state=ProvisioningJob.State.SUCCEEDED, finished_at=timezone.now())
+    with transaction.atomic():
+        ProvisioningJob.objects.filter(pk=job.pk).update(
+            state=ProvisioningJob.State.SUCCEEDED, finished_at=timezone.now()
+        )
+        audit_record(action=Action.SCHOOL_PROVISIONED, actor=JOB_ACTOR, obj=job.school, new={"attempt": job.attempt})
     job.refresh_from_db()
     return job
 
@@ -175,6 +189,10 @@ def step_admin(job: ProvisioningJob) -> str:
             )  # fmt: skip
             admin.set_unusable_password()
             admin.save()
+            audit_record(
+                action=Action.USER_CREATED, actor=JOB_ACTOR, obj=admin, person=admin,
+                new={"username": admin.username, "roles": admin.roles, "email": admin.email},
+            )  # fmt: skip
     return f"school admin account {admin.username}"
 
 

@@ -19,7 +19,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request, **credentials):
         super().pre_authenticate(request, **credentials)
-        user = services.user_for_login(credentials.get("username") or credentials.get("email") or "")
+        user = services.user_for_login(_login_of(credentials))
         if user is not None and (until := services.login_wait_until(user)):
             raise forms.ValidationError(
                 _("Prea multe încercări greșite. Puteți încerca din nou după ora %(time)s.")
@@ -30,10 +30,19 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is not None and not may_sign_in_here(user):
             user = None
-        named = services.user_for_login(credentials.get("username") or credentials.get("email") or "")
-        if named is not None:
-            if user is None:
-                services.login_failed(user=named)
-            else:
-                services.login_succeeded(user=named)
+        if user is None:
+            services.login_failed(
+                user=services.user_for_login(credentials.get("username") or credentials.get("email") or "")
+            )
+        else:
+            services.login_succeeded(user=user)
         return user
+
+    def logout(self, request):
+        if request.user.is_authenticated:
+            services.logged_out(user=request.user)
+        super().logout(request)
+
+
+def _login_of(credentials: dict) -> str:
+    return credentials.get("username") or credentials.get("email") or ""

@@ -107,7 +107,7 @@ def user_action(request, user_id: int, action: str):
         services.lockouts_lift(actor=request.user, user=user)
         messages.success(request, _("%(username)s poate încerca din nou.") % {"username": user.username})
     elif action == "link-parola":
-        link = services.password_link(school=request.tenant, user=user)
+        link = services.password_link(school=request.tenant, user=user, actor=request.user)
         return render(request, "accounts/admin_password_link.html", {"person": user, "link": link})
     else:
         raise PermissionDenied

@@ -13,7 +13,6 @@ from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin,
 
 from accounts.roles import PROVIDER_ROLES, REQUIRE_TWO_FACTOR, SCHOOL_ROLES, Role
 
-
 # Row history (triggers): who a user is and may do, whatever code or SQL changes it.
 USER_HISTORY_FIELDS = ["username", "first_name", "last_name", "email", "roles", "is_active", "birth_date"]
 

@@ -18,6 +18,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ParentLink, User
 from accounts.roles import SCHOOL_ROLES, Role
+from audit.actions import Action
+from audit.models import Source
+from audit.services import audit_context, audit_record
 from catedra.text import has_control_characters
 
 
@@ -25,6 +28,28 @@ def sessions_end_all(*, user: User) -> None:
     """Sign the user out on every device and browser at once."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
+
+
+@transaction.atomic
+def sign_out_everywhere(*, user: User) -> None:
+    """The user ends all their own sessions (lost phone, shared computer)."""
+    sessions_end_all(user=user)
+    audit_record(action=Action.SESSIONS_ENDED, actor=user, obj=user, person=user)
+
+
+@transaction.atomic
+def password_set_from_link(*, user: User, password: str) -> None:
+    """A password chosen through a one-time link (invitation, or a reset by the admin):
+    the link dies with the old password hash."""
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action=Action.PASSWORD_SET, actor=user, obj=user, person=user)
+
+
+def password_changed(*, user: User, reset: bool) -> None:
+    """Record a password change or e-mail reset (allauth changes the password itself)."""
+    audit_record(action=Action.PASSWORD_RESET if reset else Action.PASSWORD_CHANGED, obj=user, person=user)
 
 
 class NotAllowed(PermissionDenied):
@@ -46,9 +71,11 @@ def child_password_set(*, parent: User, child: User, password: str) -> None:
     if not child.has_role(Role.STUDENT) or not child.is_minor():
         raise NotAllowed(_("Un elev major își schimbă singur parola."))
     validate_password(password, user=child)
-    child.set_password(password)
-    child.save(update_fields=["password"])
-    sessions_end_all(user=child)
+    with transaction.atomic():
+        child.set_password(password)
+        child.save(update_fields=["password"])
+        sessions_end_all(user=child)
+        audit_record(action=Action.PASSWORD_SET_BY_PARENT, actor=parent, obj=child, person=child)
 
 
 def username_for(full_name: str) -> str:
@@ -83,9 +110,45 @@ def user_create(
         roles=sorted(set(roles)), birth_date=birth_date,
     )  # fmt: skip
     _validate_user(user)
-    user.username = username_for(f"{user.first_name} {user.last_name}")
-    user.set_unusable_password()
-    user.save()
+    with transaction.atomic():
+        user.username = username_for(f"{user.first_name} {user.last_name}")
+        user.set_unusable_password()
+        user.save()
+        audit_record(action=Action.USER_CREATED, actor=actor, obj=user, person=user, new=_snapshot(user))
+    return user
+
+
+# What an account change records, old and new (never the password hash).
+SNAPSHOT_FIELDS = ("username", "first_name", "last_name", "email", "roles", "birth_date", "is_active")
+
+
+def _snapshot(user: User, names=SNAPSHOT_FIELDS) -> dict:
+    return {name: getattr(user, name) for name in names}
+
+
+def user_update(
+    *, actor: User, user: User, first_name: str, last_name: str, roles: list[str], email: str = "", birth_date=None
+) -> User:
+    """Change a school user's name, e-mail, roles or birth date; the change is audited
+    with its old and new values. Managers cannot change their own roles."""
+    _require_manager(actor)
+    before = _snapshot(user)
+    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    user.email, user.roles, user.birth_date = email.strip().lower(), sorted(set(roles)), birth_date
+    if user.pk == actor.pk and sorted(user.roles) != sorted(before["roles"]):
+        raise NotAllowed(_("Nu vă puteți schimba propriile roluri: cereți altui membru al conducerii."))
+    _validate_user(user)
+    changed = [name for name in SNAPSHOT_FIELDS if getattr(user, name) != before[name]]
+    if not changed:
+        return user
+    with transaction.atomic():
+        user.save(update_fields=changed)
+        audit_record(
+            action=Action.USER_CHANGED, actor=actor, obj=user, person=user,
+            old={name: before[name] for name in changed}, new=_snapshot(user, changed),
+        )  # fmt: skip
+    if "roles" in changed:
+        sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
     return user
 
 
@@ -94,15 +157,31 @@ def user_deactivate(*, actor: User, user: User) -> None:
     _require_manager(actor)
     if user.pk == actor.pk:
         raise NotAllowed(_("Nu vă puteți dezactiva propriul cont."))
-    User.objects.filter(pk=user.pk).update(is_active=False)
-    sessions_end_all(user=user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        sessions_end_all(user=user)
+        audit_record(action=Action.USER_DEACTIVATED, actor=actor, obj=user, person=user)
+
+
+def user_reactivate(*, actor: User, user: User) -> None:
+    """A deactivated account may sign in again."""
+    _require_manager(actor)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        audit_record(action=Action.USER_REACTIVATED, actor=actor, obj=user, person=user)
 
 
 def parent_link(*, actor: User, parent: User, student: User) -> ParentLink:
     _require_manager(actor)
     if not parent.has_role(Role.PARENT) or not student.has_role(Role.STUDENT):
         raise ValidationError(_("Legătura se face între un părinte și un elev."))
-    link, _created = ParentLink.objects.get_or_create(parent=parent, student=student)
+    with transaction.atomic():
+        link, created = ParentLink.objects.get_or_create(parent=parent, student=student)
+        if created:
+            audit_record(
+                action=Action.PARENT_LINKED, actor=actor, obj=link, person=student,
+                new={"parent": parent.username, "student": student.username},
+            )  # fmt: skip
     return link
 
 
@@ -122,7 +201,7 @@ def _validate_user(user: User) -> None:
         except ValidationError:
             errors["email"] = [_("Adresa de e-mail nu este validă.")]
         else:
-            if User.objects.filter(email__iexact=user.email).exists():
+            if User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
                 errors["email"] = [_("Adresa de e-mail este deja folosită de alt cont.")]
     if errors:
         raise ValidationError(errors)
@@ -152,7 +231,7 @@ def users_import_csv(*, actor: User, text: str) -> ImportReport:
     if report.errors:
         return report
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_context(source=Source.IMPORT):
             made: dict[int, User] = {}
             for number, row in rows:
                 _import_row(actor, number, row, made, report)
@@ -231,9 +310,12 @@ def _child_of_row(reference: str, made: dict[int, User]) -> User | None:
     return child if child is not None and child.has_role(Role.STUDENT) else None
 
 
-def password_link(*, school, user: User) -> str:
+def password_link(*, school, user: User, actor: User | None = None) -> str:
     """A one-time link to set a password (invitations, resets given by the school's admin):
     the token dies once the password changes, and after PASSWORD_RESET_TIMEOUT."""
+    if actor is not None:
+        _require_manager(actor)
+        audit_record(action=Action.PASSWORD_LINK_ISSUED, actor=actor, obj=user, person=user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return f"{school.public_url}invitatie/{uid}/{token}/"
@@ -256,22 +338,36 @@ def login_wait_until(user: User):
     return until if until > timezone.now() else None
 
 
-def login_failed(*, user: User) -> None:
-    User.objects.filter(pk=user.pk).update(login_failures=F("login_failures") + 1, login_failed_at=timezone.now())
+def login_failed(*, user: User | None) -> None:
+    """A failed sign-in, against the account it named (if any): counted and audited."""
+    with transaction.atomic():
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(
+                login_failures=F("login_failures") + 1, login_failed_at=timezone.now()
+            )
+        audit_record(action=Action.LOGIN_FAILED, actor="", obj=user, object_type="accounts.user", person=user)
 
 
 def login_succeeded(*, user: User) -> None:
-    if user.login_failures:
-        User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
+    with transaction.atomic():
+        if user.login_failures:
+            User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
+        audit_record(action=Action.LOGIN, actor=user, obj=user, person=user)
+
+
+def logged_out(*, user: User) -> None:
+    audit_record(action=Action.LOGOUT, actor=user, obj=user, person=user)
 
 
 def lockouts_lift(*, actor: User, user: User) -> None:
     """The school's admin lets a locked-out user try again at once (password and 2FA)."""
     _require_manager(actor)
-    User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
     from accounts.two_factor import otp_lockout_lift
 
-    otp_lockout_lift(user=user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(login_failures=0, login_failed_at=None)
+        otp_lockout_lift(user=user)
+        audit_record(action=Action.USER_UNLOCKED, actor=actor, obj=user, person=user)
 
 
 def user_for_login(login: str) -> User | None:

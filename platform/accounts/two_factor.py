@@ -24,6 +24,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import SmsDevice, User
 from accounts.sms import SmsError, phone_masked
+from audit.actions import Action
+from audit.services import audit_record
 
 TOTP_NAME = "Aplicație de autentificare"
 EMAIL_NAME = "Cod prin e-mail"
@@ -68,9 +70,19 @@ def totp_enrolment_confirm(*, user: User, token: str) -> Verification:
         return Verification(device=None)
     result = _verify(device, token)
     if result.device is not None:
+        _confirmed(user, device)
+    return result
+
+
+def _confirmed(user: User, device) -> None:
+    with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-    return result
+        audit_record(action=Action.TWO_FACTOR_ENROLLED, actor=user, obj=user, person=user, new=_described(device))
+
+
+def _described(device) -> dict[str, str]:
+    return {"method": type(device).__name__, "name": device.name}
 
 
 def email_enrolment_start(*, user: User) -> str:
@@ -98,8 +110,7 @@ def side_channel_enrolment_confirm(*, user: User, kind: type, token: str) -> Ver
         return Verification(device=None)
     result = _verify(device, "".join((token or "").split()))
     if result.device is not None:
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        _confirmed(user, device)
     return result
 
 
@@ -132,6 +143,7 @@ def backup_codes_generate(*, user: User) -> list[str]:
         device.token_set.all().delete()
         codes = [StaticToken.random_token() for _n in range(BACKUP_CODES)]
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        audit_record(action=Action.BACKUP_CODES_ISSUED, actor=user, obj=user, person=user)
     return codes
 
 
@@ -144,8 +156,11 @@ def otp_verify(*, user: User, token: str) -> Verification:
     for device in (device for kind in kinds for device in kind.objects.filter(user=user, confirmed=True)):
         result = _verify(device, token)
         if result.device is not None:
+            audit_record(action=Action.TWO_FACTOR_VERIFIED, actor=user, obj=user, person=user, new=_described(device))
             return result
         locked_until = locked_until or result.locked_until
+    refused = {"throttled_until": locked_until} if locked_until else {}
+    audit_record(action=Action.TWO_FACTOR_FAILED, actor=user, obj=user, person=user, new=refused)
     return Verification(device=None, locked_until=locked_until)
 
 
@@ -186,4 +201,6 @@ def device_remove(*, user: User, persistent_id: str) -> None:
         raise PermissionError(
             gettext("Rolul dumneavoastră cere autentificare în doi pași: adăugați întâi altă metodă.")
         )
-    device.delete()
+    with transaction.atomic():
+        audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, obj=user, person=user, old=_described(device))
+        device.delete()

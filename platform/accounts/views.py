@@ -42,7 +42,8 @@ def invitation_accept(request, uidb64: str, token: str):
         return render(request, "accounts/invitation_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()  # a new password hash: the token stops working
+        # A new password hash: the token stops working.
+        services.password_set_from_link(user=user, password=form.cleaned_data["new_password1"])
         return render(request, "accounts/invitation_done.html", {"username": user.username})
     return render(request, "accounts/invitation_accept.html", {"form": form, "username": user.username})
 
@@ -180,7 +181,7 @@ def two_factor_verify(request):
 @login_required
 def sign_out_everywhere(request):
     """End every session of this user (lost phone, shared computer), this one included."""
-    services.sessions_end_all(user=request.user)
+    services.sign_out_everywhere(user=request.user)
     logout(request)
     messages.success(request, _("Ați fost deconectat de pe toate dispozitivele."))
     return redirect("account_login")

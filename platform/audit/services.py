@@ -22,7 +22,6 @@ import pghistory
 from django.db import transaction
 from django.utils import timezone
 
-from audit.actions import Action
 from audit.chain import content_hash, json_safe
 from audit.models import ActorKind, AuditEvent, Source
 
@@ -59,6 +58,12 @@ def audit_context(**fields: Any) -> Iterator[AuditContext]:
         _current.reset(token)
 
 
+def context_update(**fields: Any) -> None:
+    """Change the current context until its scope ends (e.g. the API door naming its
+    client once the token is checked). Only inside a scope: the middleware's or audit_context's."""
+    _current.set(replace(_current.get(), **fields))
+
+
 def _history_metadata(context: AuditContext) -> dict[str, str]:
     user = _request_user(context)
     actor = f"user:{user.pk} {user.username}" if user else f"{context.actor_kind}:{context.actor_label}"
@@ -92,6 +97,8 @@ def audit_record(
     is whom it concerns (a student, an account); `old`/`new` hold the changed values.
     """
     context = _current.get()
+    if isinstance(actor, str) and _request_user(context):
+        actor = None  # a label stands for who acted only when nobody is signed in
     fields = {
         "occurred_at": timezone.now(),
         **_actor_fields(actor, context),
@@ -120,11 +127,9 @@ def _actor_fields(actor: Any, context: AuditContext) -> dict[str, Any]:
             "actor_roles": ",".join(sorted(actor.roles))[:200],
         }  # fmt: skip
     label = str(actor or "")
-    kind = label.split(":", 1)[0] if ":" in label else context.actor_kind
+    kind = label.partition(":")[0]
     if kind not in ActorKind.values:
-        kind = ActorKind.SYSTEM
-    if not label and context.request is not None:
-        kind = ActorKind.ANONYMOUS
+        kind = ActorKind.ANONYMOUS if not label and context.request is not None else context.actor_kind
     return {"actor_kind": kind, "actor_id": None, "actor_name": label[:200], "actor_roles": ""}
 
 
@@ -143,6 +148,3 @@ def client_ip(request, *, behind_proxy: bool) -> str:
         return str(ipaddress.ip_address(candidate[:64]))
     except ValueError:
         return ""
-
-
-__all__ = ["Action", "ActorKind", "AuditContext", "Source", "audit_context", "audit_record", "current_context"]

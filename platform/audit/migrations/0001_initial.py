@@ -4,42 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(default=0, editable=False, unique=True)),
-                ('prev_hash', models.CharField(default='', editable=False, max_length=64, unique=True)),
-                ('hash', models.CharField(default='', editable=False, max_length=64, unique=True)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('occurred_at', models.DateTimeField(verbose_name='momentul')),
-                ('actor_kind', models.CharField(choices=[('user', 'utilizator'), ('api', 'client API'), ('job', 'proces automat'), ('anonymous', 'anonim'), ('system', 'sistem')], max_length=16)),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('actor_name', models.CharField(blank=True, max_length=200, verbose_name='autor')),
-                ('actor_roles', models.CharField(blank=True, max_length=200)),
-                ('action', models.CharField(max_length=64, verbose_name='acțiune')),
-                ('object_type', models.CharField(blank=True, max_length=64)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('person_id', models.BigIntegerField(null=True)),
-                ('person_name', models.CharField(blank=True, max_length=200, verbose_name='persoana')),
-                ('old_values', models.JSONField(default=dict)),
-                ('new_values', models.JSONField(default=dict)),
-                ('reason', models.TextField(blank=True, verbose_name='motiv')),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('ip', models.CharField(blank=True, max_length=45)),
-                ('source', models.CharField(choices=[('page', 'pagină'), ('api', 'API'), ('import', 'import'), ('job', 'proces automat'), ('cli', 'linie de comandă')], max_length=16)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.BigIntegerField(default=0, editable=False, unique=True)),
+                ("prev_hash", models.CharField(default="", editable=False, max_length=64, unique=True)),
+                ("hash", models.CharField(default="", editable=False, max_length=64, unique=True)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("occurred_at", models.DateTimeField(verbose_name="momentul")),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("user", "utilizator"),
+                            ("api", "client API"),
+                            ("job", "proces automat"),
+                            ("anonymous", "anonim"),
+                            ("system", "sistem"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("actor_name", models.CharField(blank=True, max_length=200, verbose_name="autor")),
+                ("actor_roles", models.CharField(blank=True, max_length=200)),
+                ("action", models.CharField(max_length=64, verbose_name="acțiune")),
+                ("object_type", models.CharField(blank=True, max_length=64)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("person_id", models.BigIntegerField(null=True)),
+                ("person_name", models.CharField(blank=True, max_length=200, verbose_name="persoana")),
+                ("old_values", models.JSONField(default=dict)),
+                ("new_values", models.JSONField(default=dict)),
+                ("reason", models.TextField(blank=True, verbose_name="motiv")),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("ip", models.CharField(blank=True, max_length=45)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("page", "pagină"),
+                            ("api", "API"),
+                            ("import", "import"),
+                            ("job", "proces automat"),
+                            ("cli", "linie de comandă"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'eveniment de audit',
-                'verbose_name_plural': 'evenimente de audit',
-                'indexes': [models.Index(fields=['occurred_at'], name='audit_event_when'), models.Index(fields=['action', 'seq'], name='audit_event_action'), models.Index(fields=['person_id', 'seq'], name='audit_event_person'), models.Index(fields=['actor_id', 'seq'], name='audit_event_actor')],
+                "verbose_name": "eveniment de audit",
+                "verbose_name_plural": "evenimente de audit",
+                "indexes": [
+                    models.Index(fields=["occurred_at"], name="audit_event_when"),
+                    models.Index(fields=["action", "seq"], name="audit_event_action"),
+                    models.Index(fields=["person_id", "seq"], name="audit_event_person"),
+                    models.Index(fields=["actor_id", "seq"], name="audit_event_actor"),
+                ],
             },
         ),
     ]

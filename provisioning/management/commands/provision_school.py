@@ -9,6 +9,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.models import ActorKind, Source
+from audit.services import audit_context
 from provisioning import services
 
 
@@ -35,6 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--contract-end", type=str)
 
     def handle(self, *args, **options):
+        with audit_context(source=Source.CLI, actor_kind=ActorKind.SYSTEM, actor_label="cli:provision_school"):
+            self._provision(options)
+
+    def _provision(self, options) -> None:
         try:
             job = services.school_provision_request(
                 name=options["name"], slug=options["slug"], siiir_code=options["siiir"], cui=options["cui"],
