@@ -73,6 +73,28 @@ def user_new(request):
 
 
 @manager_required
+def user_edit(request, user_id: int):
+    """Change a school user's name, e-mail, birth date or roles (audited, old and new)."""
+    person = get_object_or_404(User, pk=user_id)
+    initial = {name: getattr(person, name) for name in ("last_name", "first_name", "roles", "email", "birth_date")}
+    form = UserForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=request.user, user=person, **form.cleaned_data)
+        except services.NotAllowed as exc:
+            person.refresh_from_db()
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            person.refresh_from_db()
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Contul %(username)s a fost modificat.") % {"username": person.username})
+            return redirect("admin-users")
+    return render(request, "accounts/admin_user_edit.html", {"form": form, "person": person})
+
+
+@manager_required
 def users_import(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
@@ -103,11 +125,14 @@ def user_action(request, user_id: int, action: str):
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Contul %(username)s a fost dezactivat.") % {"username": user.username})
+    elif action == "reactivare":
+        services.user_reactivate(actor=request.user, user=user)  # NotAllowed is a 403
+        messages.success(request, _("Contul %(username)s a fost reactivat.") % {"username": user.username})
     elif action == "deblocare":
         services.lockouts_lift(actor=request.user, user=user)
         messages.success(request, _("%(username)s poate încerca din nou.") % {"username": user.username})
     elif action == "link-parola":
-        link = services.password_link(school=request.tenant, user=user, actor=request.user)
+        link = services.password_link(school=request.tenant, user=user, actor=request.user)  # NotAllowed: 403
         return render(request, "accounts/admin_password_link.html", {"person": user, "link": link})
     else:
         raise PermissionDenied

@@ -99,12 +99,26 @@ def _require_manager(actor: User) -> None:
         raise NotAllowed(_("Doar secretariatul și conducerea școlii administrează conturile."))
 
 
+LEADERSHIP = (Role.DIRECTOR, Role.DEPUTY)
+
+
+def _require_may_manage(actor: User, user: User | None = None, roles: list[str] = ()) -> None:
+    """Managers manage accounts, but only the director manages the leadership's accounts
+    (or grants their roles), except to make the school's first director."""
+    _require_manager(actor)
+    if actor.has_role(Role.DIRECTOR):
+        return
+    touches_leadership = (user is not None and user.has_role(*LEADERSHIP)) or bool(set(roles) & set(LEADERSHIP))
+    if touches_leadership and User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists():
+        raise NotAllowed(_("Doar directorul administrează conturile conducerii școlii."))
+
+
 def user_create(
     *, actor: User, first_name: str, last_name: str, roles: list[str], email: str = "", birth_date=None
 ) -> User:
     """A new school user with a generated username and no password yet (an invitation or
     a parent sets it). Raises ValidationError with a message per field."""
-    _require_manager(actor)
+    _require_may_manage(actor, roles=roles)
     user = User(
         first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip().lower(),
         roles=sorted(set(roles)), birth_date=birth_date,
@@ -131,7 +145,7 @@ def user_update(
 ) -> User:
     """Change a school user's name, e-mail, roles or birth date; the change is audited
     with its old and new values. Managers cannot change their own roles."""
-    _require_manager(actor)
+    _require_may_manage(actor, user, roles)
     before = _snapshot(user)
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.email, user.roles, user.birth_date = email.strip().lower(), sorted(set(roles)), birth_date
@@ -154,7 +168,7 @@ def user_update(
 
 def user_deactivate(*, actor: User, user: User) -> None:
     """No more sign-ins for `user`, and their sessions end now; records stay."""
-    _require_manager(actor)
+    _require_may_manage(actor, user)
     if user.pk == actor.pk:
         raise NotAllowed(_("Nu vă puteți dezactiva propriul cont."))
     with transaction.atomic():
@@ -165,7 +179,7 @@ def user_deactivate(*, actor: User, user: User) -> None:
 
 def user_reactivate(*, actor: User, user: User) -> None:
     """A deactivated account may sign in again."""
-    _require_manager(actor)
+    _require_may_manage(actor, user)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=True)
         audit_record(action=Action.USER_REACTIVATED, actor=actor, obj=user, person=user)
@@ -314,7 +328,7 @@ def password_link(*, school, user: User, actor: User | None = None) -> str:
     """A one-time link to set a password (invitations, resets given by the school's admin):
     the token dies once the password changes, and after PASSWORD_RESET_TIMEOUT."""
     if actor is not None:
-        _require_manager(actor)
+        _require_may_manage(actor, user)
         audit_record(action=Action.PASSWORD_LINK_ISSUED, actor=actor, obj=user, person=user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)

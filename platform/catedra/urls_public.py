@@ -15,4 +15,5 @@ urlpatterns = [
     path("consola/scoli/<str:slug>/stare/", console.school_transition, name="console-school-transition"),
     path("consola/scoli/<str:slug>/reincercare/", console.school_retry, name="console-school-retry"),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
 ]

@@ -7,5 +7,6 @@ from accounts.urls import school_urlpatterns
 urlpatterns = [
     path("", include("catalog.web.urls")),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
     path("", include(school_urlpatterns)),
 ]
