@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.roles import Role
 from audit.actions import Action, action_label
@@ -49,7 +49,7 @@ class FilterForm(forms.Form):
     )
     de_la = forms.DateField(label=gettext_lazy("De la"), required=False, widget=forms.DateInput({"type": "date"}))
     pana_la = forms.DateField(label=gettext_lazy("Până la"), required=False, widget=forms.DateInput({"type": "date"}))
-    inainte = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    inainte = forms.IntegerField(required=False, min_value=1, max_value=2**62)  # the page: events before this one
 
     def clean(self):
         data = super().clean()
@@ -114,19 +114,22 @@ def audit_export(request):
         return render(request, "audit/log.html", {"form": form, "events": [], "query": ""}, status=400)
     event_filter = form.event_filter()
     audit_record(action=Action.AUDIT_EXPORTED, new={k: v for k, v in vars(event_filter).items() if v})
-    writer = csv.writer(_Echo())
-    rows = events_filtered(event_filter).iterator(chunk_size=2000)
-    lines = (writer.writerow(_row(event)) for event in rows)
-    response = StreamingHttpResponse(_with_header(writer, lines), content_type="text/csv; charset=utf-8")
+    lines = _csv_lines(connection.schema_name, event_filter)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
 
 
-def _with_header(writer, lines):
+def _csv_lines(schema_name: str, event_filter: EventFilter):
+    """The export, line by line. It is read after the view returns, when the routing
+    middleware has put the connection back on public: it names its schema itself."""
+    writer = csv.writer(_Echo())
     yield "\ufeff"  # spreadsheet programs then read the file as UTF-8 (diacritics)
     yield writer.writerow(CSV_HEADER)
-    yield from lines
+    with schema_context(schema_name):
+        for event in events_filtered(event_filter).iterator(chunk_size=2000):
+            yield writer.writerow(_row(event))
 
 
 def _row(event: AuditEvent) -> list[str]:

@@ -1,0 +1,60 @@
+"""The database itself refuses to change or remove audit events, in every schema:
+public, the template, the test schools and a school provisioned now."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django_tenants.utils import schema_context
+
+from audit.actions import Action
+from audit.services import audit_record
+from provisioning.schemas import TEMPLATE_SCHEMA
+from provisioning.services import school_provision
+from tests.provisioning.test_console import NEW_SCHOOL
+
+REFUSED = [
+    "UPDATE audit_auditevent SET reason = 'rescris'",
+    "DELETE FROM audit_auditevent",
+    "TRUNCATE audit_auditevent",
+    "TRUNCATE audit_auditevent CASCADE",
+]
+
+
+def assert_append_only(schema: str) -> None:
+    with schema_context(schema):
+        audit_record(action=Action.LOGIN, reason="primul")
+        for statement in REFUSED:
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+                c.execute(statement)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM audit_auditevent WHERE reason = 'rescris'")
+            assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("schema", ["public", "school_a", TEMPLATE_SCHEMA])
+def test_update_delete_and_truncate_of_audit_events_fail(db, schema):
+    assert_append_only(schema)
+
+
+def test_a_freshly_provisioned_school_has_the_same_protection(db):
+    school = school_provision(requested_by="tests", **NEW_SCHOOL)
+    assert_append_only(school.schema_name)
+
+
+def test_events_are_numbered_and_chained_by_the_database_whatever_the_application_sends(db):
+    with schema_context("school_a"):
+        first = audit_record(action=Action.LOGIN)
+        second = audit_record(action=Action.LOGOUT)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO audit_auditevent (seq, prev_hash, hash, content_hash, occurred_at, actor_kind, action,"
+                " object_type, object_id, person_name, actor_name, actor_roles, old_values, new_values, reason,"
+                " request_id, ip, source) VALUES (1, 'x', 'y', 'z', now(), 'system', 'forged', '', '', '', '', '',"
+                " '{}', '{}', '', '', '', 'job') RETURNING seq, prev_hash"
+            )
+            forged_seq, forged_prev = cursor.fetchone()
+            cursor.execute(
+                "SELECT seq, hash FROM audit_auditevent WHERE id IN (%s, %s) ORDER BY seq", [first.pk, second.pk]
+            )
+            (seq1, _hash1), (seq2, hash2) = cursor.fetchall()
+    assert seq2 == seq1 + 1
+    assert (forged_seq, forged_prev) == (seq2 + 1, hash2)
