@@ -61,7 +61,7 @@ def test_parents_and_students_and_strangers_do_not_see_it(school_a, client_a):
 
 
 def test_filters_by_person_action_and_date(director, noted):
-    ana, dan = noted
+    ana, _dan = noted
     by_person = director.get("/audit/", {"persoana": "Radu"}).content.decode()
     assert "Dan Radu" in by_person and "Ana Popa" not in by_person
     by_id = director.get("/audit/", {"persoana": str(ana.pk)}).content.decode()
