@@ -31,9 +31,10 @@ class Source(models.TextChoices):
 
 class AuditEvent(models.Model):
     # Set by the database (trigger audit_event_chain); the values given on insert are ignored.
+    # `seq` is unique: two events chained to the same predecessor could not both be stored.
     seq = models.BigIntegerField(unique=True, default=0, editable=False)
-    prev_hash = models.CharField(max_length=64, unique=True, default="", editable=False)
-    hash = models.CharField(max_length=64, unique=True, default="", editable=False)
+    prev_hash = models.CharField(max_length=64, default="", editable=False)
+    hash = models.CharField(max_length=64, default="", editable=False)
     # Set by the application; content_hash covers every field below it.
     content_hash = models.CharField(max_length=64)
     occurred_at = models.DateTimeField(_("momentul"))

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pghistory
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import content_hash, json_safe
+from audit.chain import CONTENT_FIELDS, content_hash, json_safe
 from audit.models import ActorKind, AuditEvent, Source
 
 
@@ -114,8 +115,29 @@ def audit_record(
         "ip": context.ip,
         "source": context.source,
     }
-    with transaction.atomic(savepoint=False):
-        return AuditEvent.objects.create(content_hash=content_hash(fields), **fields)
+    fields["content_hash"] = content_hash(fields)
+    # The insert rides along with the transaction's next statement or its COMMIT (no round
+    # trip of its own); if it fails, so does the transaction, change included. Its id,
+    # seq and hash are the database's to give, at that moment.
+    insert = connection.ops.compose_sql(_INSERT, [_db_value(name, fields[name]) for name in _COLUMNS])
+    if hasattr(connection, "ride_along"):
+        connection.ride_along(insert)
+    else:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute(insert)
+    return AuditEvent(**fields)
+
+
+_COLUMNS = ("content_hash", *CONTENT_FIELDS)
+_JSON_COLUMNS = frozenset({"old_values", "new_values"})
+_INSERT = (
+    f"INSERT INTO {AuditEvent._meta.db_table} (seq, prev_hash, hash, {', '.join(_COLUMNS)}) "  # noqa: S608 - constants
+    f"VALUES (0, '', '', {', '.join('%s::jsonb' if c in _JSON_COLUMNS else '%s' for c in _COLUMNS)})"
+)
+
+
+def _db_value(name: str, value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if name in _JSON_COLUMNS else value
 
 
 def _actor_fields(actor: Any, context: AuditContext) -> dict[str, Any]:

@@ -143,7 +143,8 @@ if DATABASES:
     # A unix-socket URL (`...@/catedra?host=/run/pg`) arrives as an option; it is the HOST.
     if socket_dir := DATABASES["default"].get("OPTIONS", {}).pop("host", None):
         DATABASES["default"]["HOST"] = socket_dir
-    DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+    # django-tenants' backend, plus statements that ride along (catedra/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "catedra.postgresql"
     # Bounded connection life: each connection caches the catalog of every schema it touched.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CATEDRA_DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -6,6 +6,7 @@ from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from audit.actions import Action
+from audit.models import AuditEvent
 from audit.services import audit_record
 from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
@@ -42,8 +43,8 @@ def test_a_freshly_provisioned_school_has_the_same_protection(db):
 
 def test_events_are_numbered_and_chained_by_the_database_whatever_the_application_sends(db):
     with schema_context("school_a"):
-        first = audit_record(action=Action.LOGIN)
-        second = audit_record(action=Action.LOGOUT)
+        audit_record(action=Action.LOGIN)
+        audit_record(action=Action.LOGOUT)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO audit_auditevent (seq, prev_hash, hash, content_hash, occurred_at, actor_kind, action,"
@@ -52,9 +53,22 @@ def test_events_are_numbered_and_chained_by_the_database_whatever_the_applicatio
                 " '{}', '{}', '', '', '', 'job') RETURNING seq, prev_hash"
             )
             forged_seq, forged_prev = cursor.fetchone()
-            cursor.execute(
-                "SELECT seq, hash FROM audit_auditevent WHERE id IN (%s, %s) ORDER BY seq", [first.pk, second.pk]
-            )
-            (seq1, _hash1), (seq2, hash2) = cursor.fetchall()
+            cursor.execute("SELECT seq, hash, action FROM audit_auditevent ORDER BY seq DESC LIMIT 3")
+            (_s, _h, forged), (seq2, hash2, second), (seq1, _hash1, first) = cursor.fetchall()
+    assert (first, second, forged) == (Action.LOGIN, Action.LOGOUT, "forged")
     assert seq2 == seq1 + 1
     assert (forged_seq, forged_prev) == (seq2 + 1, hash2)
+
+
+def test_an_event_rides_with_the_next_statement_and_a_rollback_takes_it_away(db):
+    with schema_context("school_a"):
+        before = AuditEvent.objects.count()
+        with transaction.atomic():
+            audit_record(action=Action.LOGIN, reason="rămâne")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                audit_record(action=Action.LOGIN, reason="dispare")
+                raise RuntimeError
+        assert list(AuditEvent.objects.order_by("seq").values_list("reason", flat=True))[before:] == ["rămâne"]
+        with transaction.atomic():
+            audit_record(action=Action.LOGIN, reason="50% din note")  # a % next to the driver's own %s
+            assert AuditEvent.objects.filter(reason__startswith="50%").count() == 1

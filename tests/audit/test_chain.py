@@ -42,7 +42,9 @@ def tamper(sql: str, params=()) -> None:
 @pytest.fixture
 def five_events(db):
     with schema_context("school_a"):
-        return [audit_record(action=Action.LOGIN, new={"n": n, "note": "încercare"}) for n in range(5)]
+        for n in range(5):
+            audit_record(action=Action.LOGIN, new={"n": n, "note": "încercare"})
+        return list(AuditEvent.objects.order_by("-seq")[:5])[::-1]
 
 
 def test_an_intact_chain_verifies_and_the_command_exits_zero(five_events):
