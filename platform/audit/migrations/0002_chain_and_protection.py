@@ -14,8 +14,12 @@ DECLARE
 BEGIN
     -- One writer at a time per schema, until its transaction ends: the chain never forks.
     PERFORM pg_advisory_xact_lock(hashtextextended('catedra.audit.' || TG_TABLE_SCHEMA, 0));
-    EXECUTE format('SELECT seq, hash FROM %I.%I ORDER BY seq DESC LIMIT 1', TG_TABLE_SCHEMA, TG_TABLE_NAME)
-        INTO last_seq, last_hash;
+    IF TG_TABLE_SCHEMA = current_schema() THEN  -- the usual case: a plan kept for the session
+        SELECT seq, hash INTO last_seq, last_hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1;
+    ELSE
+        EXECUTE format('SELECT seq, hash FROM %I.%I ORDER BY seq DESC LIMIT 1', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+            INTO last_seq, last_hash;
+    END IF;
     NEW.seq := coalesce(last_seq, 0) + 1;
     NEW.prev_hash := coalesce(last_hash, repeat('0', 64));
     NEW.hash := encode(sha256(convert_to(NEW.prev_hash || NEW.content_hash, 'UTF8')), 'hex');
