@@ -86,7 +86,9 @@ def schema_create_from_template(schema_name: str) -> None:
     sequences = [_advance_sequence(schema_name, table, column) for table, column in image.sequence_columns]
     connection.set_schema_to_public()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("\n".join([ddl, *rows, *sequences]))
+        # Straight to the driver: execute wrappers (pghistory's context, in jobs) would add
+        # parameters, and the DDL's function bodies hold `%I` of format().
+        cursor.cursor.execute("\n".join([ddl, *rows, *sequences]))
 
 
 def schema_drop(schema_name: str) -> None:

@@ -91,7 +91,34 @@ def user_edit(request, user_id: int):
         else:
             messages.success(request, _("Contul %(username)s a fost modificat.") % {"username": person.username})
             return redirect("admin-users")
-    return render(request, "accounts/admin_user_edit.html", {"form": form, "person": person})
+    context = {"form": form, "person": person, "children": services.children_of(parent=person)}
+    return render(request, "accounts/admin_user_edit.html", context)
+
+
+@require_POST
+@manager_required
+def parent_links(request, user_id: int):
+    """Link a parent to a student (by the student's username) or remove a link."""
+    parent = get_object_or_404(User, pk=user_id)
+    if unlink := request.POST.get("scoate", ""):
+        student = get_object_or_404(User, pk=int(unlink)) if unlink.isdigit() else None
+        if student is None:
+            raise PermissionDenied
+        services.parent_unlink(actor=request.user, parent=parent, student=student)
+        messages.success(request, _("Legătura a fost ștearsă."))
+        return redirect("admin-user-edit", user_id=parent.pk)
+    student = User.objects.filter(username=request.POST.get("elev", "").strip()[:150]).first()
+    try:
+        if student is None:
+            raise ValidationError(_("Nu există un elev cu acest nume de utilizator."))
+        services.parent_link(actor=request.user, parent=parent, student=student)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(parent)s vede acum datele lui %(student)s.") % {
+            "parent": parent.get_full_name() or parent.username, "student": student.get_full_name() or student.username
+        })  # fmt: skip
+    return redirect("admin-user-edit", user_id=parent.pk)
 
 
 @manager_required

@@ -199,6 +199,18 @@ def parent_link(*, actor: User, parent: User, student: User) -> ParentLink:
     return link
 
 
+def parent_unlink(*, actor: User, parent: User, student: User) -> None:
+    """The parent no longer sees the student (custody changed, a wrong link)."""
+    _require_manager(actor)
+    with transaction.atomic():
+        deleted, _detail = ParentLink.objects.filter(parent=parent, student=student).delete()
+        if deleted:
+            audit_record(
+                action=Action.PARENT_UNLINKED, actor=actor, obj=parent, person=student,
+                old={"parent": parent.username, "student": student.username},
+            )  # fmt: skip
+
+
 def _validate_user(user: User) -> None:
     errors: dict[str, list[str]] = {}
     if not user.first_name or not user.last_name:

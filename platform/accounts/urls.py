@@ -22,5 +22,6 @@ school_urlpatterns = [
     path("administrare/conturi/nou/", administration.user_new, name="admin-user-new"),
     path("administrare/conturi/import/", administration.users_import, name="admin-users-import"),
     path("administrare/conturi/<int:user_id>/editare/", administration.user_edit, name="admin-user-edit"),
+    path("administrare/conturi/<int:user_id>/copii/", administration.parent_links, name="admin-parent-links"),
     path("administrare/conturi/<int:user_id>/<str:action>/", administration.user_action, name="admin-user-action"),
 ]

@@ -30,6 +30,7 @@ class Action(models.TextChoices):
     USER_REACTIVATED = "user.reactivated", _("Cont reactivat")
     USER_UNLOCKED = "user.unlocked", _("Blocare ridicată")
     PARENT_LINKED = "parent.linked", _("Părinte legat de elev")
+    PARENT_UNLINKED = "parent.unlinked", _("Legătură părinte–elev ștearsă")
     # the provider's actions on schools (control plane)
     SCHOOL_REQUESTED = "school.requested", _("Școală cerută")
     SCHOOL_PROVISIONED = "school.provisioned", _("Școală creată")

@@ -114,3 +114,43 @@ def test_the_admin_gives_a_one_time_password_link_to_a_user_without_email(client
     assert student_client.post(path, {"new_password1": new, "new_password2": new}).status_code == 200
     with schema_context("school_a"):
         assert User.objects.get(pk=student.pk).check_password(new)
+
+
+def test_the_admin_edits_an_account_and_bad_input_changes_nothing(client_a, secretary, teacher):
+    sign_in_with_2fa(client_a, secretary)
+    page = client_a.get(f"/administrare/conturi/{teacher.pk}/editare/").content.decode()
+    assert teacher.email in page
+    bad = {"last_name": "", "first_name": "Mihai", "roles": ["operator"], "email": "nu-e-email"}
+    response = client_a.post(f"/administrare/conturi/{teacher.pk}/editare/", bad)
+    assert response.status_code == 200 and 'class="errorlist' in response.content.decode()
+    good = {"last_name": "Ionescu", "first_name": "Mihai", "roles": ["teacher", "homeroom"], "email": teacher.email}
+    assert client_a.post(f"/administrare/conturi/{teacher.pk}/editare/", good).status_code == 302
+    with schema_context("school_a"):
+        teacher.refresh_from_db()
+    assert (teacher.last_name, sorted(teacher.roles)) == ("Ionescu", ["homeroom", "teacher"])
+
+
+def test_managers_cannot_change_their_own_roles_through_the_page(client_a, secretary):
+    sign_in_with_2fa(client_a, secretary)
+    mine = {"last_name": "Test", "first_name": "Secretara", "roles": ["school_admin", "director"], "email": ""}
+    page = client_a.post(f"/administrare/conturi/{secretary.pk}/editare/", mine).content.decode()
+    assert "propriile roluri" in page
+    with schema_context("school_a"):
+        assert User.objects.get(pk=secretary.pk).roles == [Role.SCHOOL_ADMIN]
+
+
+def test_the_admin_links_and_unlinks_a_parent_and_a_student(client_a, secretary, student):
+    parent = make_user("school_a", "mama.anei", [Role.PARENT])
+    sign_in_with_2fa(client_a, secretary)
+    url = f"/administrare/conturi/{parent.pk}/copii/"
+    client_a.post(url, {"elev": "nu.exista"})
+    client_a.post(url, {"elev": secretary.username})  # not a student
+    with schema_context("school_a"):
+        assert not ParentLink.objects.filter(parent=parent).exists()
+    client_a.post(url, {"elev": student.username})
+    page = client_a.get(f"/administrare/conturi/{parent.pk}/editare/").content.decode()
+    assert student.username in page
+    client_a.post(url, {"scoate": str(student.pk)})
+    with schema_context("school_a"):
+        assert not ParentLink.objects.filter(parent=parent).exists()
+    assert client_a.post(url, {"scoate": "abc"}).status_code == 403

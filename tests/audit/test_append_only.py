@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 
 from audit.actions import Action
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_context, audit_record
 from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
 from tests.provisioning.test_console import NEW_SCHOOL
@@ -72,3 +72,28 @@ def test_an_event_rides_with_the_next_statement_and_a_rollback_takes_it_away(db)
         with transaction.atomic():
             audit_record(action=Action.LOGIN, reason="50% din note")  # a % next to the driver's own %s
             assert AuditEvent.objects.filter(reason__startswith="50%").count() == 1
+
+
+def test_riders_survive_the_history_context_and_a_percent_sign(db):
+    with schema_context("school_a"), audit_context(reason="corecție"), transaction.atomic():
+        audit_record(action=Action.LOGIN, reason="50% din note")
+        assert AuditEvent.objects.filter(reason="50% din note").count() == 1
+        audit_record(action=Action.LOGOUT, reason="100%")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM audit_auditevent WHERE reason LIKE %s", ["100%%"])
+            assert cursor.fetchone()[0] == 1
+
+
+def test_a_school_is_made_inside_a_jobs_audit_context(db):
+    """As the Celery task and the CLI run it: the history context must not break the DDL."""
+    from provisioning.models import ProvisioningJob
+    from provisioning.services import school_provision_request
+    from provisioning.tasks import provision_school
+
+    job = school_provision_request(requested_by="tests", **{**NEW_SCHOOL, "slug": "scoala-din-job"})
+    provision_school(job.pk)
+    job.refresh_from_db()
+    assert job.state == ProvisioningJob.State.SUCCEEDED, job.error
+    with schema_context(job.school.schema_name):
+        made = AuditEvent.objects.get(action=Action.USER_CREATED)
+    assert (made.actor_kind, made.actor_name, made.source) == ("job", "job", "job")

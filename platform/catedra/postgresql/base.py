@@ -5,17 +5,52 @@ trip as the connection's next statement, or together with the COMMIT that ends t
 transaction; a rollback (or a rollback to a savepoint) discards it unsent. The audit trail
 uses it: an audit event is written in the transaction of the change it records, without
 a round trip of its own (on this hardware one round trip is a quarter of a small write).
+
+Riders are joined to the next statement at the very last moment, in the cursor's
+`_execute`, after every execute wrapper (pghistory's adds parameters of its own): only
+there is it known whether the driver will interpolate the text.
 """
 
+from django.db.backends import utils
+from django.db.backends.postgresql.base import CursorDebugWrapper as PostgresCursorDebugWrapper
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
+
+
+class _RidersMixin:
+    def _execute(self, sql, params, *args):
+        riders = self.db._take_riders()
+        if not riders:
+            return super()._execute(sql, params, *args)
+        if getattr(self.cursor, "name", None):  # a named cursor takes exactly one statement
+            self.db._send(riders)
+            return super()._execute(sql, params, *args)
+        if params is not None:  # the driver will interpolate the whole text
+            riders = riders.replace("%", "%%")
+        is_bytes = isinstance(sql, bytes)
+        text = riders + (sql.decode() if is_bytes else sql)
+        result = super()._execute(text.encode() if is_bytes else text, params, *args)
+        while self.cursor.nextset():  # the caller reads the result of its own statement, the last one
+            pass
+        return result
+
+    def _executemany(self, sql, param_list, *args):
+        if riders := self.db._take_riders():
+            self.db._send(riders)
+        return super()._executemany(sql, param_list, *args)
+
+
+class CursorWrapper(_RidersMixin, utils.CursorWrapper):
+    pass
+
+
+class CursorDebugWrapper(_RidersMixin, PostgresCursorDebugWrapper):
+    pass
 
 
 class DatabaseWrapper(TenantDatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._riders: list[str] = []
-        # First in the list, so outermost: the riders go before what other wrappers add.
-        self.execute_wrappers.insert(0, self._carry_riders)
 
     def ride_along(self, sql: str) -> None:
         """Send `sql` (complete: values already quoted) before the next statement, in this
@@ -26,32 +61,23 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             return
         self._riders.append(sql)
 
+    def make_cursor(self, cursor):
+        return CursorWrapper(cursor, self)
+
+    def make_debug_cursor(self, cursor):
+        return CursorDebugWrapper(cursor, self)
+
     def _take_riders(self) -> str:
         riders, self._riders = self._riders, []
         return "".join(f"{sql};\n" for sql in riders)
 
-    def _carry_riders(self, execute, sql, params, many, context):
-        if not self._riders:
-            return execute(sql, params, many, context)
-        cursor = context["cursor"]
-        if many or getattr(cursor, "name", None):  # executemany and named cursors take one statement
-            with self.cursor() as own:
-                own.execute(self._take_riders())
-            return execute(sql, params, many, context)
-        riders = self._take_riders()
-        if params is not None:  # the driver will interpolate the whole text
-            riders = riders.replace("%", "%%")
-        is_bytes = isinstance(sql, bytes)
-        text = riders + (sql.decode() if is_bytes else sql)
-        result = execute(text.encode() if is_bytes else text, params, many, context)
-        while cursor.nextset():  # the caller reads the result of its own statement, the last one
-            pass
-        return result
+    def _send(self, text: str) -> None:
+        with self.wrap_database_errors, self.connection.cursor() as cursor:
+            cursor.execute(text)
 
     def _commit(self):
         if self._riders and self.connection is not None:
-            with self.wrap_database_errors, self.connection.cursor() as cursor:
-                cursor.execute(self._take_riders() + "COMMIT")  # one round trip; psycopg then sees no transaction
+            self._send(self._take_riders() + "COMMIT")  # one round trip; psycopg then sees no transaction
         return super()._commit()
 
     def _rollback(self):
