@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 
 from audit.models import ActorKind, Source
-from audit.services import AuditContext, _current, _history_metadata, client_ip
+from audit.services import audit_context, client_ip
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -23,23 +23,16 @@ class AuditContextMiddleware:
     def __call__(self, request):
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
-        context = AuditContext(
+        with audit_context(
+            history=request.method not in _SAFE_METHODS,
             source=Source.API if request.path.startswith("/api/") else Source.PAGE,
             request=request,
             actor_kind=ActorKind.ANONYMOUS,
+            actor_label="",
             request_id=request_id,
             ip=client_ip(request, behind_proxy=self.behind_proxy),
-        )
-        token = _current.set(context)
-        try:
-            if request.method in _SAFE_METHODS:
-                response = self.get_response(request)
-            else:
-                import pghistory
-
-                with pghistory.context(**_history_metadata(context)):
-                    response = self.get_response(request)
-        finally:
-            _current.reset(token)
+            reason="",
+        ):
+            response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

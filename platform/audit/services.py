@@ -46,14 +46,15 @@ def current_context() -> AuditContext:
 
 
 @contextlib.contextmanager
-def audit_context(**fields: Any) -> Iterator[AuditContext]:
+def audit_context(*, history: bool = True, **fields: Any) -> Iterator[AuditContext]:
     """Run a block under an audit context: the current one with `fields` changed (e.g.
     `audit_context(source=Source.IMPORT)` or `audit_context(actor_kind=ActorKind.JOB,
-    actor_label="backup", source=Source.JOB)`), also attached to row-history triggers."""
+    actor_label="job:backup", source=Source.JOB)`), also attached to row-history triggers
+    unless `history` is off (a reading request writes no rows)."""
     context = replace(_current.get(), **fields)
     token = _current.set(context)
     try:
-        with pghistory.context(**_history_metadata(context)):
+        with pghistory.context(**_history_metadata(context)) if history else contextlib.nullcontext():
             yield context
     finally:
         _current.reset(token)
