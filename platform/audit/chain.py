@@ -27,7 +27,7 @@ def json_safe(value: Any) -> Any:
     """`value` as plain JSON data that reads back from jsonb unchanged (no floats: jsonb
     may print them differently; dates, decimals and ids become strings; no NUL)."""
     if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {str(key).replace("\x00", ""): json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
         return [json_safe(item) for item in items]
@@ -55,7 +55,6 @@ def link_hash(prev_hash: str, own_content_hash: str) -> str:
 class ChainReport:
     events: int
     bad_seq: int | None = None  # the first event that does not verify
-    bad_id: int | None = None
     problem: str = ""
 
     @property
@@ -64,11 +63,11 @@ class ChainReport:
 
 
 def chain_verify(rows) -> ChainReport:
-    """Walk events in `seq` order, as (id, seq, prev_hash, hash, content_hash, *CONTENT_FIELDS)
+    """Walk events in `seq` order, as (seq, prev_hash, hash, content_hash, *CONTENT_FIELDS)
     tuples, and report the first one that breaks the chain."""
     expected_prev, expected_seq, count = GENESIS, 1, 0
     for row in rows:
-        event_id, seq, prev_hash, own_hash, stored_content_hash, *values = row
+        seq, prev_hash, own_hash, stored_content_hash, *values = row
         problem = ""
         if seq != expected_seq:
             problem = f"sequence jumps from {expected_seq - 1} to {seq} (events missing)"
@@ -79,6 +78,6 @@ def chain_verify(rows) -> ChainReport:
         elif link_hash(prev_hash, stored_content_hash) != own_hash:
             problem = "hash altered"
         if problem:
-            return ChainReport(events=count, bad_seq=seq, bad_id=event_id, problem=problem)
+            return ChainReport(events=count, bad_seq=seq, problem=problem)
         expected_prev, expected_seq, count = own_hash, seq + 1, count + 1
     return ChainReport(events=count)

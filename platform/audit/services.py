@@ -12,6 +12,7 @@ changes of tracked models carry the actor, the request id and the reason.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import ipaddress
 import json
 from collections.abc import Iterator
@@ -120,7 +121,10 @@ def audit_record(
     # The insert rides along with the transaction's next statement or its COMMIT (no round
     # trip of its own); if it fails, so does the transaction, change included. Its id,
     # seq and hash are the database's to give, at that moment.
-    insert = connection.ops.compose_sql(_INSERT, [_db_value(name, fields[name]) for name in _COLUMNS])
+    # Qualified: the insert may travel with the statement that switches search_path.
+    schema = getattr(connection, "schema_name", None)
+    table = f'"{schema}".{_TABLE}' if schema else _TABLE
+    insert = _INSERT.format(table=table) + ", ".join(_literal(name, fields[name]) for name in _COLUMNS) + ")"
     if hasattr(connection, "ride_along"):
         connection.ride_along(insert)
     else:
@@ -131,14 +135,25 @@ def audit_record(
 
 _COLUMNS = ("content_hash", *CONTENT_FIELDS)
 _JSON_COLUMNS = frozenset({"old_values", "new_values"})
-_INSERT = (
-    f"INSERT INTO {AuditEvent._meta.db_table} (seq, prev_hash, hash, {', '.join(_COLUMNS)}) "  # noqa: S608 - constants
-    f"VALUES (0, '', '', {', '.join('%s::jsonb' if c in _JSON_COLUMNS else '%s' for c in _COLUMNS)})"
-)
+_TABLE = AuditEvent._meta.db_table
+_INSERT = f"INSERT INTO {{table}} (seq, prev_hash, hash, {', '.join(_COLUMNS)}) VALUES (0, '', '', "  # noqa: S608 - constants
 
 
-def _db_value(name: str, value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if name in _JSON_COLUMNS else value
+def _literal(name: str, value: Any) -> str:
+    """`value` as a PostgreSQL literal for column `name`. Escape strings (E'...') are safe
+    whatever standard_conforming_strings says; NUL cannot travel in a query and is dropped.
+    (Written out rather than asking the driver: this runs beside every write.)"""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return f"'{value.isoformat()}'::timestamptz"
+    text = json.dumps(value, ensure_ascii=False) if name in _JSON_COLUMNS else str(value)
+    text = text.replace("\x00", "").replace("\\", "\\\\").replace("'", "''")
+    return f"E'{text}'::jsonb" if name in _JSON_COLUMNS else f"E'{text}'"
 
 
 def _actor_fields(actor: Any, context: AuditContext) -> dict[str, Any]:

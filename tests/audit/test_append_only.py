@@ -97,3 +97,38 @@ def test_a_school_is_made_inside_a_jobs_audit_context(db):
     with schema_context(job.school.schema_name):
         made = AuditEvent.objects.get(action=Action.USER_CREATED)
     assert (made.actor_kind, made.actor_name, made.source) == ("job", "job", "job")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "O'Brien",
+        "a\\\\'; DROP TABLE audit_auditevent; --",
+        "$$ $tag$ \\x27",
+        "linia 1\nlinia 2\t",
+        "ăîșțâ ĂÎȘȚÂ 🙂",
+        "nul\x00l",
+    ],
+)
+def test_any_text_reaches_the_audit_row_exactly_as_given(db, text):
+    with schema_context("school_a"):
+        audit_record(action=Action.LOGIN, reason=text, new={"valoare": text, text: 1})
+        event = AuditEvent.objects.latest("seq")
+    clean = text.replace("\x00", "")
+    assert (event.reason, event.new_values) == (clean.strip(), {"valoare": clean, clean: 1})
+    with schema_context("school_a"):
+        from audit.selectors import chain_report
+
+        assert chain_report().intact
+
+
+def test_an_event_lands_in_the_schema_it_was_recorded_in_even_across_a_switch(db):
+    """The insert travels with the next statement, which may be the one that switches schemas."""
+    with schema_context("school_a"), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # the server's search_path is now school A's
+    with schema_context("school_b"):
+        audit_record(action=Action.LOGIN, reason="doar în B")
+    with schema_context("school_a"):
+        assert not AuditEvent.objects.filter(reason="doar în B").exists()
+    with schema_context("school_b"):
+        assert AuditEvent.objects.filter(reason="doar în B").exists()

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             else:
                 broken += 1
                 self.stdout.write(
-                    f"{label}: BROKEN at event seq {report.bad_seq} (id {report.bad_id}): {report.problem};"
+                    f"{label}: BROKEN at event {report.bad_seq}: {report.problem};"
                     f" {report.events} events before it verify"
                 )
         connection.set_schema_to_public()
