@@ -31,9 +31,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None and not may_sign_in_here(user):
             user = None
         if user is None:
-            services.login_failed(
-                user=services.user_for_login(credentials.get("username") or credentials.get("email") or "")
-            )
+            services.login_failed(user=services.user_for_login(_login_of(credentials)))
         else:
             services.login_succeeded(user=user)
         return user

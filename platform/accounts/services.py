@@ -161,8 +161,8 @@ def user_update(
             action=Action.USER_CHANGED, actor=actor, obj=user, person=user,
             old={name: before[name] for name in changed}, new=_snapshot(user, changed),
         )  # fmt: skip
-    if "roles" in changed:
-        sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
+        if "roles" in changed:
+            sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
     return user
 
 
