@@ -42,10 +42,6 @@ class AuditContext:
 _current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext())  # noqa: B039 - immutable
 
 
-def current_context() -> AuditContext:
-    return _current.get()
-
-
 @contextlib.contextmanager
 def audit_context(*, history: bool = True, **fields: Any) -> Iterator[AuditContext]:
     """Run a block under an audit context: the current one with `fields` changed (e.g.
