@@ -84,6 +84,9 @@ TENANT_APPS = [
     "django.contrib.messages",
     *IDENTITY_APPS,
     *AUDIT_APPS,
+    "catalog.structure",
+    "catalog.grades",
+    "catalog.attendance",
     "catalog.web",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -1,0 +1,92 @@
+"""Absences per class hour and their excusing (DOMAIN rules 13–17). Every write goes through
+`catalog.attendance.services` (audited)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import tracked
+from catalog.structure.models import SchoolClass, Student, Subject
+
+
+@tracked()
+class Excusal(models.Model):
+    """Absences of a student excused over an interval, with the document that excuses them."""
+
+    class Reason(models.TextChoices):
+        MEDICAL = "medical", _("certificat medical")
+        PARENT = "parent", _("cererea părintelui")
+        OTHER = "other", _("alt document")
+        LATE = "late", _("întârziere (motivată de profesor)")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="excusals")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    starts = models.DateField(_("din"))
+    ends = models.DateField(_("până la"))
+    reason = models.CharField(_("motivul"), max_length=10, choices=Reason.choices)
+    document = models.CharField(_("documentul (număr)"), max_length=60, blank=True)
+    document_date = models.DateField(_("data documentului"), null=True, blank=True)
+    # Rule 16: a parent's request needs the director's prior approval.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Rule 16: pregnant students and student-parents have higher caps.
+    special_case = models.BooleanField(_("elevă gravidă / elev-părinte"), default=False)
+    excused_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(starts__lte=models.F("ends")), name="excusal_dates")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.starts:%d.%m}–{self.ends:%d.%m}"
+
+
+@tracked()
+class Absence(models.Model):
+    """A student not present at one class hour (rule 13)."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="absences")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField(_("data"))
+    hour = models.PositiveSmallIntegerField(_("ora"))
+    excusal = models.ForeignKey(Excusal, null=True, blank=True, on_delete=models.PROTECT, related_name="absences")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["on", "hour"]
+        indexes = [models.Index(fields=["school_class", "subject", "student"], name="absence_gradebook")]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "on", "hour"], name="one_absence_per_hour"),
+            models.CheckConstraint(condition=Q(hour__range=(1, 14)), name="absence_hour_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on:%d.%m}"
+
+    @property
+    def excused(self) -> bool:
+        return self.excusal_id is not None
+
+
+class Notice(models.Model):
+    """A written notice to the parents that unexcused absences reached a threshold (rule 17)."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    threshold = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_class", "subject", "threshold"], nulls_distinct=False, name="one_notice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold} ({self.sent_at:%d.%m.%Y})"

@@ -1,0 +1,107 @@
+"""Grades, calificative, closed averages and conduct. Every write goes through
+`catalog.grades.services` (audited); the row history triggers catch anything else."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from audit.history import tracked
+from catalog.structure.models import CurricularModule, LearningPeriod, SchoolClass, Student, Subject
+
+CALIFICATIVE_CHOICES = [("FB", _("Foarte bine")), ("B", _("Bine")), ("S", _("Suficient")), ("I", _("Insuficient"))]
+
+
+def _one_of_value_or_calificativ(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(value__range=(1, 10)) & Q(calificativ="")) | (Q(value__isnull=True) & ~Q(calificativ="")),
+        name=name,
+    )
+
+
+@tracked()
+class Grade(models.Model):
+    """A grade (1–10) or a calificativ (FB/B/S/I), shown as "9/14.10" (DOMAIN rule 2)."""
+
+    class Kind(models.TextChoices):
+        ORAL = "oral", _("oral")
+        WRITTEN = "written", _("scris")
+        PRACTICAL = "practical", _("practic")
+        PROJECT = "project", _("proiect")
+        THESIS = "thesis", _("teză")  # legacy years only (rule 8)
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="grades")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    module = models.ForeignKey(CurricularModule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
+    on = models.DateField(_("data"))
+    kind = models.CharField(_("tipul"), max_length=10, choices=Kind.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["on", "id"]
+        indexes = [models.Index(fields=["school_class", "subject", "student"], name="grade_gradebook")]
+        constraints = [_one_of_value_or_calificativ("grade_value_or_calificativ")]
+
+    def __str__(self) -> str:
+        return f"{self.shown}/{self.on:%d.%m}"
+
+    @property
+    def shown(self) -> str:
+        return str(self.value) if self.value is not None else self.calificativ
+
+
+@tracked()
+class Average(models.Model):
+    """A closed annual (or curricular-module) average; a closed average locks its grades (rule 12)."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="averages")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    module = models.ForeignKey(CurricularModule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
+    # Rule 9: what the system suggested, when the teacher chose otherwise.
+    suggested = models.CharField(max_length=2, blank=True)
+    closed = models.BooleanField(default=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_class", "subject", "module"], nulls_distinct=False, name="one_average"
+            ),
+            _one_of_value_or_calificativ("average_value_or_calificativ"),
+        ]
+
+    def __str__(self) -> str:
+        return self.shown
+
+    @property
+    def shown(self) -> str:
+        return str(self.value) if self.value is not None else self.calificativ
+
+
+@tracked()
+class ConductGrade(models.Model):
+    """The homeroom teacher's conduct grade for one learning period (rule 10)."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="conduct_grades")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(LearningPeriod, on_delete=models.PROTECT, related_name="+")
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "school_class", "period"], name="one_conduct_grade_per_period"),
+            _one_of_value_or_calificativ("conduct_value_or_calificativ"),
+        ]
+
+    def __str__(self) -> str:
+        return self.shown

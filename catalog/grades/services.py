@@ -1,0 +1,294 @@
+"""Writes of grades, calificative, closed averages and conduct grades.
+
+Each is one atomic action: checks (who, where, when, what), the change, and its audit
+event in the same transaction. Modifying or deleting needs a reason (Order art. 16(2)).
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import NotAllowed
+from audit.actions import Action
+from audit.services import audit_record
+from catalog.attendance.models import Absence
+from catalog.grades import averages
+from catalog.grades.models import Average, ConductGrade, Grade
+from catalog.structure.guards import (
+    NOT_ENROLLED,
+    date_check,
+    reason_check,
+    require_homeroom,
+    require_writer,
+)
+from catalog.structure.models import (
+    CurricularModule,
+    CurriculumEntry,
+    Exemption,
+    LearningPeriod,
+    Scheme,
+    SchoolClass,
+    Student,
+    Subject,
+)
+from catalog.structure.selectors import exemption_of, is_enrolled
+from catalog.structure.services import require_open
+
+GRADE_INVALID = _("Nota trebuie să fie un număr întreg de la 1 la 10.")
+CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
+DESCRIPTIVE_ONLY = _("La clasa pregătitoare nu se dau note: evaluarea se face prin raportul descriptiv.")
+EXEMPT = _("Elevul este scutit la această disciplină ({kind}): nu primește note.")
+AVERAGE_CLOSED = _("Media la această disciplină este încheiată: notele nu se mai pot schimba.")
+MODULE_MISMATCH = _("Modulul nu aparține acestei discipline și clase, sau data nu este în perioada lui.")
+ABSENT_THAT_DAY = _("Atenție: elevul are absență la această disciplină în ziua notei.")
+TOO_FEW_GRADES = _("Sunt {count} note; pentru încheierea mediei sunt necesare cel puțin {minimum}.")
+NO_GRADES = _("Elevul nu are note la această disciplină: media nu se poate încheia.")
+ALREADY_CLOSED = _("Media este deja încheiată.")
+ONLY_DIRECTOR = _("Doar directorul poate redeschide o medie încheiată.")
+PERIOD_OTHER_YEAR = _("Perioada aleasă nu este din anul școlar al clasei.")
+
+
+def value_parse(text: str, *, scheme: str) -> tuple[int | None, str]:
+    """(value, calificativ) from what a person typed, for a class evaluated by `scheme`."""
+    text = (text or "").strip().upper()
+    if scheme == Scheme.DESCRIPTIVE:
+        raise ValidationError(DESCRIPTIVE_ONLY, code="descriptive")
+    if scheme == Scheme.CALIFICATIVE:
+        if text not in averages.CALIFICATIVE:
+            raise ValidationError(CALIFICATIV_INVALID, code="calificativ")
+        return None, text
+    # ASCII digits only: "7.5", "10a", "٧" and " 1 0" are all refused.
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 10 and text == str(int(text))):
+        raise ValidationError(GRADE_INVALID, code="value")
+    return int(text), ""
+
+
+def _value_check(value: int | None, calificativ: str, scheme: str) -> None:
+    if scheme == Scheme.DESCRIPTIVE:
+        raise ValidationError(DESCRIPTIVE_ONLY, code="descriptive")
+    if scheme == Scheme.CALIFICATIVE:
+        if value is not None or calificativ not in averages.CALIFICATIVE:
+            raise ValidationError(CALIFICATIV_INVALID, code="calificativ")
+    elif calificativ or type(value) is not int or not 1 <= value <= 10:
+        raise ValidationError(GRADE_INVALID, code="value")
+
+
+def _exemption_check(student: Student, school_class: SchoolClass, subject: Subject) -> None:
+    """Rule 7: no grades for a medically exempt student, nor at religion without the option."""
+    exemption = exemption_of(student, school_class.year, subject)
+    if exemption is not None and exemption.kind in (Exemption.Kind.MEDICAL, Exemption.Kind.NO_RELIGION):
+        raise ValidationError(EXEMPT.format(kind=exemption.get_kind_display()), code="exempt")
+
+
+def _average_open_check(student: Student, school_class: SchoolClass, subject: Subject, module) -> None:
+    closed = Average.objects.filter(student=student, school_class=school_class, subject=subject, closed=True)
+    # A closed annual average locks every grade; a closed module average locks that module's.
+    if closed.filter(module__isnull=True).exists() or (module and closed.filter(module=module).exists()):
+        raise ValidationError(AVERAGE_CLOSED, code="closed")
+
+
+def _module_check(module: CurricularModule | None, school_class: SchoolClass, subject: Subject, on: date) -> None:
+    if module is None:
+        return
+    if (
+        module.school_class_id != school_class.pk
+        or module.subject_id != subject.pk
+        or not module.starts <= on <= module.ends
+    ):
+        raise ValidationError(MODULE_MISMATCH, code="module")
+
+
+def _grade_snapshot(grade: Grade) -> dict:
+    return {
+        "value": grade.value, "calificativ": grade.calificativ, "on": grade.on, "kind": grade.kind,
+        "subject": grade.subject.name, "class": str(grade.school_class), "module": grade.module_id,
+    }  # fmt: skip
+
+
+def grade_add(
+    *, teacher: User, student: Student, school_class: SchoolClass, subject: Subject, on: date,
+    value: int | None = None, calificativ: str = "", kind: str = "", module: CurricularModule | None = None,
+) -> Grade:  # fmt: skip
+    """A new grade (or calificativ). Its `warnings` list what the teacher should look at again."""
+    require_writer(teacher, school_class, subject)
+    require_open(school_class.year)
+    _value_check(value, calificativ, school_class.scheme)
+    date_check(on, school_class)
+    if kind and kind not in Grade.Kind.values:
+        raise ValidationError(_("Tipul notei nu este valid."), code="kind")
+    if not is_enrolled(student, school_class, on):
+        raise ValidationError(NOT_ENROLLED, code="enrolment")
+    _exemption_check(student, school_class, subject)
+    _module_check(module, school_class, subject, on)
+    with transaction.atomic():
+        _average_open_check(student, school_class, subject, module)
+        grade = Grade.objects.create(
+            student=student, school_class=school_class, subject=subject, teacher=teacher, value=value,
+            calificativ=calificativ, on=on, kind=kind, module=module,
+        )  # fmt: skip
+        audit_record(
+            action=Action.GRADE_ADDED, actor=teacher, obj=grade, person=student.user, new=_grade_snapshot(grade)
+        )
+    grade.warnings = _grade_warnings(grade)
+    return grade
+
+
+def _grade_warnings(grade: Grade) -> list[str]:
+    """Rule 2: a grade on a day the student was absent at that subject is suspicious."""
+    absent = Absence.objects.filter(student=grade.student_id, subject=grade.subject_id, on=grade.on).exists()
+    return [str(ABSENT_THAT_DAY)] if absent else []
+
+
+def grade_change(
+    *, teacher: User, grade: Grade, reason: str, value: int | None = None, calificativ: str = "", on: date | None = None
+) -> Grade:
+    """Correct a grade's value (and date); the old and new values and the reason are audited."""
+    require_writer(teacher, grade.school_class, grade.subject)
+    require_open(grade.school_class.year)
+    reason = reason_check(reason)
+    _value_check(value, calificativ, grade.school_class.scheme)
+    on = on or grade.on
+    date_check(on, grade.school_class)
+    _module_check(grade.module, grade.school_class, grade.subject, on)
+    with transaction.atomic():
+        _average_open_check(grade.student, grade.school_class, grade.subject, grade.module)
+        old = _grade_snapshot(grade)
+        grade.value, grade.calificativ, grade.on = value, calificativ, on
+        grade.save(update_fields=["value", "calificativ", "on"])
+        audit_record(
+            action=Action.GRADE_CHANGED, actor=teacher, obj=grade, person=grade.student.user,
+            old=old, new=_grade_snapshot(grade), reason=reason,
+        )  # fmt: skip
+    return grade
+
+
+def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
+    require_writer(teacher, grade.school_class, grade.subject)
+    require_open(grade.school_class.year)
+    reason = reason_check(reason)
+    with transaction.atomic():
+        _average_open_check(grade.student, grade.school_class, grade.subject, grade.module)
+        audit_record(
+            action=Action.GRADE_DELETED, actor=teacher, obj=grade, person=grade.student.user,
+            old=_grade_snapshot(grade), reason=reason,
+        )  # fmt: skip
+        grade.delete()
+
+
+def _grades_for(student: Student, school_class: SchoolClass, subject: Subject, module) -> list[Grade]:
+    grades = Grade.objects.filter(student=student, school_class=school_class, subject=subject)
+    return list(grades.filter(module=module) if module else grades)
+
+
+def average_close(
+    *, teacher: User, student: Student, school_class: SchoolClass, subject: Subject,
+    module: CurricularModule | None = None, calificativ: str = "",
+) -> Average:  # fmt: skip
+    """Close the student's annual (or module) average at `subject`: computed from the grades
+    (rule 3/4), or, for calificative, the teacher's choice with the suggestion kept (rule 9).
+    Its `warnings` say when there are fewer grades than the minimum (rule 5, when it only warns)."""
+    require_writer(teacher, school_class, subject)
+    require_open(school_class.year)
+    _exemption_check(student, school_class, subject)
+    if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
+        raise ValidationError(MODULE_MISMATCH, code="module")
+    grades = _grades_for(student, school_class, subject, module)
+    warnings = _minimum_check(grades, school_class, subject, module)
+    value, suggested = None, ""
+    if school_class.scheme == Scheme.CALIFICATIVE:
+        suggested = averages.suggest_calificativ([g.calificativ for g in grades]) or ""
+        calificativ = (calificativ or suggested).strip().upper()
+        _value_check(None, calificativ, school_class.scheme)
+    else:
+        _value_check(1, "", school_class.scheme)  # refuses the preparatory class
+        calificativ, value = "", averages.annual_average([g.value for g in grades])
+    with transaction.atomic():
+        average, created = Average.objects.select_for_update().get_or_create(
+            student=student, school_class=school_class, subject=subject, module=module,
+            defaults={"value": value, "calificativ": calificativ, "closed_by": teacher, "closed": False},
+        )  # fmt: skip
+        if average.closed and not created:
+            raise ValidationError(ALREADY_CLOSED, code="closed")
+        old = {"value": average.value, "calificativ": average.calificativ} if not created else {}
+        average.value, average.calificativ, average.closed, average.closed_by = value, calificativ, True, teacher
+        average.suggested = suggested if suggested != calificativ else ""
+        average.save()
+        audit_record(
+            action=Action.AVERAGE_CLOSED, actor=teacher, obj=average, person=student.user, old=old,
+            new={"subject": subject.name, "module": module and module.name, "value": value,
+                 "calificativ": calificativ, "suggested": suggested, "grades": len(grades)},
+        )  # fmt: skip
+    average.warnings = warnings
+    return average
+
+
+def _minimum_check(grades: list[Grade], school_class: SchoolClass, subject: Subject, module) -> list[str]:
+    """Rule 5: fewer grades than the minimum warns, or blocks when the rule set says so."""
+    if not grades:
+        raise ValidationError(NO_GRADES, code="no_grades")
+    if module is not None:
+        minimum = averages.module_minimum_grades(total_hours=module.total_hours)
+    else:
+        entry = CurriculumEntry.objects.filter(school_class=school_class, subject=subject).first()
+        minimum = averages.minimum_grades(weekly_hours=entry.weekly_hours if entry else 1)
+    if len(grades) >= minimum:
+        return []
+    message = TOO_FEW_GRADES.format(count=len(grades), minimum=minimum)
+    if school_class.year.rule_set.min_grades_block:
+        raise ValidationError(message, code="too_few")
+    return [str(message)]
+
+
+def average_reopen(*, actor: User, average: Average, reason: str) -> None:
+    """Rule 12: only the director reopens a closed average, with a reason."""
+    if not actor.has_role(Role.DIRECTOR):
+        raise NotAllowed(ONLY_DIRECTOR)
+    require_open(average.school_class.year)
+    reason = reason_check(reason)
+    with transaction.atomic():
+        average.closed = False
+        average.save(update_fields=["closed"])
+        audit_record(
+            action=Action.AVERAGE_REOPENED, actor=actor, obj=average, person=average.student.user,
+            old={"value": average.value, "calificativ": average.calificativ, "subject": average.subject.name},
+            reason=reason,
+        )  # fmt: skip
+
+
+def conduct_set(
+    *, homeroom: User, student: Student, school_class: SchoolClass, period: LearningPeriod,
+    value: int | None = None, calificativ: str = "", reason: str = "",
+) -> ConductGrade:  # fmt: skip
+    """Rule 10: the homeroom teacher's conduct grade for a period; changing one needs a reason."""
+    require_homeroom(homeroom, school_class)
+    require_open(school_class.year)
+    if period.year_id != school_class.year_id:
+        raise ValidationError(PERIOD_OTHER_YEAR, code="period")
+    _value_check(value, calificativ, school_class.scheme)
+    if not is_enrolled(student, school_class, min(period.ends, school_class.year.ends)) and not is_enrolled(
+        student, school_class, period.starts
+    ):
+        raise ValidationError(NOT_ENROLLED, code="enrolment")
+    with transaction.atomic():
+        conduct = (
+            ConductGrade.objects.select_for_update()
+            .filter(student=student, school_class=school_class, period=period)
+            .first()
+        )
+        old = {}
+        if conduct is not None:
+            reason = reason_check(reason)
+            old = {"value": conduct.value, "calificativ": conduct.calificativ}
+        else:
+            conduct = ConductGrade(student=student, school_class=school_class, period=period)
+        conduct.value, conduct.calificativ, conduct.set_by = value, calificativ, homeroom
+        conduct.save()
+        audit_record(
+            action=Action.CONDUCT_SET, actor=homeroom, obj=conduct, person=student.user, old=old,
+            new={"period": period.name, "value": value, "calificativ": calificativ}, reason=reason,
+        )  # fmt: skip
+    return conduct

@@ -1,0 +1,53 @@
+"""Checks shared by every catalog write: who may write where, which dates, why."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import NotAllowed
+from catalog.structure.models import SchoolClass, Subject
+from catalog.structure.selectors import teaches
+
+DATE_OUTSIDE_YEAR = _("Data trebuie să fie în anul școlar {year}.")
+DATE_IN_FUTURE = _("Data nu poate fi în viitor.")
+NOT_ENROLLED = _("Elevul nu este în această clasă la data aleasă.")
+NOT_ASSIGNED = _("Nu predați această disciplină la această clasă.")
+ADMIN_MAY_NOT_WRITE = _("Conturile de administrare nu pot înregistra sau modifica note și absențe.")
+REASON_REQUIRED = _("Scrieți motivul modificării sau ștergerii.")
+ONLY_HOMEROOM = _("Doar dirigintele (învățătorul) clasei poate face asta.")
+
+
+def require_writer(actor: User, school_class: SchoolClass, subject: Subject) -> None:
+    """Only an active teacher with this assignment writes; never an admin account (art. 14, 19)."""
+    if actor.has_role(Role.SCHOOL_ADMIN):
+        raise NotAllowed(ADMIN_MAY_NOT_WRITE)
+    if not (actor.is_active and actor.has_role(Role.TEACHER) and teaches(actor, school_class, subject)):
+        raise NotAllowed(NOT_ASSIGNED)
+
+
+def require_homeroom(actor: User, school_class: SchoolClass) -> None:
+    if actor.has_role(Role.SCHOOL_ADMIN):
+        raise NotAllowed(ADMIN_MAY_NOT_WRITE)
+    if school_class.homeroom_id != actor.pk or not actor.is_active:
+        raise NotAllowed(ONLY_HOMEROOM)
+
+
+def date_check(on: date, school_class: SchoolClass) -> None:
+    """`on` lies in the class's school year and not in the future."""
+    year = school_class.year
+    if not isinstance(on, date) or not year.starts <= on <= year.ends:
+        raise ValidationError(DATE_OUTSIDE_YEAR.format(year=year.name), code="date")
+    if on > timezone.localdate():
+        raise ValidationError(DATE_IN_FUTURE, code="future")
+
+
+def reason_check(reason: str) -> str:
+    """The reason, required for every modification or deletion (Order art. 16(2))."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(REASON_REQUIRED, code="reason")
+    return reason[:500]

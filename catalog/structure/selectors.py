@@ -1,0 +1,92 @@
+"""Reads of a school's structure."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.structure.models import (
+    CurriculumEntry,
+    Enrolment,
+    Exemption,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Subject,
+    TeachingAssignment,
+)
+
+
+def year_current(on: date | None = None) -> SchoolYear | None:
+    """The school year that holds `on` (today), else the latest one that started before it."""
+    on = on or timezone.localdate()
+    years = SchoolYear.objects.select_related("rule_set")
+    return years.filter(starts__lte=on, ends__gte=on).first() or years.filter(starts__lte=on).first()
+
+
+def enrolments_active(school_class: SchoolClass, on: date | None = None) -> QuerySet[Enrolment]:
+    """Enrolments of the class on `on` (default: all who have not left), alphabetically (rule 20)."""
+    enrolments = Enrolment.objects.filter(school_class=school_class)
+    if on is None:
+        enrolments = enrolments.filter(ends__isnull=True)
+    else:
+        enrolments = enrolments.filter(Q(ends__isnull=True) | Q(ends__gte=on), starts__lte=on)
+    return enrolments.select_related("student__user").order_by("student__user__last_name", "student__user__first_name")
+
+
+def class_students(school_class: SchoolClass, on: date | None = None) -> list[Student]:
+    return [enrolment.student for enrolment in enrolments_active(school_class, on)]
+
+
+def is_enrolled(student: Student, school_class: SchoolClass, on: date) -> bool:
+    return (
+        Enrolment.objects.filter(student=student, school_class=school_class, starts__lte=on)
+        .filter(Q(ends__isnull=True) | Q(ends__gte=on))
+        .exists()
+    )
+
+
+def class_subjects(school_class: SchoolClass) -> list[CurriculumEntry]:
+    """The class's curriculum in curriculum order (rule 20)."""
+    return list(
+        CurriculumEntry.objects.filter(school_class=school_class)
+        .select_related("subject")
+        .order_by("subject__position", "subject__name")
+    )
+
+
+def teaches(teacher: User, school_class: SchoolClass, subject: Subject) -> bool:
+    return TeachingAssignment.objects.filter(teacher=teacher, school_class=school_class, subject=subject).exists()
+
+
+def assignments_of(teacher: User, year: SchoolYear) -> QuerySet[TeachingAssignment]:
+    return (
+        TeachingAssignment.objects.filter(teacher=teacher, school_class__year=year)
+        .select_related("school_class", "subject")
+        .order_by("school_class__level", "school_class__letter", "subject__position")
+    )
+
+
+def exemption_of(student: Student, year: SchoolYear, subject: Subject) -> Exemption | None:
+    return Exemption.objects.filter(student=student, year=year, subject=subject).first()
+
+
+def children_records(parent: User) -> list[Student]:
+    """The register records of `parent`'s children (rule 19), alphabetically."""
+    return list(
+        Student.objects.filter(user__parent_links__parent=parent)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )
+
+
+def class_of(student: Student, year: SchoolYear) -> SchoolClass | None:
+    """The class `student` is (or was last) in during `year`."""
+    enrolment = (
+        Enrolment.objects.filter(student=student, school_class__year=year)
+        .select_related("school_class__year")
+        .order_by("-starts")
+        .first()
+    )
+    return enrolment.school_class if enrolment else None

@@ -1,0 +1,144 @@
+"""The catalog's standing cast, in school A (built through the services, so they are exercised too):
+
+- the director, the secretary (admin), and a statistics viewer;
+- 5A (grades, 2025-26 rules): Ana and Bogdan; Ana's mother; Mihai teaches mathematics (4 h/week),
+  Elena is the homeroom teacher and teaches Romanian; Dan teaches physical education;
+- 3A (calificative): Ioana, taught by Maria (the învățătoare, also homeroom);
+- 6B: Radu teaches mathematics there only — a stranger to 5A.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import ParentLink, User
+from accounts.roles import Role
+from catalog.structure import services as structure
+from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, Subject
+from tests.accounts.conftest import make_user
+
+
+def cnp_with_check(first12: str) -> str:
+    total = sum(int(d) * int(w) for d, w in zip(first12, "279146358279", strict=True)) % 11
+    return first12 + str(1 if total == 10 else total)
+
+
+def cnp_for(birth: date, serial: int, sex: int = 6) -> str:
+    """A valid CNP for a child born on `birth` (2000s: S = 5/6), county 40 (Bucharest)."""
+    return cnp_with_check(f"{sex}{birth:%y%m%d}40{serial:03d}")
+
+
+def school_year_bounds(today: date | None = None) -> tuple[date, date]:
+    """The school year (1 Sep – 31 Aug) that holds `today`."""
+    today = today or timezone.localdate()
+    first = today.year if today.month >= 9 else today.year - 1
+    return date(first, 9, 1), date(first + 1, 8, 31)
+
+
+def past_day(year: SchoolYear, days: int = 10) -> date:
+    """A day `days` into the year, but never in the future."""
+    return min(year.starts + timedelta(days=days), timezone.localdate())
+
+
+@dataclass
+class Cast:
+    year: SchoolYear
+    director: User
+    admin: User
+    stats: User
+    mihai: User  # mathematics in 5A
+    elena: User  # homeroom of 5A, Romanian in 5A
+    dan: User  # physical education in 5A
+    maria: User  # 3A's învățătoare
+    radu: User  # mathematics in 6B only
+    parent: User  # Ana's mother
+    class_5a: SchoolClass
+    class_3a: SchoolClass
+    class_6b: SchoolClass
+    math: Subject
+    romanian: Subject
+    pe: Subject
+    religion: Subject
+    ana: Student
+    bogdan: Student
+    ioana: Student
+    victor: Student  # 6B
+
+    @property
+    def day(self) -> date:
+        return past_day(self.year)
+
+
+@pytest.fixture
+def in_school_a(school_a):
+    with schema_context(school_a.schema_name):
+        yield school_a
+
+
+@pytest.fixture
+def cast(in_school_a) -> Cast:
+    schema = in_school_a.schema_name
+    people = {
+        "director": make_user(schema, "gheorghe.director", [Role.DIRECTOR]),
+        "admin": make_user(schema, "secretara.scolii", [Role.SCHOOL_ADMIN]),
+        "stats": make_user(schema, "dan.statistici", [Role.STATS_VIEWER]),
+        "mihai": make_user(schema, "mihai.mate", [Role.TEACHER], first_name="Mihai", last_name="Popescu"),
+        "elena": make_user(schema, "elena.diriginta", [Role.TEACHER], first_name="Elena", last_name="Stoica"),
+        "dan": make_user(schema, "dan.sport", [Role.TEACHER], first_name="Dan", last_name="Sport"),
+        "maria": make_user(schema, "maria.invatatoare", [Role.TEACHER], first_name="Maria", last_name="Pop"),
+        "radu": make_user(schema, "radu.mate", [Role.TEACHER], first_name="Radu", last_name="Ene"),
+        "parent": make_user(
+            schema, "mama.anei", [Role.PARENT], first_name="Ioana", last_name="Marin", email="mama.anei@example.test"
+        ),
+    }
+    admin = people["admin"]
+    starts, ends = school_year_bounds()
+    year = structure.year_create(
+        actor=admin, name=f"{starts.year}-{ends.year}", starts=starts, ends=ends, structure=SchoolYear.Structure.MODULES
+    )
+    subject = {
+        "math": structure.subject_create(actor=admin, name="Matematică", position=2),
+        "romanian": structure.subject_create(actor=admin, name="Limba și literatura română", position=1),
+        "pe": structure.subject_create(
+            actor=admin, name="Educație fizică", position=8, kind=Subject.Kind.PHYSICAL_EDUCATION
+        ),
+        "religion": structure.subject_create(actor=admin, name="Religie", position=9, kind=Subject.Kind.RELIGION),
+    }  # fmt: skip
+    c5a = structure.class_create(actor=admin, year=year, level=Level.V, letter="A", homeroom=people["elena"])
+    c3a = structure.class_create(actor=admin, year=year, level=Level.III, letter="A", homeroom=people["maria"])
+    c6b = structure.class_create(actor=admin, year=year, level=Level.VI, letter="B")
+    for school_class, plan in [
+        (c5a, [("math", 4), ("romanian", 4), ("pe", 2), ("religion", 1)]),
+        (c3a, [("math", 4), ("romanian", 7)]),
+        (c6b, [("math", 4)]),
+    ]:
+        for name, hours in plan:
+            structure.curriculum_set(actor=admin, school_class=school_class, subject=subject[name], weekly_hours=hours)
+    for teacher, school_class, name in [
+        ("mihai", c5a, "math"), ("elena", c5a, "romanian"), ("dan", c5a, "pe"), ("elena", c5a, "religion"),
+        ("maria", c3a, "math"), ("maria", c3a, "romanian"), ("radu", c6b, "math"),
+    ]:  # fmt: skip
+        structure.assignment_create(
+            actor=admin, teacher=people[teacher], school_class=school_class, subject=subject[name]
+        )
+    people["elena"].refresh_from_db()
+    people["maria"].refresh_from_db()
+
+    def student(first: str, last: str, school_class: SchoolClass, birth: date, serial: int) -> Student:
+        return structure.student_create(
+            actor=admin, first_name=first, last_name=last, cnp=cnp_for(birth, serial), school_class=school_class,
+            starts=year.starts,
+        )  # fmt: skip
+
+    ana = student("Ana", "Marin", c5a, date(2015, 3, 14), 101)
+    bogdan = student("Bogdan", "Avram", c5a, date(2015, 7, 2), 102)
+    ioana = student("Ioana", "Dinu", c3a, date(2017, 5, 20), 103)
+    victor = student("Victor", "Zamfir", c6b, date(2014, 1, 9), 104)
+    ParentLink.objects.create(parent=people["parent"], student=ana.user)
+    return Cast(
+        year=year, class_5a=c5a, class_3a=c3a, class_6b=c6b, ana=ana, bogdan=bogdan, ioana=ioana, victor=victor,
+        **people, **subject,
+    )  # fmt: skip
