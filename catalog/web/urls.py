@@ -4,4 +4,19 @@ from catalog.web import views
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
+    path("clase/<int:class_id>/", views.class_overview, name="class-overview"),
+    path("clase/<int:class_id>/discipline/<int:subject_id>/", views.gradebook, name="gradebook"),
+    path(
+        "clase/<int:class_id>/discipline/<int:subject_id>/elevi/<int:student_id>/nota/",
+        views.grade_add,
+        name="grade-add",
+    ),
+    path(
+        "clase/<int:class_id>/discipline/<int:subject_id>/elevi/<int:student_id>/absenta/",
+        views.absence_add,
+        name="absence-add",
+    ),
+    path("clase/<int:class_id>/elevi/<int:student_id>/motivare/", views.absences_excuse, name="absences-excuse"),
+    path("note/<int:grade_id>/", views.grade_edit, name="grade-edit"),
+    path("elevi/<int:student_id>/", views.student_year, name="student-year"),
 ]

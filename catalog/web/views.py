@@ -1,5 +1,230 @@
-from django.shortcuts import render
+"""The catalog's pages: thin doors that check access, parse a form, call one service and
+render. Phone first; htmx swaps a single gradebook row when it is there, plain forms
+and redirects work without it."""
+
+from datetime import date
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role
+from catalog.attendance import services as attendance
+from catalog.grades import selectors as grade_reads
+from catalog.grades import services as grades
+from catalog.grades.models import Grade
+from catalog.structure.models import Student
+from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
+from catalog.web import access
+from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm
 
 
 def school_home(request):
-    return render(request, "web/school_home.html", {"school": request.tenant})
+    context = {"school": request.tenant}
+    if request.user.is_authenticated:
+        year = year_current()
+        context["year"] = year
+        if year is not None and request.user.has_role(Role.TEACHER):
+            context["assignments"] = list(assignments_of(request.user, year))
+            context["homeroom_classes"] = list(request.user.homeroom_classes.filter(year=year))
+        if request.user.has_role(Role.PARENT):
+            context["children"] = children_records(request.user)
+        own = Student.objects.filter(user=request.user).first()
+        context["own_record"] = own
+    return render(request, "web/school_home.html", context)
+
+
+@login_required
+def gradebook(request, class_id: int, subject_id: int):
+    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    rows = grade_reads.gradebook(school_class=school_class, subject=subject)
+    return render(request, "web/gradebook.html", _gradebook_context(request, school_class, subject, writes, rows))
+
+
+def _gradebook_context(request, school_class, subject, writes, rows, **extra) -> dict:
+    """The page's context; the day and hour chosen at the top travel with every quick form."""
+    hour = request.GET.get("ora") or request.POST.get("hour") or ""
+    day = _day(request.GET.get("zi") or request.POST.get("on") or "")
+    return {
+        "school_class": school_class, "subject": subject, "writes": writes, "rows": rows,
+        "day": day, "today": timezone.localdate(), "hours": range(1, 15), "values": _values(school_class),
+        "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1, **extra,
+    }  # fmt: skip
+
+
+def _day(text: str):
+    """The day chosen on the page (ISO date), else today."""
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return timezone.localdate()
+
+
+def _values(school_class) -> list[str]:
+    if school_class.scheme == "calificative":
+        return ["FB", "B", "S", "I"]
+    if school_class.scheme == "grades":
+        return [str(v) for v in range(10, 0, -1)]
+    return []
+
+
+def _student_in(school_class, student_id: int) -> Student:
+    student = (
+        Student.objects.select_related("user").filter(pk=student_id, enrolments__school_class=school_class).first()
+    )
+    if student is None:
+        raise Http404
+    return student
+
+
+def _row_response(request, school_class, subject, writes, student, *, error: str = "", notice: str = ""):
+    """After a write: the student's row (htmx) or the gradebook again (a plain form)."""
+    if request.htmx:
+        rows = grade_reads.gradebook(school_class=school_class, subject=subject, student=student)
+        context = _gradebook_context(request, school_class, subject, writes, rows, error=error, notice=notice)
+        context["row"] = rows[0]
+        return render(request, "web/_gradebook_row.html", context)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    url = reverse("gradebook", args=[school_class.pk, subject.pk])
+    query = urlencode({"zi": request.POST.get("on", ""), "ora": request.POST.get("hour", "")})
+    return redirect(f"{url}?{query}#elev-{student.pk}")
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
+
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+@login_required
+@require_POST
+def grade_add(request, class_id: int, subject_id: int, student_id: int):
+    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    student = _student_in(school_class, student_id)
+    form = GradeForm(request.POST)
+    if not form.is_valid():
+        return _row_response(request, school_class, subject, writes, student, error=_first_error(form))
+    try:
+        value, calificativ = grades.value_parse(form.cleaned_data["value"], scheme=school_class.scheme)
+        grade = grades.grade_add(
+            teacher=request.user, student=student, school_class=school_class, subject=subject,
+            on=form.cleaned_data["on"], value=value, calificativ=calificativ, kind=form.cleaned_data["kind"],
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as error:
+        if isinstance(error, PermissionDenied) and not writes:
+            raise
+        return _row_response(request, school_class, subject, writes, student, error=_refusal(error))
+    notice = " ".join([_("Nota %(grade)s a fost adăugată.") % {"grade": grade}, *grade.warnings])
+    return _row_response(request, school_class, subject, writes, student, notice=notice)
+
+
+@login_required
+@require_POST
+def absence_add(request, class_id: int, subject_id: int, student_id: int):
+    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    student = _student_in(school_class, student_id)
+    form = AbsenceForm(request.POST)
+    if not form.is_valid():
+        return _row_response(request, school_class, subject, writes, student, error=_first_error(form))
+    try:
+        attendance.absence_record(
+            teacher=request.user, student=student, school_class=school_class, subject=subject,
+            on=form.cleaned_data["on"], hour=form.cleaned_data["hour"],
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as error:
+        if isinstance(error, PermissionDenied) and not writes:
+            raise
+        return _row_response(request, school_class, subject, writes, student, error=_refusal(error))
+    notice = _("Absență trecută la ora %(hour)s.") % {"hour": form.cleaned_data["hour"]}
+    return _row_response(request, school_class, subject, writes, student, notice=notice)
+
+
+@login_required
+def grade_edit(request, grade_id: int):
+    """Correct or delete a grade, with a reason."""
+    grade = get_object_or_404(Grade.objects.select_related("student__user", "subject"), pk=grade_id)
+    school_class, subject, writes = access.gradebook_for(request.user, grade.school_class_id, grade.subject_id)
+    if not writes:
+        raise Http404
+    form = ChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if "delete" in request.POST:
+                grades.grade_delete(teacher=request.user, grade=grade, reason=form.cleaned_data["reason"])
+                messages.success(request, _("Nota a fost ștearsă."))
+            else:
+                value, calificativ = grades.value_parse(form.cleaned_data["value"], scheme=school_class.scheme)
+                grades.grade_change(
+                    teacher=request.user, grade=grade, value=value, calificativ=calificativ,
+                    reason=form.cleaned_data["reason"],
+                )  # fmt: skip
+                messages.success(request, _("Nota a fost modificată."))
+            return redirect(reverse("gradebook", args=[school_class.pk, subject.pk]) + f"#elev-{grade.student_id}")
+        except ValidationError as error:
+            form.add_error(None, error)
+    status = 400 if request.method == "POST" else 200
+    context = {"grade": grade, "form": form, "school_class": school_class, "subject": subject}
+    return render(request, "web/grade_edit.html", context, status=status)
+
+
+@login_required
+def class_overview(request, class_id: int):
+    """The homeroom teacher's class: absences to excuse, standings, students at risk."""
+    school_class = access.class_for(request.user, class_id)
+    if not (access.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
+        raise Http404
+    standings = grade_reads.class_standings(school_class=school_class)
+    unexcused = grade_reads.class_unexcused(school_class=school_class)
+    rows = [(s, unexcused.get(s.student.pk, 0)) for s in standings]
+    form = ExcuseForm()
+    return render(request, "web/class_overview.html", {
+        "school_class": school_class, "rows": rows, "form": form,
+        "subjects": list(school_class.curriculum.select_related("subject").order_by("subject__position")),
+        "is_homeroom": school_class.homeroom_id == request.user.pk,
+    })  # fmt: skip
+
+
+@login_required
+def absences_excuse(request, class_id: int, student_id: int):
+    school_class = access.class_for(request.user, class_id)
+    if school_class.homeroom_id != request.user.pk:
+        raise Http404
+    student = _student_in(school_class, student_id)
+    form = ExcuseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = attendance.absences_excuse(
+                homeroom=request.user, student=student, school_class=school_class, **form.cleaned_data
+            )
+            messages.success(request, " ".join([_("%(n)s absențe motivate.") % {"n": result.count}, *result.warnings]))
+            return redirect("class-overview", class_id=school_class.pk)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, _refusal(error))
+    status = 400 if request.method == "POST" else 200
+    context = {"school_class": school_class, "student": student, "form": form}
+    return render(request, "web/absences_excuse.html", context, status=status)
+
+
+@login_required
+def student_year(request, student_id: int):
+    """A student's year: grades, absences and averages per subject (parents, the student, staff)."""
+    student = access.student_for(request.user, student_id)
+    year = year_current()
+    school_class = class_of(student, year) if year else None
+    report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
+    context = {"student": student, "year": year, "school_class": school_class, "report": report}
+    return render(request, "web/student_year.html", context)

@@ -88,6 +88,7 @@ TENANT_APPS = [
     "catalog.grades",
     "catalog.attendance",
     "catalog.web",
+    "django_htmx",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 AUTH_USER_MODEL = "accounts.User"
@@ -108,6 +109,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "catedra.middleware.ContentSecurityPolicyMiddleware",
 ]

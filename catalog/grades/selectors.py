@@ -1,0 +1,218 @@
+"""Reads of grades, absences and averages: the class gradebook, a student's year, and the
+year's standings (averages, conduct, status) computed by the year's rule set.
+
+Query counts do not grow with the number of students or grades: each reader loads its
+rows in a fixed number of queries and groups them in Python.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import Count
+
+from catalog.attendance.models import Absence
+from catalog.grades import averages
+from catalog.grades.models import Average, ConductGrade, Grade
+from catalog.structure.models import (
+    CurriculumEntry,
+    Exemption,
+    Scheme,
+    SchoolClass,
+    Student,
+    Subject,
+)
+from catalog.structure.selectors import enrolments_active
+
+
+@dataclass
+class GradebookRow:
+    student: Student
+    grades: list[Grade] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)
+    average: Average | None = None
+    exemption: Exemption | None = None
+    left: bool = False  # no longer in the class
+
+    @property
+    def unexcused(self) -> int:
+        return sum(1 for absence in self.absences if absence.excusal_id is None)
+
+    @property
+    def preview(self) -> str:
+        """The average the grades give now (closed: the closed one)."""
+        if self.average is not None and self.average.closed:
+            return self.average.shown
+        values = [g.value for g in self.grades if g.value is not None]
+        if values:
+            return str(averages.annual_average(values))
+        return averages.suggest_calificativ([g.calificativ for g in self.grades if g.calificativ]) or ""
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.average and self.average.closed and self.average.module_id is None)
+
+
+def gradebook(*, school_class: SchoolClass, subject: Subject, student: Student | None = None) -> list[GradebookRow]:
+    """The class × subject catalog page: every student (or one), alphabetically, with grades,
+    absences and average. Five queries whatever the class size."""
+    enrolments = enrolments_active(school_class, on=None)
+    if student is not None:
+        enrolments = enrolments.filter(student=student)
+    rows = {e.student_id: GradebookRow(student=e.student) for e in enrolments}
+    scope = {"school_class": school_class, "subject": subject, "student__in": list(rows)}
+    for grade in Grade.objects.filter(**scope).order_by("on", "id"):
+        rows[grade.student_id].grades.append(grade)
+    for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
+        rows[absence.student_id].absences.append(absence)
+    for average in Average.objects.filter(**scope, module__isnull=True):
+        rows[average.student_id].average = average
+    for exemption in Exemption.objects.filter(year=school_class.year_id, subject=subject, student__in=list(rows)):
+        rows[exemption.student_id].exemption = exemption
+    return list(rows.values())
+
+
+@dataclass
+class SubjectYear:
+    subject: Subject
+    weekly_hours: int
+    grades: list[Grade] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)
+    average: Average | None = None
+    exemption: Exemption | None = None
+
+    @property
+    def unexcused(self) -> int:
+        return sum(1 for absence in self.absences if absence.excusal_id is None)
+
+
+@dataclass
+class StudentYear:
+    student: Student
+    school_class: SchoolClass
+    subjects: list[SubjectYear]
+    conduct: list[ConductGrade]
+
+    @property
+    def absences_total(self) -> int:
+        return sum(len(s.absences) for s in self.subjects)
+
+    @property
+    def unexcused_total(self) -> int:
+        return sum(s.unexcused for s in self.subjects)
+
+
+def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
+    """A student's year in a class: per subject (curriculum order) grades, absences, average."""
+    entries = CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
+    subjects = {
+        e.subject_id: SubjectYear(subject=e.subject, weekly_hours=e.weekly_hours)
+        for e in sorted(entries, key=lambda e: (e.subject.position, e.subject.name))
+    }
+    scope = {"school_class": school_class, "student": student}
+    for grade in Grade.objects.filter(**scope).order_by("on", "id"):
+        if grade.subject_id in subjects:
+            subjects[grade.subject_id].grades.append(grade)
+    for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
+        if absence.subject_id in subjects:
+            subjects[absence.subject_id].absences.append(absence)
+    for average in Average.objects.filter(**scope, module__isnull=True):
+        if average.subject_id in subjects:
+            subjects[average.subject_id].average = average
+    for exemption in Exemption.objects.filter(student=student, year=school_class.year_id):
+        if exemption.subject_id in subjects:
+            subjects[exemption.subject_id].exemption = exemption
+    conduct = list(ConductGrade.objects.filter(**scope).select_related("period").order_by("period__number"))
+    return StudentYear(student=student, school_class=school_class, subjects=list(subjects.values()), conduct=conduct)
+
+
+def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:
+    """Unexcused absences per student id in the class."""
+    rows = Absence.objects.filter(school_class=school_class, excusal__isnull=True).values_list("student_id")
+    return dict(rows.annotate(n=Count("id")))
+
+
+# Standings: the year's results per student (DOMAIN rules 6, 7, 10, 11)
+
+
+@dataclass(frozen=True)
+class Standing:
+    student: Student
+    subject_averages: dict[str, int | str | None]
+    conduct: Decimal | str | None
+    general_average: Decimal | None
+    status: averages.Standing
+
+
+def class_standings(*, school_class: SchoolClass) -> list[Standing]:
+    """Every student's averages, conduct, medie generală and status, by the year's rule set.
+
+    Closed averages count as they were closed; open subjects count as not closed (amânat
+    until closed). A fixed number of queries for the whole class."""
+    rules = school_class.year.rule_set
+    students = [e.student for e in enrolments_active(school_class, on=None)]
+    entries = {
+        e.subject_id: e for e in CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
+    }
+    closed = defaultdict(dict)
+    for average in Average.objects.filter(school_class=school_class, closed=True, module__isnull=True):
+        closed[average.student_id][average.subject_id] = (
+            average.value if average.value is not None else average.calificativ
+        )
+    excluded = defaultdict(set)
+    deferred = defaultdict(set)
+    for exemption in Exemption.objects.filter(year=school_class.year_id, student__in=students):
+        if exemption.kind == Exemption.Kind.DEFERRED:
+            deferred[exemption.student_id].add(exemption.subject_id)
+        else:  # rule 7: medical exemption (PE) and religion without the option leave the averages
+            excluded[exemption.student_id].add(exemption.subject_id)
+    conduct = defaultdict(list)
+    for grade in ConductGrade.objects.filter(school_class=school_class).order_by("period__number"):
+        conduct[grade.student_id].append(grade.value if grade.value is not None else grade.calificativ)
+    unexcused = defaultdict(lambda: defaultdict(int))
+    for student_id, subject_id in Absence.objects.filter(school_class=school_class, excusal__isnull=True).values_list(
+        "student_id", "subject_id"
+    ):
+        unexcused[student_id][subject_id] += 1
+    periods = school_class.year.periods.count()
+    return [
+        _standing(student, school_class, rules, entries, closed[student.pk], excluded[student.pk],
+                  deferred[student.pk], conduct[student.pk], unexcused[student.pk], periods)
+        for student in students
+    ]  # fmt: skip
+
+
+def _standing(student, school_class, rules, entries, closed, excluded, deferred, conduct, unexcused, periods):
+    subject_averages = {
+        entries[subject_id].subject.name: closed.get(subject_id) for subject_id in entries if subject_id not in excluded
+    }
+    deferred_names = [entries[s].subject.name for s in deferred if s in entries]
+    pairs = [(count, entries[s].yearly_hours) for s, count in unexcused.items() if s in entries]
+    total = sum(unexcused.values())
+    conduct_value = None
+    if conduct and len(conduct) >= periods:
+        conduct_value = _conduct(school_class, rules, conduct, total, pairs)
+    general = None
+    if (
+        school_class.scheme == Scheme.GRADES
+        and conduct_value is not None
+        and all(isinstance(v, int) for v in subject_averages.values())
+    ):
+        general = averages.general_average(
+            subject_averages=list(subject_averages.values()), conduct=conduct_value,
+            truncate=rules.general_average_truncate,
+        )  # fmt: skip
+    status = averages.student_status(subject_averages=subject_averages, conduct=conduct_value, deferred=deferred_names)
+    return Standing(student, subject_averages, conduct_value, general, status)
+
+
+def _conduct(school_class, rules, conduct, total, pairs):
+    """Rule 10: the annual conduct average (grades) or calificativ (primary), with deductions."""
+    parameters = {
+        "unexcused_total": total, "subject_unexcused": pairs, "step": rules.conduct_absence_step,
+        "subject_share": Fraction(rules.conduct_subject_percent, 100), "deductions_add": rules.conduct_deductions_add,
+    }  # fmt: skip
+    if school_class.scheme == Scheme.CALIFICATIVE:
+        return averages.conduct_calificativ(module_values=conduct, deductions=averages.conduct_deductions(**parameters))
+    return averages.conduct_average(module_grades=conduct, truncate=rules.conduct_truncate, **parameters)

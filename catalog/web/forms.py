@@ -1,0 +1,56 @@
+"""Forms of the catalog pages: they parse what was typed; the services judge it."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.attendance.models import Excusal
+from catalog.grades.models import Grade
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_ERRORS = {"invalid": _("Scrieți o dată validă (zz.ll.aaaa)."), "required": _("Data este obligatorie.")}
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+
+def date_field(label: str, *, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, widget=DATE_WIDGET, input_formats=DATE_FORMATS, error_messages=DATE_ERRORS
+    )
+
+
+class GradeForm(forms.Form):
+    value = forms.CharField(label=_("Nota"), max_length=3, error_messages={"required": _("Alegeți nota.")})
+    on = date_field(_("Data"))
+    kind = forms.ChoiceField(label=_("Tipul"), choices=[("", "—"), *Grade.Kind.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+
+
+class AbsenceForm(forms.Form):
+    on = date_field(_("Data"))
+    hour = forms.TypedChoiceField(
+        label=_("Ora"), coerce=int, choices=[(h, str(h)) for h in range(1, 15)],
+        error_messages={"invalid_choice": _("Ora trebuie să fie un număr de la 1 la 14.")},
+    )  # fmt: skip
+
+
+class ChangeForm(forms.Form):
+    """A grade's correction or deletion: the reason is required (Order art. 16(2))."""
+
+    value = forms.CharField(label=_("Nota nouă"), max_length=3, required=False)
+    reason = forms.CharField(
+        label=_("Motivul"), max_length=500, error_messages={"required": _("Scrieți motivul modificării sau ștergerii.")}
+    )
+
+
+class ExcuseForm(forms.Form):
+    starts = date_field(_("Din"))
+    ends = date_field(_("Până la"))
+    reason = forms.ChoiceField(
+        label=_("Motivul"), choices=[c for c in Excusal.Reason.choices if c[0] != Excusal.Reason.LATE],
+        error_messages={"invalid_choice": _("Motivul ales nu este valid.")},
+    )  # fmt: skip
+    document = forms.CharField(label=_("Număr document"), max_length=60, required=False)
+    document_date = date_field(_("Data documentului"), required=False)

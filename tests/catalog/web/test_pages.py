@@ -1,0 +1,193 @@
+import pytest
+from django.db import connection
+from django.test import Client
+
+from audit.actions import Action
+from audit.models import AuditEvent
+from catalog.attendance.models import Absence
+from catalog.grades import services as grades
+from catalog.grades.models import Grade
+from tests.accounts.conftest import PASSWORD, SCHOOL_A_HOST, login, sign_in_with_2fa
+
+
+class SchoolClient(Client):
+    """A client of school A's host that leaves the test's connection in school A's schema
+    (the routing middleware sets it back to public after each request)."""
+
+    def request(self, **request):
+        response = super().request(**request)
+        connection.set_schema(self.schema)
+        return response
+
+
+@pytest.fixture
+def as_user(cast, in_school_a):
+    def signed_in(user):
+        client = SchoolClient(HTTP_HOST=SCHOOL_A_HOST)
+        client.schema = in_school_a.schema_name
+        if not user.has_usable_password():  # students are created without one
+            user.set_password(PASSWORD)
+            user.save()
+        if user.must_use_two_factor:
+            sign_in_with_2fa(client, user, backup_code=f"code{user.pk}")
+        else:
+            assert login(client, user.username).status_code == 302
+        return client
+
+    return signed_in
+
+
+def gradebook_url(school_class, subject, student=None, action=""):
+    url = f"/clase/{school_class.pk}/discipline/{subject.pk}/"
+    return f"{url}elevi/{student.pk}/{action}/" if student else url
+
+
+def test_a_teacher_sees_their_classes_on_the_home_page(cast, as_user):
+    page = as_user(cast.mihai).get("/").content.decode()
+    assert gradebook_url(cast.class_5a, cast.math) in page
+    assert gradebook_url(cast.class_6b, cast.math) not in page
+
+
+def test_the_gradebook_lists_students_alphabetically(cast, as_user):
+    response = as_user(cast.mihai).get(gradebook_url(cast.class_5a, cast.math))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.index("Avram Bogdan") < page.index("Marin Ana")
+
+
+def test_a_teacher_adds_a_grade_with_a_plain_form(cast, as_user):
+    client = as_user(cast.mihai)
+    url = gradebook_url(cast.class_5a, cast.math, cast.ana, "nota")
+    response = client.post(url, {"value": "9", "on": cast.day.isoformat(), "hour": "2"})
+    assert response.status_code == 302 and f"#elev-{cast.ana.pk}" in response["Location"]
+    assert Grade.objects.get(student=cast.ana).value == 9
+    assert "9/" in client.get(response["Location"]).content.decode()
+
+
+def test_a_teacher_adds_a_grade_and_an_absence_with_htmx_and_gets_the_row_back(cast, as_user):
+    client = as_user(cast.mihai)
+    fields = {"on": cast.day.isoformat(), "hour": "3"}
+    row = client.post(
+        gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"), {**fields, "value": "8"}, HTTP_HX_REQUEST="true"
+    )
+    assert row.status_code == 200 and f'id="elev-{cast.ana.pk}"' in row.content.decode()
+    assert "<html" not in row.content.decode()
+    row = client.post(gradebook_url(cast.class_5a, cast.math, cast.ana, "absenta"), fields, HTTP_HX_REQUEST="true")
+    assert "ora 3" in row.content.decode()
+    assert Absence.objects.get(student=cast.ana).hour == 3
+
+
+@pytest.mark.parametrize("value", ["0", "11", "7.5", "10a", "", "<script>"])
+def test_a_bad_grade_is_refused_with_a_message_and_changes_nothing(cast, as_user, value):
+    client = as_user(cast.mihai)
+    before = AuditEvent.objects.filter(action=Action.GRADE_ADDED).count()
+    row = client.post(
+        gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"),
+        {"value": value, "on": cast.day.isoformat()}, HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert row.status_code == 200 and 'role="alert"' in row.content.decode()
+    assert not Grade.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.GRADE_ADDED).count() == before
+
+
+@pytest.mark.parametrize("on", ["2020-01-01", "31.02.2026", "ieri", "9999-12-31"])
+def test_a_bad_date_is_refused_with_a_message(cast, as_user, on):
+    row = as_user(cast.mihai).post(
+        gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"), {"value": "9", "on": on}, HTTP_HX_REQUEST="true"
+    )
+    assert row.status_code == 200 and 'role="alert"' in row.content.decode()
+    assert not Grade.objects.exists()
+
+
+def test_a_teacher_cannot_write_outside_their_assignments_by_changing_ids(cast, as_user):
+    client = as_user(cast.mihai)
+    fields = {"value": "9", "on": cast.day.isoformat(), "hour": "1"}
+    assert client.post(gradebook_url(cast.class_6b, cast.math, cast.victor, "nota"), fields).status_code == 404
+    assert client.post(gradebook_url(cast.class_5a, cast.romanian, cast.ana, "nota"), fields).status_code == 404
+    assert client.post(gradebook_url(cast.class_5a, cast.math, cast.victor, "nota"), fields).status_code == 404
+    assert client.post(gradebook_url(cast.class_5a, cast.math, cast.ioana, "absenta"), fields).status_code == 404
+    assert client.get(gradebook_url(cast.class_6b, cast.math)).status_code == 404
+    assert not Grade.objects.exists() and not Absence.objects.exists()
+
+
+def test_the_homeroom_teacher_reads_every_gradebook_of_the_class_but_writes_only_their_own(cast, as_user):
+    client = as_user(cast.elena)
+    page = client.get(gradebook_url(cast.class_5a, cast.math)).content.decode()
+    assert "Doar citire" in page and 'name="value"' not in page
+    response = client.post(
+        gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"), {"value": "9", "on": cast.day.isoformat()}
+    )
+    assert response.status_code == 403
+    assert not Grade.objects.exists()
+
+
+def test_an_admin_cannot_reach_a_gradebook_or_write_a_grade_or_an_absence(cast, as_user):
+    client = as_user(cast.admin)
+    fields = {"value": "9", "on": cast.day.isoformat(), "hour": "1"}
+    assert client.get(gradebook_url(cast.class_5a, cast.math)).status_code == 404
+    assert client.post(gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"), fields).status_code == 404
+    assert client.post(gradebook_url(cast.class_5a, cast.math, cast.ana, "absenta"), fields).status_code == 404
+    assert not Grade.objects.exists() and not Absence.objects.exists()
+
+
+def test_the_director_reads_the_gradebook_but_does_not_write(cast, as_user):
+    client = as_user(cast.director)
+    assert client.get(gradebook_url(cast.class_5a, cast.math)).status_code == 200
+    assert (
+        client.post(
+            gradebook_url(cast.class_5a, cast.math, cast.ana, "nota"), {"value": "9", "on": cast.day.isoformat()}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_parent_sees_their_child_and_nobody_else(cast, as_user):
+    grades.grade_add(
+        teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day, value=10
+    )
+    client = as_user(cast.parent)
+    assert f"/elevi/{cast.ana.pk}/" in client.get("/").content.decode()
+    page = client.get(f"/elevi/{cast.ana.pk}/").content.decode()
+    assert "Matematică" in page and f"10/{cast.day:%d.%m}" in page
+    for other in (cast.bogdan, cast.ioana, cast.victor):
+        assert client.get(f"/elevi/{other.pk}/").status_code == 404
+    assert client.get("/elevi/999999/").status_code == 404
+    assert client.get(gradebook_url(cast.class_5a, cast.math)).status_code == 404
+    assert client.get(f"/clase/{cast.class_5a.pk}/").status_code == 404
+
+
+def test_a_student_sees_only_their_own_year(cast, as_user):
+    client = as_user(cast.ana.user)
+    assert client.get(f"/elevi/{cast.ana.pk}/").status_code == 200
+    assert client.get(f"/elevi/{cast.bogdan.pk}/").status_code == 404
+
+
+def test_the_homeroom_teacher_excuses_absences_from_the_class_page(cast, as_user):
+    from catalog.attendance.services import absence_record
+
+    absence_record(
+        teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day, hour=1
+    )
+    client = as_user(cast.elena)
+    page = client.get(f"/clase/{cast.class_5a.pk}/").content.decode()
+    assert "1 absență nemotivată" in page
+    url = f"/clase/{cast.class_5a.pk}/elevi/{cast.ana.pk}/motivare/"
+    day = cast.day.isoformat()
+    refused = client.post(url, {"starts": day, "ends": day, "reason": "medical"})
+    assert refused.status_code == 400 and "documentului" in refused.content.decode()
+    done = client.post(url, {"starts": day, "ends": day, "reason": "medical", "document": "12", "document_date": day})
+    assert done.status_code == 302
+    assert Absence.objects.get().excusal is not None
+    assert as_user(cast.mihai).get(url).status_code == 404
+
+
+def test_a_teacher_corrects_a_grade_only_with_a_reason(cast, as_user):
+    grade = grades.grade_add(
+        teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day, value=4
+    )
+    client = as_user(cast.mihai)
+    assert client.post(f"/note/{grade.pk}/", {"value": "5", "reason": ""}).status_code == 400
+    assert client.post(f"/note/{grade.pk}/", {"value": "5", "reason": "Eroare"}).status_code == 302
+    grade.refresh_from_db()
+    assert grade.value == 5
+    assert as_user(cast.radu).get(f"/note/{grade.pk}/").status_code == 404
