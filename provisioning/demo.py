@@ -3,7 +3,8 @@
 Every demo login uses DEMO_PASSWORD; demo staff (who must use 2FA) share one TOTP
 secret, DEMO_TOTP_SECRET, so a person adds it once to an authenticator app and a
 script can compute codes. None of this exists in production: the demo is refused there.
-Later issues extend the seed with classes, grades and absences.
+The school's catalog (about 300 students, the year's grades and absences) comes from
+`catalog.demo`.
 """
 
 import base64
@@ -16,6 +17,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.roles import Role
+from catalog.demo import DemoPeople, catalog_demo_ensure
 from provisioning.models import ProvisioningJob
 from provisioning.services import provisioning_job_retry, provisioning_job_run, school_provision
 from tenants.models import School
@@ -71,11 +73,20 @@ def demo_school_ensure() -> tuple[School, bool]:
 
 
 def demo_people_ensure(school: School) -> None:
-    """The demo logins, in the demo school and (the operator) in public; idempotent."""
+    """The demo logins (in the demo school, and the operator in public) and the school's
+    catalog (classes, students, the year's grades and absences); idempotent."""
     with transaction.atomic():
         with schema_context(school.schema_name):
-            for username, name, roles in DEMO_PEOPLE:
-                _demo_user(username, name, roles)
+            users = {username: _demo_user(username, name, roles) for username, name, roles in DEMO_PEOPLE}
+            catalog_demo_ensure(
+                DemoPeople(
+                    admin=users["maria.ionescu"],
+                    teacher=users["profesor.demo"],
+                    homeroom=users["diriginte.demo"],
+                    student=users["elev.demo"],
+                    parent=users["parinte.demo"],
+                )
+            )
         with schema_context("public"):
             _demo_user(*DEMO_PROVIDER)
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +52,7 @@ class PeriodSpec:
 
 
 def require_configurer(actor: User) -> None:
-    if not actor.has_role(*CONFIGURERS):
+    if not (actor.is_active and actor.has_role(*CONFIGURERS)):
         raise NotAllowed(NOT_CONFIGURER)
 
 
@@ -120,12 +121,14 @@ RULE_FIELDS = tuple(
 
 def rules_revise(*, actor: User, year: SchoolYear, note: str = "", **changes) -> RuleSet:
     """A new rule-set version for `year` with `changes`; earlier years keep theirs."""
-    if not actor.has_role(Role.DIRECTOR, Role.SCHOOL_ADMIN):
-        raise NotAllowed(NOT_CONFIGURER)
+    require_configurer(actor)
     require_open(year)
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError(_("Reguli necunoscute: {names}.").format(names=", ".join(sorted(unknown))))
+    notify_at = changes.get("notify_at", [])
+    if not isinstance(notify_at, list) or any(type(n) is not int or not 1 <= n <= 1000 for n in notify_at):
+        raise ValidationError(_("Pragurile de anunțare sunt numere întregi de la 1 la 1000."), code="notify_at")
     current = year.rule_set
     values = {name: getattr(current, name) for name in RULE_FIELDS} | changes
     with transaction.atomic():
@@ -164,11 +167,19 @@ def class_create(
     school_class.homeroom = homeroom
     with transaction.atomic():
         school_class.save()
+        _homeroom_role_grant(homeroom)
         audit_record(
             action=Action.CLASS_CREATED, actor=actor, obj=school_class,
             new={"class": str(school_class), "year": year.name, "homeroom": homeroom and homeroom.get_full_name()},
         )  # fmt: skip
     return school_class
+
+
+def _homeroom_role_grant(homeroom: User | None) -> None:
+    """The homeroom teacher of a class has the homeroom role (it opens their class pages)."""
+    if homeroom is not None and not homeroom.has_role(Role.HOMEROOM):
+        homeroom.roles = sorted({*homeroom.roles, Role.HOMEROOM})
+        homeroom.save(update_fields=["roles"])
 
 
 def _homeroom_validate(homeroom: User | None) -> None:
@@ -184,9 +195,7 @@ def homeroom_set(*, actor: User, school_class: SchoolClass, homeroom: User | Non
     with transaction.atomic():
         school_class.homeroom = homeroom
         school_class.save(update_fields=["homeroom"])
-        if homeroom is not None and not homeroom.has_role(Role.HOMEROOM):
-            homeroom.roles = sorted({*homeroom.roles, Role.HOMEROOM})
-            homeroom.save(update_fields=["roles"])
+        _homeroom_role_grant(homeroom)
         audit_record(
             action=Action.CLASS_CHANGED, actor=actor, obj=school_class,
             old={"homeroom": old and old.get_full_name()}, new={"homeroom": homeroom and homeroom.get_full_name()},
@@ -254,6 +263,14 @@ def register_number_next(cycle: str) -> int:
     return counter.last
 
 
+def _register_counter_raise(cycle: str, number: int) -> None:
+    """An imported număr matricol moves the cycle's counter past it, so it is never given again."""
+    counter, _created = RegisterCounter.objects.select_for_update().get_or_create(cycle=cycle)
+    if counter.last < number:
+        counter.last = number
+        counter.save(update_fields=["last"])
+
+
 def student_create(
     *, actor: User, first_name: str, last_name: str, cnp: str, school_class: SchoolClass, starts: date | None = None,
     email: str = "", entry: str = Enrolment.Entry.START, register_number: int | None = None,
@@ -264,6 +281,8 @@ def student_create(
     """
     require_configurer(actor)
     require_open(school_class.year)
+    if register_number is not None and (type(register_number) is not int or register_number < 1):
+        raise ValidationError(_("Numărul matricol este un număr întreg de la 1 în sus."), code="register_number")
     info = cnp_validate(cnp)
     if Student.objects.filter(cnp=info.value).exists():
         raise ValidationError(_("Există deja un elev cu acest CNP."), code="cnp_taken")
@@ -274,8 +293,12 @@ def student_create(
             birth_date=info.birth_date,
         )  # fmt: skip
         number = register_number or register_number_next(cycle)
-        if register_number is not None and Student.objects.filter(cycle=cycle, register_number=number).exists():
-            raise ValidationError(_("Numărul matricol {n} este deja folosit.").format(n=number), code="register_taken")
+        if register_number is not None:
+            if Student.objects.filter(cycle=cycle, register_number=number).exists():
+                raise ValidationError(
+                    _("Numărul matricol {n} este deja folosit.").format(n=number), code="register_taken"
+                )
+            _register_counter_raise(cycle, number)
         student = Student.objects.create(user=user, cnp=info.value, cycle=cycle, register_number=number)
         enrolment_add(actor=actor, student=student, school_class=school_class, starts=starts, entry=entry, audit=False)
         audit_record(
@@ -294,18 +317,26 @@ def enrolment_add(
     starts = starts or max(school_class.year.starts, min(timezone.localdate(), school_class.year.ends))
     if not school_class.year.starts <= starts <= school_class.year.ends:
         raise ValidationError(_("Data înscrierii trebuie să fie în anul școlar."), code="dates")
-    if Enrolment.objects.filter(student=student, school_class__year=school_class.year, ends__isnull=True).exists():
+    # One class at a time: no enrolment of the year still open, or ending on or after `starts`.
+    if (
+        Enrolment.objects.filter(student=student, school_class__year=school_class.year)
+        .filter(Q(ends__isnull=True) | Q(ends__gte=starts))
+        .exists()
+    ):
         raise ValidationError(_("Elevul este deja înscris într-o clasă în acest an."), code="enrolled")
-    try:
-        with transaction.atomic():
-            enrolment = Enrolment.objects.create(student=student, school_class=school_class, starts=starts, entry=entry)
-    except IntegrityError as error:
-        raise ValidationError(_("Elevul a mai fost înscris în această clasă."), code="enrolled") from error
-    if audit:
-        audit_record(
-            action=Action.STUDENT_ENROLLED, actor=actor, obj=enrolment, person=student.user,
-            new={"class": str(school_class), "starts": starts, "entry": entry},
-        )  # fmt: skip
+    with transaction.atomic():  # the enrolment and its audit event together
+        try:
+            with transaction.atomic():
+                enrolment = Enrolment.objects.create(
+                    student=student, school_class=school_class, starts=starts, entry=entry
+                )
+        except IntegrityError as error:
+            raise ValidationError(_("Elevul a mai fost înscris în această clasă."), code="enrolled") from error
+        if audit:
+            audit_record(
+                action=Action.STUDENT_ENROLLED, actor=actor, obj=enrolment, person=student.user,
+                new={"class": str(school_class), "starts": starts, "entry": entry},
+            )  # fmt: skip
     return enrolment
 
 
@@ -333,6 +364,8 @@ def exemption_set(
     """Rule 7/11: a subject left out of the student's year (medical, no religion, deferred)."""
     require_configurer(actor)
     require_open(year)
+    if kind not in Exemption.Kind.values:
+        raise ValidationError(_("Tipul scutirii nu este valid."), code="kind")
     if kind == Exemption.Kind.MEDICAL and subject.kind != Subject.Kind.PHYSICAL_EDUCATION:
         raise ValidationError(_("Scutirea medicală se dă doar la educație fizică."), code="kind")
     if kind == Exemption.Kind.NO_RELIGION and subject.kind != Subject.Kind.RELIGION:
