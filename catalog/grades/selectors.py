@@ -145,11 +145,12 @@ class Standing:
     status: averages.Standing
 
 
-def class_standings(*, school_class: SchoolClass) -> list[Standing]:
+def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> list[Standing]:
     """Every student's averages, conduct, medie generală and status, by the year's rule set.
 
-    Closed averages count as they were closed; open subjects count as not closed (amânat
-    until closed). A fixed number of queries for the whole class."""
+    Closed averages count as they were closed. Open subjects count as not closed (amânat
+    until closed) or, `provisional`, as the average their grades give now, with the conduct
+    of the periods graded so far. A fixed number of queries for the whole class."""
     rules = school_class.year.rule_set
     students = [e.student for e in enrolments_active(school_class, on=None)]
     entries = {
@@ -160,6 +161,8 @@ def class_standings(*, school_class: SchoolClass) -> list[Standing]:
         closed[average.student_id][average.subject_id] = (
             average.value if average.value is not None else average.calificativ
         )
+    if provisional:
+        _provisional_averages(school_class, closed)
     excluded = defaultdict(set)
     deferred = defaultdict(set)
     for exemption in Exemption.objects.filter(year=school_class.year_id, student__in=students):
@@ -175,12 +178,28 @@ def class_standings(*, school_class: SchoolClass) -> list[Standing]:
         "student_id", "subject_id"
     ):
         unexcused[student_id][subject_id] += 1
-    periods = school_class.year.periods.count()
+    periods = 1 if provisional else school_class.year.periods.count()
     return [
         _standing(student, school_class, rules, entries, closed[student.pk], excluded[student.pk],
                   deferred[student.pk], conduct[student.pk], unexcused[student.pk], periods)
         for student in students
     ]  # fmt: skip
+
+
+def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:
+    """Fill the subjects not closed yet with the average (or calificativ) the grades give now."""
+    grades = defaultdict(lambda: defaultdict(list))
+    for student_id, subject_id, value, calificativ in Grade.objects.filter(school_class=school_class).values_list(
+        "student_id", "subject_id", "value", "calificativ"
+    ):
+        grades[student_id][subject_id].append(value if value is not None else calificativ)
+    for student_id, subjects in grades.items():
+        for subject_id, values in subjects.items():
+            if subject_id not in closed[student_id]:
+                numbers = [v for v in values if isinstance(v, int)]
+                closed[student_id][subject_id] = (
+                    averages.annual_average(numbers) if numbers else averages.suggest_calificativ(values)
+                )
 
 
 def _standing(student, school_class, rules, entries, closed, excluded, deferred, conduct, unexcused, periods):

@@ -1,0 +1,55 @@
+"""Catalog pages keep a constant number of queries whatever the class size."""
+
+from datetime import date
+
+from catalog.attendance.models import Absence
+from catalog.grades.models import Grade
+from catalog.structure import services as structure
+from tests.catalog.conftest import cnp_for
+from tests.catalog.web.conftest import gradebook_url
+
+
+def fill_class(cast, students: int) -> None:
+    """`students` more students in 5A, each with 15 mathematics grades and 3 absences."""
+    made = [
+        structure.student_create(
+            actor=cast.admin, first_name=f"Elev{n}", last_name="Test", cnp=cnp_for(date(2015, 1, 1), 200 + n),
+            school_class=cast.class_5a, starts=cast.year.starts,
+        )
+        for n in range(students)
+    ]  # fmt: skip
+    day = cast.year.starts
+    Grade.objects.bulk_create(
+        Grade(student=s, school_class=cast.class_5a, subject=cast.math, teacher=cast.mihai, value=8, on=day)
+        for s in made for _k in range(15)
+    )  # fmt: skip
+    Absence.objects.bulk_create(
+        Absence(student=s, school_class=cast.class_5a, subject=cast.math, teacher=cast.mihai, on=day, hour=h)
+        for s in made for h in (1, 2, 3)
+    )  # fmt: skip
+
+
+def queries_of(django_assert_max_num_queries, client, url, limit):
+    with django_assert_max_num_queries(limit) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_gradebook_costs_the_same_queries_for_2_or_35_students(cast, as_user, django_assert_max_num_queries):
+    client = as_user(cast.mihai)
+    url = gradebook_url(cast.class_5a, cast.math)
+    small = queries_of(django_assert_max_num_queries, client, url, 20)
+    fill_class(cast, 33)
+    assert queries_of(django_assert_max_num_queries, client, url, small) == small
+
+
+def test_the_student_page_costs_the_same_queries_however_many_grades(cast, as_user, django_assert_max_num_queries):
+    client = as_user(cast.parent)
+    url = f"/elevi/{cast.ana.pk}/"
+    few = queries_of(django_assert_max_num_queries, client, url, 20)
+    day = cast.year.starts
+    Grade.objects.bulk_create(
+        Grade(student=cast.ana, school_class=cast.class_5a, subject=subject, teacher=cast.mihai, value=9, on=day)
+        for subject in (cast.math, cast.romanian) for _n in range(20)
+    )  # fmt: skip
+    assert queries_of(django_assert_max_num_queries, client, url, few) == few
