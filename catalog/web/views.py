@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,8 @@ def _gradebook_context(request, school_class, subject, writes, rows, **extra) ->
     day = _day(request.GET.get("zi") or request.POST.get("on") or "")
     return {
         "school_class": school_class, "subject": subject, "writes": writes, "rows": rows,
-        "day": day, "today": timezone.localdate(), "hours": range(1, 15), "values": _values(school_class),
+        "day": day, "today": timezone.localdate(), "hours": range(1, 15), "keys": _keys(school_class),
+        "base_url": reverse("gradebook", args=[school_class.pk, subject.pk]) + "elevi/",
         "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1, **extra,
     }  # fmt: skip
 
@@ -67,12 +69,15 @@ def _day(text: str):
         return timezone.localdate()
 
 
-def _values(school_class) -> list[str]:
+def _keys(school_class) -> str:
+    """The keypad of a gradebook row: one button per grade or calificativ (rendered once)."""
     if school_class.scheme == "calificative":
-        return ["FB", "B", "S", "I"]
-    if school_class.scheme == "grades":
-        return [str(v) for v in range(10, 0, -1)]
-    return []
+        values = ["FB", "B", "S", "I"]
+    elif school_class.scheme == "grades":
+        values = [str(v) for v in range(10, 0, -1)]
+    else:
+        return ""
+    return format_html_join("", '<button type="submit" name="value" value="{}">{}</button>', ((v, v) for v in values))
 
 
 def _student_in(school_class, student_id: int) -> Student:

@@ -1,0 +1,3 @@
+# The catalog's standing cast and signed-in clients, for the catalog benchmarks.
+from tests.catalog.conftest import cast, in_school_a  # noqa: F401
+from tests.catalog.web.conftest import as_user  # noqa: F401

@@ -1,0 +1,116 @@
+"""Catalog figures (printed; correctness lives in tests/catalog).
+Targets: the class gradebook (35 students, 15 grades each, absences) p95 < 100 ms server
+time; the parent's view of a child p95 < 50 ms; recomputing every average and status of a
+1,000-student school < 5 s."""
+
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from catalog.attendance.models import Absence
+from catalog.grades.models import Grade
+from catalog.grades.selectors import class_standings
+from catalog.structure import services as structure
+from catalog.structure.models import CurriculumEntry, Enrolment, Level, SchoolClass, Student
+from tests.catalog.conftest import cnp_for
+from tests.catalog.web.conftest import gradebook_url
+
+pytestmark = [pytest.mark.perf, pytest.mark.slow]
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18]
+
+
+def timed_gets(client, url: str, runs: int = 60) -> list[float]:
+    client.get(url)  # warm caches and connections
+    samples = []
+    for _n in range(runs):
+        began = time.perf_counter()
+        assert client.get(url).status_code == 200
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def students_bulk(cast, school_class: SchoolClass, count: int, first_serial: int) -> list[Student]:
+    """`count` students enrolled in the class (bulk: the benchmark measures reads, not set-up)."""
+    from accounts.models import User
+
+    users = User.objects.bulk_create(
+        User(username=f"bench{first_serial + n}", first_name=f"Elev{n}", last_name=f"Bench{n:04d}", roles=["student"])
+        for n in range(count)
+    )
+    birth = cast.year.starts.replace(year=cast.year.starts.year - 11)
+    students = Student.objects.bulk_create(
+        Student(user=u, cnp=cnp_for(birth + timedelta(days=n % 300), (first_serial + n) % 1000), cycle="gimnazial",
+                register_number=first_serial + n)
+        for n, u in enumerate(users)
+    )  # fmt: skip
+    Enrolment.objects.bulk_create(
+        Enrolment(student=s, school_class=school_class, starts=cast.year.starts) for s in students
+    )
+    return students
+
+
+def grades_bulk(cast, school_class, subject, teacher, students, per_student: int) -> None:
+    day = cast.year.starts
+    Grade.objects.bulk_create(
+        Grade(student=s, school_class=school_class, subject=subject, teacher=teacher, value=1 + (s.pk + k) % 10,
+              on=day + timedelta(days=k))
+        for s in students for k in range(per_student)
+    )  # fmt: skip
+    Absence.objects.bulk_create(
+        Absence(student=s, school_class=school_class, subject=subject, teacher=teacher,
+                on=day + timedelta(days=k + 3 * (subject.pk % 50)), hour=1 + k % 6)
+        for s in students for k in range(3)
+    )  # fmt: skip
+
+
+def test_gradebook_and_parent_view_server_time(cast, as_user, django_assert_max_num_queries):
+    students_bulk(cast, cast.class_5a, 33, 5000)  # with Ana and Bogdan: 35
+    students = [e.student for e in Enrolment.objects.filter(school_class=cast.class_5a).select_related("student")]
+    grades_bulk(cast, cast.class_5a, cast.math, cast.mihai, students, 15)
+    teacher = as_user(cast.mihai)
+    url = gradebook_url(cast.class_5a, cast.math)
+    with django_assert_max_num_queries(15) as captured:
+        assert teacher.get(url).status_code == 200
+    queries = len(captured)  # now: it reads the connection's log, which later requests clear
+    gradebook = timed_gets(teacher, url)
+    parent = as_user(cast.parent)
+    child = timed_gets(parent, f"/elevi/{cast.ana.pk}/")
+    print(
+        f"\ngradebook, 35 students x 15 grades + 3 absences: {queries} queries, "
+        f"median {statistics.median(gradebook):.1f} ms, p95 {p95(gradebook):.1f} ms (target < 100 ms)"
+        f"\nparent's view of a child: median {statistics.median(child):.1f} ms, p95 {p95(child):.1f} ms "
+        "(target < 50 ms)"
+    )
+
+
+def test_recomputing_a_1000_student_school(cast):
+    """40 classes of 25 (1,000 students), 8 subjects each, 12 grades per subject and student."""
+    subjects = [cast.math, cast.romanian, cast.pe, cast.religion]
+    subjects += [structure.subject_create(actor=cast.admin, name=f"Disciplina {n}") for n in range(4)]
+    classes = []
+    for n in range(40):
+        level = [Level.V, Level.VI, Level.VII, Level.VIII][n % 4]
+        school_class = SchoolClass.objects.create(year=cast.year, level=level, letter=f"Z{n}", homeroom=cast.elena)
+        CurriculumEntry.objects.bulk_create(
+            CurriculumEntry(school_class=school_class, subject=s, weekly_hours=2, yearly_hours=68) for s in subjects
+        )
+        students = students_bulk(cast, school_class, 25, 10000 + 25 * n)
+        for subject in subjects:
+            grades_bulk(cast, school_class, subject, cast.mihai, students, 12)
+        classes.append(school_class)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    began = time.perf_counter()
+    standings = [s for school_class in classes for s in class_standings(school_class=school_class, provisional=True)]
+    seconds = time.perf_counter() - began
+    assert len(standings) == 1000
+    print(
+        f"\nrecomputing every average and status, 1,000 students x 8 subjects x 12 grades "
+        f"({Grade.objects.count()} grades): {seconds:.2f} s (target < 5 s)"
+    )
