@@ -107,8 +107,8 @@ def count_in(texts: list[str], wanted: str) -> int:
 
 
 def absences_shown(meta: str) -> int:
-    """The absences counted in a gradebook row's summary ("3 absențe (1 nemotivate) · media 8,50")."""
-    return int(re.match(r"\s*(\d+) absen", meta).group(1))
+    """The absences counted in a gradebook row's summary ("absențe: 3 (1 nemotivate) · media 9")."""
+    return int(re.search(r"absențe: (\d+)", meta).group(1))
 
 
 def test_a_teacher_grades_and_marks_absent_on_a_phone_and_the_parent_sees_it(running_stack, browser):

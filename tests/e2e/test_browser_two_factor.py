@@ -57,7 +57,10 @@ def phone(running_stack):
 
 
 def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Nothing sticks out of the phone's width. (A mobile browser zooms a page that is too wide
+    out to fit, which widens innerWidth with it: innerWidth must still be the phone's width.)"""
+    width = page.viewport_size["width"]
+    return page.evaluate(f"document.documentElement.scrollWidth <= {width} && window.innerWidth <= {width}")
 
 
 def test_a_teacher_enrols_totp_and_reaches_the_school_on_a_phone(running_stack, phone, tmp_path):
