@@ -14,7 +14,9 @@ CALIFICATIVE_CHOICES = [("FB", _("Foarte bine")), ("B", _("Bine")), ("S", _("Suf
 
 def _one_of_value_or_calificativ(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
-        condition=(Q(value__range=(1, 10)) & Q(calificativ="")) | (Q(value__isnull=True) & ~Q(calificativ="")),
+        # gte/lte, not range: a BETWEEN inside an AND deparses with other parentheses when the
+        # template schema's DDL is replayed, and the copies must equal a migrated schema.
+        condition=Q(value__gte=1, value__lte=10, calificativ="") | (Q(value__isnull=True) & ~Q(calificativ="")),
         name=name,
     )
 
