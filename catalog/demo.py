@@ -22,6 +22,7 @@ from audit.services import audit_context, audit_record
 from catalog.attendance.models import Absence
 from catalog.grades.models import Grade
 from catalog.structure import services as structure
+from catalog.structure.cnp import cnp_check_digit
 from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student, Subject, level_cycle
 
 FIRST_NAMES = [
@@ -109,11 +110,12 @@ def _teachers(people: DemoPeople, subjects: dict[str, Subject]) -> dict[str, lis
     rng = random.Random(7)  # noqa: S311 - demo data
     for name in subjects:
         if name not in teachers:
-            teachers[name] = [_staff(people.admin, rng, f"prof. {name}")]
+            teachers[name] = [_staff(rng)]
     return teachers
 
 
-def _staff(admin: User, rng: random.Random, _what: str) -> User:
+def _staff(rng: random.Random) -> User:
+    """A teacher of the demo school (no password: nobody signs in as them)."""
     user = User(
         username=f"prof.{rng.randrange(10**6):06d}", first_name=rng.choice(FIRST_NAMES),
         last_name=rng.choice(LAST_NAMES), roles=[Role.TEACHER],
@@ -128,7 +130,7 @@ def _classes(people, year, subjects, teachers) -> list[SchoolClass]:
     classes = []
     for level, letter in CLASSES:
         primary = level in PRIMARY
-        homeroom = people.homeroom if (level, letter) == DEMO_CLASS else _staff(people.admin, rng, "învățător")
+        homeroom = people.homeroom if (level, letter) == DEMO_CLASS else _staff(rng)
         school_class = structure.class_create(actor=people.admin, year=year, level=level, letter=letter)
         structure.homeroom_set(actor=people.admin, school_class=school_class, homeroom=homeroom)
         for name, _kind, _position, hours in SUBJECTS:
@@ -146,8 +148,7 @@ def _classes(people, year, subjects, teachers) -> list[SchoolClass]:
 
 def _cnp(rng: random.Random, birth: date, serial: int) -> str:
     first12 = f"{rng.choice('56')}{birth:%y%m%d}{rng.choice(['22', '40', '12', '32'])}{serial:03d}"
-    total = sum(int(d) * int(w) for d, w in zip(first12, "279146358279", strict=True)) % 11
-    return first12 + str(1 if total == 10 else total)
+    return f"{first12}{cnp_check_digit(first12)}"
 
 
 def _students(people: DemoPeople, year: SchoolYear, classes: list[SchoolClass], rng: random.Random) -> None:

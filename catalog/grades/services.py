@@ -204,7 +204,8 @@ def average_close(
         calificativ = (calificativ or suggested).strip().upper()
         _value_check(None, calificativ, school_class.scheme)
     else:
-        _value_check(1, "", school_class.scheme)  # refuses the preparatory class
+        if school_class.scheme == Scheme.DESCRIPTIVE:
+            raise ValidationError(DESCRIPTIVE_ONLY, code="descriptive")
         calificativ, value = "", averages.annual_average([g.value for g in grades])
     with transaction.atomic():
         average, created = Average.objects.select_for_update().get_or_create(

@@ -64,7 +64,7 @@ def _birth_date(first: str, yymmdd: str, today: date) -> date | None:
     return born
 
 
-def _check_digit(first_twelve: str) -> int:
+def cnp_check_digit(first_twelve: str) -> int:
     """Return the check digit of a CNP's first twelve digits."""
     remainder = sum(int(digit) * weight for digit, weight in zip(first_twelve, _WEIGHTS, strict=True)) % 11
     return 1 if remainder == 10 else remainder
@@ -91,6 +91,6 @@ def cnp_validate(value: str, *, today: date | None = None) -> CnpInfo:
         raise ValidationError(_("Codul județului din CNP nu este valid."), code="cnp_county")
     if serial == "000":
         raise ValidationError(_("Numărul de ordine din CNP nu este valid."), code="cnp_serial")
-    if _check_digit(cnp[:12]) != int(cnp[12]):
+    if cnp_check_digit(cnp[:12]) != int(cnp[12]):
         raise ValidationError(_("Cifra de control a CNP-ului nu este corectă."), code="cnp_check_digit")
     return CnpInfo(value=cnp, sex=_sex(first), birth_date=birth_date, county=county)

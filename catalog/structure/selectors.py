@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.structure.models import (
-    CurriculumEntry,
     Enrolment,
     Exemption,
     SchoolClass,
@@ -35,24 +34,11 @@ def enrolments_active(school_class: SchoolClass, on: date | None = None) -> Quer
     return enrolments.select_related("student__user").order_by("student__user__last_name", "student__user__first_name")
 
 
-def class_students(school_class: SchoolClass, on: date | None = None) -> list[Student]:
-    return [enrolment.student for enrolment in enrolments_active(school_class, on)]
-
-
 def is_enrolled(student: Student, school_class: SchoolClass, on: date) -> bool:
     return (
         Enrolment.objects.filter(student=student, school_class=school_class, starts__lte=on)
         .filter(Q(ends__isnull=True) | Q(ends__gte=on))
         .exists()
-    )
-
-
-def class_subjects(school_class: SchoolClass) -> list[CurriculumEntry]:
-    """The class's curriculum in curriculum order (rule 20)."""
-    return list(
-        CurriculumEntry.objects.filter(school_class=school_class)
-        .select_related("subject")
-        .order_by("subject__position", "subject__name")
     )
 
 

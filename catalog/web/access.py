@@ -6,6 +6,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.roles import Role
 from catalog.structure.models import SchoolClass, Student, Subject, TeachingAssignment
+from catalog.structure.selectors import teaches
 
 LEADERSHIP = (Role.DIRECTOR, Role.DEPUTY)
 
@@ -33,17 +34,17 @@ def class_for(user: User, class_id: int) -> SchoolClass:
 def gradebook_for(user: User, class_id: int, subject_id: int) -> tuple[SchoolClass, Subject, bool]:
     """(class, subject, may_write) of a gradebook the user may open; else 404."""
     school_class = class_for(user, class_id)
-    subject = school_class.curriculum.filter(subject_id=subject_id).select_related("subject").first()
-    if subject is None:
+    entry = school_class.curriculum.filter(subject_id=subject_id).select_related("subject").first()
+    if entry is None:
         raise Http404
     writes = (
         user.has_role(Role.TEACHER)
         and not user.has_role(Role.SCHOOL_ADMIN)
-        and TeachingAssignment.objects.filter(teacher=user, school_class=school_class, subject_id=subject_id).exists()
+        and teaches(user, school_class, entry.subject)
     )
     if not (writes or sees_everything(user) or school_class.homeroom_id == user.pk):
         raise Http404
-    return school_class, subject.subject, writes
+    return school_class, entry.subject, writes
 
 
 def student_for(user: User, student_id: int) -> Student:

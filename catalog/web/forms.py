@@ -1,7 +1,6 @@
 """Forms of the catalog pages: they parse what was typed; the services judge it."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.attendance.models import Excusal
@@ -22,10 +21,6 @@ class GradeForm(forms.Form):
     value = forms.CharField(label=_("Nota"), max_length=3, error_messages={"required": _("Alegeți nota.")})
     on = date_field(_("Data"))
     kind = forms.ChoiceField(label=_("Tipul"), choices=[("", "—"), *Grade.Kind.choices], required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["on"].initial = timezone.localdate()
 
 
 class AbsenceForm(forms.Form):

@@ -115,47 +115,48 @@ def _refusal(error: Exception) -> str:
     return str(error)
 
 
-@login_required
-@require_POST
-def grade_add(request, class_id: int, subject_id: int, student_id: int):
+def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_class, write):
+    """A gradebook row's write: the form parsed, `write(...)` (a service call that returns the
+    notice) run, and the row (or the page) back with the notice or the refusal."""
     school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
     student = _student_in(school_class, student_id)
-    form = GradeForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _row_response(request, school_class, subject, writes, student, error=_first_error(form))
     try:
-        value, calificativ = grades.value_parse(form.cleaned_data["value"], scheme=school_class.scheme)
-        grade = grades.grade_add(
-            teacher=request.user, student=student, school_class=school_class, subject=subject,
-            on=form.cleaned_data["on"], value=value, calificativ=calificativ, kind=form.cleaned_data["kind"],
-        )  # fmt: skip
+        notice = write(school_class=school_class, subject=subject, student=student, data=form.cleaned_data)
     except (ValidationError, PermissionDenied) as error:
         if isinstance(error, PermissionDenied) and not writes:
-            raise
+            raise  # a reader (homeroom teacher, director) tried to write: 403
         return _row_response(request, school_class, subject, writes, student, error=_refusal(error))
-    notice = " ".join([_("Nota %(grade)s a fost adăugată.") % {"grade": grade}, *grade.warnings])
     return _row_response(request, school_class, subject, writes, student, notice=notice)
+
+
+@login_required
+@require_POST
+def grade_add(request, class_id: int, subject_id: int, student_id: int):
+    def write(*, school_class, subject, student, data) -> str:
+        value, calificativ = grades.value_parse(data["value"], scheme=school_class.scheme)
+        grade = grades.grade_add(
+            teacher=request.user, student=student, school_class=school_class, subject=subject, on=data["on"],
+            value=value, calificativ=calificativ, kind=data["kind"],
+        )  # fmt: skip
+        return " ".join([_("Nota %(grade)s a fost adăugată.") % {"grade": grade}, *grade.warnings])
+
+    return _quick_write(request, class_id, subject_id, student_id, GradeForm, write)
 
 
 @login_required
 @require_POST
 def absence_add(request, class_id: int, subject_id: int, student_id: int):
-    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
-    student = _student_in(school_class, student_id)
-    form = AbsenceForm(request.POST)
-    if not form.is_valid():
-        return _row_response(request, school_class, subject, writes, student, error=_first_error(form))
-    try:
+    def write(*, school_class, subject, student, data) -> str:
         attendance.absence_record(
-            teacher=request.user, student=student, school_class=school_class, subject=subject,
-            on=form.cleaned_data["on"], hour=form.cleaned_data["hour"],
+            teacher=request.user, student=student, school_class=school_class, subject=subject, on=data["on"],
+            hour=data["hour"],
         )  # fmt: skip
-    except (ValidationError, PermissionDenied) as error:
-        if isinstance(error, PermissionDenied) and not writes:
-            raise
-        return _row_response(request, school_class, subject, writes, student, error=_refusal(error))
-    notice = _("Absență trecută la ora %(hour)s.") % {"hour": form.cleaned_data["hour"]}
-    return _row_response(request, school_class, subject, writes, student, notice=notice)
+        return _("Absență trecută la ora %(hour)s.") % {"hour": data["hour"]}
+
+    return _quick_write(request, class_id, subject_id, student_id, AbsenceForm, write)
 
 
 @login_required
