@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from catalog.web import views
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("clase/<int:class_id>/elevi/<int:student_id>/motivare/", views.absences_excuse, name="absences-excuse"),
     path("note/<int:grade_id>/", views.grade_edit, name="grade-edit"),
     path("elevi/<int:student_id>/", views.student_year, name="student-year"),
+    path("configurare/import/", include("catalog.web.import_urls")),
+    path("configurare/", include("catalog.web.configure_urls")),
 ]
