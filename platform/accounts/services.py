@@ -2,6 +2,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -273,20 +274,64 @@ class _ImportFailed(Exception):
 
 
 def _csv_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=_sniff_delimiter(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    if missing := [column for column in CSV_COLUMNS[:3] if column not in header]:
-        report.errors.append(_("Lipsesc coloanele: %(columns)s.") % {"columns": ", ".join(missing)})
-        return []
-    rows = []
-    for number, raw in enumerate(reader, start=2):  # row 1 is the header
-        if number - 1 > MAX_IMPORT_ROWS:
-            report.errors.append(_("Fișierul are mai mult de %(max)d rânduri.") % {"max": MAX_IMPORT_ROWS})
-            return []
-        rows.append((number, {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}))
+    rows, errors = csv_read(text, required=CSV_COLUMNS[:3], max_rows=MAX_IMPORT_ROWS)
+    report.errors.extend(errors)
+    return [(row.line, row.values) for row in rows]
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int  # the file's line the row starts on (the header is line 1)
+    values: dict[str, str]  # by column name, stripped
+    extra: bool = False  # more cells than the header has columns
+
+
+def csv_column_name(name: str) -> str:
+    """`numar_matricol` from „Număr matricol”: how a header cell names its column."""
+    ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().strip().lower()
+    return re.sub(r"[\s-]+", "_", ascii_name)
+
+
+def csv_read(
+    text: str, *, required: Sequence[str], max_rows: int, allowed: Sequence[str] | None = None
+) -> tuple[list[CsvRow], list[str]]:
+    """The data rows of a CSV text (a UTF-8 BOM dropped, `,` or `;` between cells) and the
+    problems of the file as a whole, in Romanian (no rows when there is any)."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=_sniff_delimiter(text))
+    rows: list[CsvRow] = []
+    try:
+        header = [csv_column_name(name) for name in reader.fieldnames or []]
+        reader.fieldnames = header
+        if errors := _header_errors(header, required, allowed):
+            return [], errors
+        previous_line = reader.line_num
+        for raw in reader:
+            if len(rows) >= max_rows:
+                return [], [_("Fișierul are mai mult de %(max)d rânduri.") % {"max": max_rows}]
+            extra = any((cell or "").strip() for cell in raw.pop(None, None) or [])
+            values = {name: (value or "").strip() for name, value in raw.items() if name}
+            rows.append(CsvRow(line=previous_line + 1, values=values, extra=extra))
+            previous_line = reader.line_num
+    except csv.Error:
+        return [], [_("Fișierul nu este un CSV valid (rândul %(row)d).") % {"row": reader.line_num}]
     if not rows:
-        report.errors.append(_("Fișierul nu are niciun rând de date."))
-    return rows
+        return [], [_("Fișierul nu are niciun rând de date.")]
+    return rows, []
+
+
+def _header_errors(header: list[str], required: Sequence[str], allowed: Sequence[str] | None) -> list[str]:
+    if missing := [column for column in required if column not in header]:
+        return [_("Lipsesc coloanele: %(columns)s.") % {"columns": ", ".join(missing)}]
+    errors = []
+    if allowed is not None and (unknown := [name or "(fără nume)" for name in header if name not in allowed]):
+        errors.append(
+            _("Coloane necunoscute: %(columns)s. Coloanele acceptate sunt: %(allowed)s.")
+            % {"columns": ", ".join(unknown), "allowed": ", ".join(allowed)}
+        )
+    if repeated := sorted({name for name in header if name and header.count(name) > 1}):
+        errors.append(_("Coloane care apar de două ori: %(columns)s.") % {"columns": ", ".join(repeated)})
+    return errors
 
 
 def _sniff_delimiter(text: str) -> str:
