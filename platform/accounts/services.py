@@ -295,24 +295,25 @@ def csv_column_name(name: str) -> str:
 def csv_read(
     text: str, *, required: Sequence[str], max_rows: int, allowed: Sequence[str] | None = None
 ) -> tuple[list[CsvRow], list[str]]:
-    """The data rows of a CSV text (a UTF-8 BOM dropped, `,` or `;` between cells) and the
-    problems of the file as a whole, in Romanian (no rows when there is any)."""
+    """The data rows of a CSV text (a UTF-8 BOM dropped, `,` or `;` between cells; blank rows
+    skipped) and the problems of the file as a whole, in Romanian (no rows when there is any)."""
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text), delimiter=_sniff_delimiter(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text))
     rows: list[CsvRow] = []
     try:
-        header = [csv_column_name(name) for name in reader.fieldnames or []]
-        reader.fieldnames = header
+        header = [csv_column_name(name) for name in next(reader, [])]
         if errors := _header_errors(header, required, allowed):
             return [], errors
         previous_line = reader.line_num
-        for raw in reader:
+        for cells in reader:
+            line, previous_line = previous_line + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
             if len(rows) >= max_rows:
                 return [], [_("Fișierul are mai mult de %(max)d rânduri.") % {"max": max_rows}]
-            extra = any((cell or "").strip() for cell in raw.pop(None, None) or [])
-            values = {name: (value or "").strip() for name, value in raw.items() if name}
-            rows.append(CsvRow(line=previous_line + 1, values=values, extra=extra))
-            previous_line = reader.line_num
+            values = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
+            extra = any(cell.strip() for cell in cells[len(header) :])
+            rows.append(CsvRow(line=line, values=values, extra=extra))
     except csv.Error:
         return [], [_("Fișierul nu este un CSV valid (rândul %(row)d).") % {"row": reader.line_num}]
     if not rows:
