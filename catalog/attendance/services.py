@@ -19,6 +19,7 @@ from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence, Excusal, Notice
+from catalog.grades.guards import require_results_open
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -28,7 +29,6 @@ from catalog.structure.guards import (
 )
 from catalog.structure.models import CurriculumEntry, SchoolClass, Student, Subject
 from catalog.structure.selectors import is_enrolled
-from catalog.structure.services import require_open
 
 HOUR_INVALID = _("Ora trebuie să fie un număr de la 1 la 14.")
 ALREADY_ABSENT = _("Elevul are deja absență la ora {hour} în ziua aleasă.")
@@ -54,7 +54,7 @@ def absence_record(
 ) -> Absence:
     """Rule 13: the student was not present at this class hour (the subject teacher records it)."""
     require_writer(teacher, school_class, subject)
-    require_open(school_class.year)
+    require_results_open(school_class)
     date_check(on, school_class)
     _hour_check(hour)
     if not is_enrolled(student, school_class, on):
@@ -76,7 +76,7 @@ def absence_record(
 def absence_delete(*, teacher: User, absence: Absence, reason: str) -> None:
     """An absence recorded by mistake (the student was there), removed with a reason."""
     require_writer(teacher, absence.school_class, absence.subject)
-    require_open(absence.school_class.year)
+    require_results_open(absence.school_class)
     reason = reason_check(reason)
     with transaction.atomic():
         audit_record(
@@ -102,7 +102,7 @@ def absences_excuse(
     """Rules 14–16: the homeroom teacher excuses the student's unexcused absences in [starts, ends]."""
     require_homeroom(homeroom, school_class)
     year = school_class.year
-    require_open(year)
+    require_results_open(school_class)
     if reason not in (Excusal.Reason.MEDICAL, Excusal.Reason.PARENT, Excusal.Reason.OTHER):
         raise ValidationError(REASON_INVALID, code="reason")
     if not (isinstance(starts, date) and isinstance(ends, date) and year.starts <= starts <= ends <= year.ends):
@@ -177,7 +177,7 @@ def _parent_request_check(
 def absence_excuse_late(*, teacher: User, absence: Absence, today: date | None = None) -> Excusal:
     """Rule 14: the subject teacher excuses a late arrival at their own hour, the same day."""
     require_writer(teacher, absence.school_class, absence.subject)
-    require_open(absence.school_class.year)
+    require_results_open(absence.school_class)
     if absence.on != (today or timezone.localdate()) or absence.excused:
         raise ValidationError(LATE_ONLY_SAME_DAY, code="late")
     with transaction.atomic():

@@ -267,6 +267,11 @@ def _subject_fails(subject: str, average: int | str) -> bool:
     return _integer(average, name=f"average at {subject}", low=LOWEST_GRADE, high=HIGHEST_GRADE) < PASSING_GRADE
 
 
+def passes(average: int | str) -> bool:
+    """Return whether a subject's average or exam result (grade or calificativ) is a passing one."""
+    return not _subject_fails("exam", average)
+
+
 def _conduct_fails(conduct: Decimal | int | str) -> bool:
     """Return whether a closed conduct average (grade or calificativ) is a failing one."""
     if isinstance(conduct, str):

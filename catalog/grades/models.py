@@ -107,3 +107,91 @@ class ConductGrade(models.Model):
 
     def __str__(self) -> str:
         return self.shown
+
+
+@tracked()
+class Exam(models.Model):
+    """A resit (corigență) or a deferred-subject exam at the end of the year (rule 11).
+
+    A deferred exam closes the subject's average with its grade; a resit's grade replaces the
+    failed average in the year's result. A student who does not sit the exam is recorded as
+    absent (no grade): the subject counts as failed."""
+
+    class Kind(models.TextChoices):
+        RESIT = "resit", _("examen de corigență")
+        DEFERRED = "deferred", _("examen de încheiere a situației")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="exams")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    on = models.DateField(_("data"))
+    absent = models.BooleanField(default=False)
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "school_class", "subject", "kind"], name="one_exam_per_kind"),
+            models.CheckConstraint(
+                condition=Q(absent=True, value__isnull=True, calificativ="")
+                | Q(absent=False, value__gte=1, value__lte=10, calificativ="")
+                | (Q(absent=False, value__isnull=True) & ~Q(calificativ="")),
+                name="exam_absent_or_graded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.shown
+
+    @property
+    def shown(self) -> str:
+        if self.absent:
+            return str(_("absent"))
+        return str(self.value) if self.value is not None else self.calificativ
+
+
+@tracked()
+class YearResult(models.Model):
+    """A student's stored result for the year in a class: status, medie generală, conduct and
+    the subjects that decided it. Written when the homeroom teacher closes the class's results
+    and again after every end-of-year exam; frozen with the year (rule 12)."""
+
+    class Status(models.TextChoices):
+        PROMOVAT = "promovat", _("Promovat")
+        CORIGENT = "corigent", _("Corigent")
+        REPETENT = "repetent", _("Repetent")
+        AMANAT = "amanat", _("Situație neîncheiată (amânat)")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="year_results")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="results")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    general_average = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    conduct = models.CharField(max_length=8, blank=True)
+    averages = models.JSONField(default=dict)  # subject name -> final average (after exams)
+    failed = models.JSONField(default=list)
+    deferred = models.JSONField(default=list)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "school_class"], name="one_result_per_class")]
+
+    def __str__(self) -> str:
+        return self.get_status_display()
+
+
+@tracked()
+class ClassClosing(models.Model):
+    """The homeroom teacher closed the class's results for the year: averages, conduct and
+    statuses are locked; only the director reopens them, with a reason (rule 12)."""
+
+    school_class = models.OneToOneField(SchoolClass, on_delete=models.PROTECT, related_name="closing")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.school_class}"

@@ -17,6 +17,7 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence
 from catalog.grades import averages
+from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ConductGrade, Grade
 from catalog.structure.guards import (
     NOT_ENROLLED,
@@ -36,7 +37,6 @@ from catalog.structure.models import (
     Subject,
 )
 from catalog.structure.selectors import exemption_of, is_enrolled
-from catalog.structure.services import require_open
 
 GRADE_INVALID = _("Nota trebuie să fie un număr întreg de la 1 la 10.")
 CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
@@ -115,7 +115,7 @@ def grade_add(
 ) -> Grade:  # fmt: skip
     """A new grade (or calificativ). Its `warnings` list what the teacher should look at again."""
     require_writer(teacher, school_class, subject)
-    require_open(school_class.year)
+    require_results_open(school_class)
     _value_check(value, calificativ, school_class.scheme)
     date_check(on, school_class)
     if kind and kind not in Grade.Kind.values:
@@ -148,7 +148,7 @@ def grade_change(
 ) -> Grade:
     """Correct a grade's value (and date); the old and new values and the reason are audited."""
     require_writer(teacher, grade.school_class, grade.subject)
-    require_open(grade.school_class.year)
+    require_results_open(grade.school_class)
     reason = reason_check(reason)
     _value_check(value, calificativ, grade.school_class.scheme)
     on = on or grade.on
@@ -168,7 +168,7 @@ def grade_change(
 
 def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
     require_writer(teacher, grade.school_class, grade.subject)
-    require_open(grade.school_class.year)
+    require_results_open(grade.school_class)
     reason = reason_check(reason)
     with transaction.atomic():
         _average_open_check(grade.student, grade.school_class, grade.subject, grade.module)
@@ -192,7 +192,7 @@ def average_close(
     (rule 3/4), or, for calificative, the teacher's choice with the suggestion kept (rule 9).
     Its `warnings` say when there are fewer grades than the minimum (rule 5, when it only warns)."""
     require_writer(teacher, school_class, subject)
-    require_open(school_class.year)
+    require_results_open(school_class)
     _exemption_check(student, school_class, subject)
     if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
         raise ValidationError(MODULE_MISMATCH, code="module")
@@ -248,7 +248,7 @@ def average_reopen(*, actor: User, average: Average, reason: str) -> None:
     """Rule 12: only the director reopens a closed average, with a reason."""
     if not actor.has_role(Role.DIRECTOR):
         raise NotAllowed(ONLY_DIRECTOR)
-    require_open(average.school_class.year)
+    require_results_open(average.school_class)
     reason = reason_check(reason)
     with transaction.atomic():
         average.closed = False
@@ -266,7 +266,7 @@ def conduct_set(
 ) -> ConductGrade:  # fmt: skip
     """Rule 10: the homeroom teacher's conduct grade for a period; changing one needs a reason."""
     require_homeroom(homeroom, school_class)
-    require_open(school_class.year)
+    require_results_open(school_class)
     if period.year_id != school_class.year_id:
         raise ValidationError(PERIOD_OTHER_YEAR, code="period")
     _value_check(value, calificativ, school_class.scheme)
