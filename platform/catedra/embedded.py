@@ -262,6 +262,14 @@ def pgserver_bin_dir() -> Path:
     return POSTGRES_BIN_PATH
 
 
+def backup_database_url(database_url: str) -> str:
+    """The embedded server's second database, for incremental backups (created on first use)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_backup"))
+
+
 def celery_url(redis_url: str) -> str:
     """The same Redis as Celery/kombu spell it: a unix socket is `redis+socket://`."""
     if redis_url.startswith("unix://"):

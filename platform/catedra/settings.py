@@ -9,10 +9,12 @@ Secrets may also be read from `<NAME>_FILE` (Kubernetes secrets mounted as files
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from catedra import embedded
+from ops.backups.keys import backup_key_valid
 
 env = environ.FileAwareEnv()
 
@@ -189,6 +191,56 @@ CELERY_BEAT_SCHEDULE = {
 # /readyz reports a stalled scheduler when the last heartbeat is older than this.
 CATEDRA_HEARTBEAT_MAX_AGE = env.int("CATEDRA_HEARTBEAT_MAX_AGE", default=180)
 
+# -- backups (ops.backups) -------------------------------------------------------
+
+# Monthly full dumps, encrypted here (AES-256-GCM), go to S3-compatible storage; with no
+# endpoint, to a local folder (development). BACKUP_ENCRYPTION_KEY: 32 random bytes in
+# URL-safe base64 (`python -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`).
+DEVELOPMENT_BACKUP_KEY = "Y2F0ZWRyYS1kZXZlbG9wbWVudC1iYWNrdXAta2V5ISE="
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default=DEVELOPMENT_BACKUP_KEY)
+BACKUP_S3_ENDPOINT = env.str("BACKUP_S3_ENDPOINT", default="")
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="catedra-backups")
+BACKUP_S3_REGION = env.str("BACKUP_S3_REGION", default="eu-central-1")
+BACKUP_S3_ACCESS_KEY_ID = env.str("BACKUP_S3_ACCESS_KEY_ID", default="")
+BACKUP_S3_SECRET_ACCESS_KEY = env.str("BACKUP_S3_SECRET_ACCESS_KEY", default="")
+BACKUP_S3_PREFIX = env.str("BACKUP_S3_PREFIX", default="catedra")
+BACKUP_LOCAL_DIR = Path(env.str("BACKUP_LOCAL_DIR", default=str(CATEDRA_DATA_DIR / "offsite")))
+# Daily incrementals go into one schema per school of the backup database; embedded
+# default: a second database in the embedded PostgreSQL server.
+BACKUP_DATABASE_URL = env.str("BACKUP_DATABASE_URL", default="")
+if not BACKUP_DATABASE_URL and DATABASE_URL and EMBEDDED_SERVERS and not PRODUCTION:
+    BACKUP_DATABASE_URL = embedded.backup_database_url(DATABASE_URL)
+# Order 3896/2023 art. 9: kept for the contract and at least 24 months after it ends.
+BACKUP_RETENTION_MONTHS = env.int("BACKUP_RETENTION_MONTHS", default=24)
+if BACKUP_RETENTION_MONTHS < 24:
+    raise ImproperlyConfigured("BACKUP_RETENTION_MONTHS cannot be under 24 (Order 3896/2023 art. 9).")
+# When beat starts the jobs (local time, HH:MM): daily incrementals, monthly fulls (on BACKUP_FULL_DAY).
+BACKUP_INCREMENTAL_TIME = env.str("BACKUP_INCREMENTAL_TIME", default="02:30")
+BACKUP_FULL_TIME = env.str("BACKUP_FULL_TIME", default="03:30")
+BACKUP_FULL_DAY = env.int("BACKUP_FULL_DAY", default=1)
+
+
+def _hour_minute(name: str, value: str) -> tuple[int, int]:
+    hour, _sep, minute = value.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, not {value!r}.")
+    return int(hour), int(minute)
+
+
+_incremental_at = _hour_minute("BACKUP_INCREMENTAL_TIME", BACKUP_INCREMENTAL_TIME)
+_full_at = _hour_minute("BACKUP_FULL_TIME", BACKUP_FULL_TIME)
+CELERY_BEAT_SCHEDULE |= {
+    "backups-incremental": {
+        "task": "ops.tasks.backups_incremental_dispatch",
+        "schedule": crontab(hour=_incremental_at[0], minute=_incremental_at[1]),
+    },
+    "backups-full": {
+        "task": "ops.tasks.backups_full_dispatch",
+        "schedule": crontab(hour=_full_at[0], minute=_full_at[1], day_of_month=BACKUP_FULL_DAY),
+    },
+    "backups-purge": {"task": "ops.tasks.backups_purge_job", "schedule": crontab(hour=5, minute=0)},
+}
+
 # -- identity and sessions -------------------------------------------------------
 
 PASSWORD_HASHERS = [
@@ -327,6 +379,12 @@ def _production_problems() -> list[str]:
         problems.append("SESSION_COOKIE_SECURE is off.")
     if not CSRF_COOKIE_SECURE:
         problems.append("CSRF_COOKIE_SECURE is off.")
+    if BACKUP_ENCRYPTION_KEY == DEVELOPMENT_BACKUP_KEY or not backup_key_valid(BACKUP_ENCRYPTION_KEY):
+        problems.append("BACKUP_ENCRYPTION_KEY is the development key or not 32 bytes in URL-safe base64.")
+    if not BACKUP_S3_ENDPOINT:
+        problems.append("BACKUP_S3_ENDPOINT is not set (monthly full backups must leave the premises).")
+    if not BACKUP_DATABASE_URL:
+        problems.append("BACKUP_DATABASE_URL is not set (daily incrementals need a backup database).")
     return problems
 
 

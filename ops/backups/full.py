@@ -1,0 +1,361 @@
+"""Full backups: `pg_dump` of one school schema, encrypted here, checksummed, stored
+off-site; restore and verification by trial restore.
+
+A backup's table digests are taken in the very snapshot pg_dump reads (exported by a
+transaction of ours and handed to pg_dump), so a restore can be compared with the
+source as it was at backup time, table by table.
+
+pg_restore cannot rename a schema, so a dump is restored as SQL it prints: structure
+(pre-data, post-data) with the schema's name replaced, and the data section streamed
+into COPY with only the COPY and setval lines renamed — the rows themselves are never
+rewritten. Everything happens in one transaction: a restore is complete or absent.
+Triggers are created after the rows (post-data), so audit events keep their sequence
+numbers and hashes and the chain verifies in the restored schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ops.backups import crypto, pg
+from ops.backups.storage import BackupStorage, StorageError, backup_storage, storage_for_location
+from ops.models import Backup
+from ops.sentry import redact
+from tenants.models import School
+
+DUMP_TIMEOUT = 3600
+
+
+class BackupError(Exception):
+    """A backup or restore that did not happen; the message is safe to show and record."""
+
+
+class CorruptBackupError(BackupError):
+    pass
+
+
+@dataclass
+class RestoreReport:
+    backup: Backup
+    schema: str
+    tables: int = 0
+    rows: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def matches(self) -> bool:
+        return not self.mismatches
+
+
+# -- backing up --------------------------------------------------------------------------
+
+
+def backup_full_run(*, school: School, storage: BackupStorage | None = None) -> Backup:
+    """Dump, encrypt, upload and check one school's schema. Returns the done record;
+    raises BackupError after marking the record failed (nothing else counts it)."""
+    storage = storage or backup_storage()
+    record = Backup.objects.create(
+        school=school, kind=Backup.Kind.FULL, source_schema=pg.checked_schema(school.schema_name),
+        started_at=timezone.now(), key_fingerprint=crypto.key_fingerprint(),
+    )  # fmt: skip
+    key = object_key(record)
+    temporary = f"{key}.partial"
+    try:
+        with tempfile.TemporaryDirectory(prefix="catedra-backup-") as work:
+            dump, sealed = Path(work) / "schema.dump", Path(work) / "schema.dump.enc"
+            tables = _dump(record.source_schema, dump)
+            crypto.encrypt_file(dump, sealed, associated=associated_data(record))
+            size, digest = sealed.stat().st_size, crypto.sha256_file(sealed)
+            storage.upload(temporary, sealed)
+            if storage.checksum(temporary) != (size, digest):
+                raise BackupError("the stored object differs from the one uploaded")
+            storage.promote(temporary, key)
+    except (BackupError, StorageError, psycopg.Error, OSError, subprocess.SubprocessError) as exc:
+        _discard(storage, temporary)
+        _fail(record, exc)
+        raise BackupError(f"full backup #{record.pk} of {school.slug} failed: {record.error}") from exc
+    Backup.objects.filter(pk=record.pk).update(
+        status=Backup.Status.DONE, finished_at=timezone.now(), size=size, sha256=digest,
+        location=storage.location(key), tables=tables,
+    )  # fmt: skip
+    record.refresh_from_db()
+    return record
+
+
+def object_key(record: Backup) -> str:
+    stamp = record.started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{settings.BACKUP_S3_PREFIX}/{record.source_schema}/full/{stamp}-{record.pk}.dump.enc"
+
+
+def associated_data(record: Backup) -> bytes:
+    """What the encryption binds the object to: its school schema and its record."""
+    return f"catedra-backup:{record.source_schema}:{record.pk}".encode()
+
+
+def _dump(schema: str, target: Path) -> dict[str, dict[str, object]]:
+    """pg_dump of `schema` into `target` (custom format, compressed); the per-table
+    digests of the same snapshot."""
+    params = pg.live_params()
+    args, env = pg.program_args(params)
+    with pg.connect(params) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        command = [
+            pg.program("pg_dump"), *args, "--format=custom", "--compress=6", "--no-owner", "--no-privileges",
+            f"--schema={schema}", f"--snapshot={snapshot}", f"--file={target}",
+        ]  # fmt: skip
+        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as dump:  # noqa: S603
+            # pg_dump reads the snapshot while this transaction keeps it alive.
+            tables = pg.table_digests(conn, schema)
+            _out, errors = dump.communicate(timeout=DUMP_TIMEOUT)
+        conn.rollback()
+    if dump.returncode != 0:
+        raise BackupError(f"pg_dump failed: {_first_line(errors)}")
+    if not tables:
+        raise BackupError(f"schema {schema} has no tables")
+    return tables
+
+
+def _fail(record: Backup, exc: BaseException) -> None:
+    message = redact(_first_line(str(exc)) or type(exc).__name__)[:1000]
+    Backup.objects.filter(pk=record.pk).update(status=Backup.Status.FAILED, finished_at=timezone.now(), error=message)
+    record.refresh_from_db()
+
+
+def _discard(storage: BackupStorage, key: str) -> None:
+    # The storage may be down: a `.partial` key is never a backup, whatever is left of it.
+    with contextlib.suppress(StorageError):
+        storage.delete(key)
+
+
+def _first_line(text: str) -> str:
+    # PostgreSQL's DETAIL/CONTEXT lines may quote row values: only the first line is kept.
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+# -- restoring ---------------------------------------------------------------------------
+
+
+def backup_fetch(*, backup: Backup, into: Path) -> Path:
+    """Download the backup's object, check its SHA-256 before anything reads it, and
+    decrypt it; the path of the decrypted dump. CorruptBackupError if it does not match."""
+    if backup.kind != Backup.Kind.FULL or backup.status != Backup.Status.DONE:
+        raise BackupError(f"backup #{backup.pk} is not a completed full backup")
+    storage, key = storage_for_location(backup.location)
+    sealed, dump = into / "object.enc", into / "schema.dump"
+    storage.download(key, sealed)
+    size, digest = sealed.stat().st_size, crypto.sha256_file(sealed)
+    if (size, digest) != (backup.size, backup.sha256):
+        raise CorruptBackupError(
+            f"backup #{backup.pk} is corrupt: the stored object's SHA-256 is {digest[:16]}…,"
+            f" the manifest says {backup.sha256[:16]}…; nothing was restored"
+        )
+    try:
+        crypto.decrypt_file(sealed, dump, associated=associated_data(backup))
+    except crypto.DecryptionError as exc:
+        raise CorruptBackupError(f"backup #{backup.pk} does not decrypt: {exc}; nothing was restored") from exc
+    finally:
+        sealed.unlink(missing_ok=True)
+    return dump
+
+
+def backup_restore_schema(*, backup: Backup, schema: str) -> RestoreReport:
+    """Restore `backup` into the new schema `schema` (which must not exist) and compare
+    every table with the digests taken at backup time."""
+    schema = pg.checked_schema(schema)
+    with tempfile.TemporaryDirectory(prefix="catedra-restore-") as work:
+        dump = backup_fetch(backup=backup, into=Path(work))
+        with pg.connect(pg.live_params()) as conn:
+            if pg.schema_exists(conn, schema):
+                raise BackupError(f"schema {schema} already exists; a restore never writes over one")
+            _replay(dump, source=backup.source_schema, target=schema, conn=conn)
+            conn.commit()
+            restored = pg.table_digests(conn, schema)
+            conn.commit()
+    return _compare(backup, schema, restored)
+
+
+def backup_verify(*, backup: Backup, now: datetime | None = None) -> RestoreReport:
+    """Checksum, trial restore into a scratch schema, comparison with the source, scratch
+    dropped. Records the result on the backup; a mismatch leaves it unverified."""
+    scratch = f"_verify_{backup.pk}"
+    with pg.connect(pg.live_params(), autocommit=True) as conn:
+        pg.drop_schema(conn, scratch)  # left by an interrupted verification
+    try:
+        report = backup_restore_schema(backup=backup, schema=scratch)
+    except BackupError as exc:
+        Backup.objects.filter(pk=backup.pk).update(verification=f"failed: {exc}"[:2000])
+        raise
+    finally:
+        with pg.connect(pg.live_params(), autocommit=True) as conn:
+            pg.drop_schema(conn, scratch)
+    when = now or timezone.now()
+    if report.matches:
+        Backup.objects.filter(pk=backup.pk).update(
+            restore_verified_at=when,
+            verification=f"restored {report.tables} tables, {report.rows} rows; all match ({when:%Y-%m-%d %H:%M})",
+        )
+    else:
+        Backup.objects.filter(pk=backup.pk).update(
+            verification=f"MISMATCH ({when:%Y-%m-%d %H:%M}): {', '.join(report.mismatches)}"[:2000]
+        )
+    backup.refresh_from_db()
+    return report
+
+
+def backup_restore_new_school(*, backup: Backup, slug: str, actor: str) -> tuple[School, RestoreReport]:
+    """Restore `backup` as a new school `slug` (schema, host, active), as provisioning
+    makes one; the original school is not touched."""
+    from provisioning import lifecycle
+    from provisioning.services import schema_name_for, slug_validate
+    from tenants.models import Domain
+
+    slug_validate(slug)
+    if School.objects.filter(slug=slug).exists():
+        raise BackupError(f"a school with the slug {slug!r} already exists")
+    schema = schema_name_for(slug)
+    report = backup_restore_schema(backup=backup, schema=schema)
+    if not report.matches:
+        _drop_quietly(schema)
+        raise BackupError(f"the restore does not match the backup ({', '.join(report.mismatches)}); nothing kept")
+    source = backup.school
+    try:
+        with transaction.atomic():
+            school = School.objects.create(
+                name=f"{source.name} (restaurată din copia #{backup.pk})"[:200], slug=slug, schema_name=schema,
+                county=source.county, locality=source.locality, cui=source.cui,
+                contract_start=source.contract_start, contract_end=source.contract_end,
+                status=School.Status.PROVISIONING,
+            )  # fmt: skip
+            Domain.objects.create(domain=f"{slug}.{settings.CATEDRA_BASE_DOMAIN}", tenant=school, is_primary=True)
+            lifecycle.school_transition(
+                school=school, to=School.Status.ACTIVE, actor=actor, reason=f"restored from backup #{backup.pk}"
+            )
+    except Exception:
+        _drop_quietly(schema)
+        raise
+    school.refresh_from_db()
+    return school, report
+
+
+def backup_restore_in_place(*, backup: Backup, now: datetime | None = None) -> tuple[str, RestoreReport]:
+    """Replace the school's schema with the backup. The current schema is kept, renamed
+    (its new name is returned), never dropped: an operator decides when it goes."""
+    school = backup.school
+    live = pg.checked_schema(school.schema_name)
+    staging = f"_restore_{backup.pk}"
+    with pg.connect(pg.live_params(), autocommit=True) as conn:
+        pg.drop_schema(conn, staging)
+    report = backup_restore_schema(backup=backup, schema=staging)
+    if not report.matches:
+        _drop_quietly(staging)
+        raise BackupError(f"the restore does not match the backup ({', '.join(report.mismatches)}); nothing changed")
+    kept = f"{live[:40]}_replaced_{(now or timezone.now()):%Y%m%d%H%M}"
+    with pg.connect(pg.live_params()) as conn:
+        if pg.schema_exists(conn, live):
+            conn.execute(f"ALTER SCHEMA {live} RENAME TO {pg.checked_schema(kept)}")
+        conn.execute(f"ALTER SCHEMA {staging} RENAME TO {live}")
+        conn.commit()
+    report.schema = live
+    return kept, report
+
+
+def _drop_quietly(schema: str) -> None:
+    with pg.connect(pg.live_params(), autocommit=True) as conn:
+        pg.drop_schema(conn, schema)
+
+
+def _compare(backup: Backup, schema: str, restored: dict[str, dict[str, object]]) -> RestoreReport:
+    report = RestoreReport(backup=backup, schema=schema, tables=len(restored))
+    report.rows = sum(int(values["rows"]) for values in restored.values())
+    for table in sorted(set(backup.tables) | set(restored)):
+        expected, found = backup.tables.get(table), restored.get(table)
+        if expected is None or found is None:
+            report.mismatches.append(f"{table}: {'missing' if found is None else 'not in the backup'}")
+        elif expected != found:
+            report.mismatches.append(f"{table}: {found['rows']} rows, expected {expected['rows']}")
+    return report
+
+
+# -- replaying a dump under another schema name -------------------------------------------
+
+
+def _replay(dump: Path, *, source: str, target: str, conn: psycopg.Connection) -> None:
+    rename = _renamer(source, target)
+    for section in ("pre-data", "data", "post-data"):
+        command = [pg.program("pg_restore"), f"--section={section}", "--no-owner", "--no-privileges", "-f", "-"]
+        if section == "data":
+            _replay_data([*command, str(dump)], rename=rename, source=source, target=target, conn=conn)
+            continue
+        result = subprocess.run([*command, str(dump)], capture_output=True, timeout=DUMP_TIMEOUT)  # noqa: S603
+        if result.returncode != 0:
+            raise BackupError(f"pg_restore ({section}) failed: {_first_line(result.stderr.decode(errors='replace'))}")
+        ddl = rename(result.stdout.decode())
+        if section == "pre-data":
+            ddl = ddl.replace(f"CREATE SCHEMA {source};", f"CREATE SCHEMA {target};", 1)
+        with conn.cursor() as cursor:
+            # Straight to the server in one batch: function bodies hold `%` and `$$`.
+            cursor.execute(ddl.encode())
+
+
+_COPY_END = b"\\.\n"
+_FLUSH_BYTES = 1024 * 1024
+
+
+def _replay_data(command: list[str], *, rename, source: str, target: str, conn: psycopg.Connection) -> None:
+    """Stream pg_restore's data section: statements renamed and run, COPY rows passed on untouched."""
+    copy_prefix = f"COPY {source}.".encode()
+    pending: list[str] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:  # noqa: S603
+        lines = iter(process.stdout)
+        for line in lines:
+            if not line.startswith(copy_prefix):
+                pending.append(line.decode())
+                continue
+            _run_statements(conn, rename("".join(pending)))
+            pending = []
+            statement = f"COPY {target}." + line[len(copy_prefix) :].decode().rstrip().removesuffix(";")
+            with conn.cursor().copy(statement) as copy:
+                buffer = bytearray()
+                for row in lines:
+                    if row == _COPY_END:
+                        break
+                    buffer += row
+                    if len(buffer) >= _FLUSH_BYTES:
+                        copy.write(bytes(buffer))
+                        buffer.clear()
+                if buffer:
+                    copy.write(bytes(buffer))
+        errors = process.stderr.read().decode(errors="replace")
+        process.wait(timeout=DUMP_TIMEOUT)
+    if process.returncode != 0:
+        raise BackupError(f"pg_restore (data) failed: {_first_line(errors)}")
+    _run_statements(conn, rename("".join(pending)))
+
+
+def _run_statements(conn: psycopg.Connection, text: str) -> None:
+    if text.strip():
+        with conn.cursor() as cursor:
+            cursor.execute(text.encode())
+
+
+# Newer client programs guard plain output with psql meta-commands; they are not SQL.
+_META = re.compile(r"^\\(un)?restrict .*$", re.MULTILINE)
+
+
+def _renamer(source: str, target: str):
+    pattern = re.compile(rf"(?<![\w$]){re.escape(pg.checked_schema(source))}\.")
+    replacement = f"{pg.checked_schema(target)}."
+    return lambda text: pattern.sub(replacement, _META.sub("", text))

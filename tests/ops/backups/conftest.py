@@ -1,0 +1,135 @@
+"""Backups are tested on real parts: the test database (with real commits: pg_dump
+reads only committed rows), a real S3-compatible server (moto's server mode on
+127.0.0.1), a local folder, and a backup database of their own."""
+
+import uuid
+
+import boto3
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+from moto.server import ThreadedMotoServer
+
+from accounts.models import User
+from accounts.roles import Role
+from catalog.demo import DemoPeople, catalog_demo_ensure
+from ops.backups import pg
+from ops.models import Backup, DeletionCertificate
+from provisioning.schemas import schema_drop
+from provisioning.services import school_provision
+from tenants.models import School
+from tests.helpers import free_port
+
+SEEDED = {
+    "name": "Școala Gimnazială „Copia de Siguranță”",
+    "slug": "scoala-copiata",
+    "siiir_code": "1661100011",
+    "cui": "4267117",
+    "county": "DJ",
+    "locality": "Craiova",
+    "admin_name": "Irina Bălan",
+    "admin_email": "secretariat@scoala-copiata.test",
+}
+# A name that is in the seeded school's rows: it must never be readable in storage.
+KNOWN_PLAINTEXT = b"Copia de Siguran"
+
+
+def school_remove(school: School) -> None:
+    """Drop a school made by a test, with everything public holds about it."""
+    connection.set_schema_to_public()
+    schema_drop(school.schema_name)
+    Backup.objects.filter(school=school).delete()
+    DeletionCertificate.objects.filter(school=school).delete()
+    school.domains.all().delete()
+    school.transitions.all().delete()
+    school.delete()
+
+
+def _user(username: str, roles: list[str]) -> User:
+    first, _dot, last = username.partition(".")
+    user = User(username=username, roles=roles, first_name=first.title(), last_name=last.title())
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+@pytest.fixture(scope="session")
+def seeded_school(django_db_setup, django_db_blocker):
+    """A school with a living catalog (the demo's: 13 classes, ~290 students, a year of
+    grades and absences, their audit events and row history), committed."""
+    with django_db_blocker.unblock():
+        school = school_provision(requested_by="tests", **SEEDED)
+        try:
+            with schema_context(school.schema_name):
+                people = DemoPeople(
+                    admin=_user("maria.secretara", [Role.SCHOOL_ADMIN]),
+                    teacher=_user("profesor.mate", [Role.TEACHER]),
+                    homeroom=_user("dirig.romana", [Role.TEACHER]),
+                    student=_user("elev.copiat", [Role.STUDENT]),
+                    parent=_user("parinte.copiat", [Role.PARENT]),
+                )
+                catalog_demo_ensure(people)
+            connection.set_schema_to_public()
+            yield school
+        finally:
+            school_remove(school)
+
+
+@pytest.fixture
+def real_db(django_db_setup, django_db_blocker):
+    """Database access with real commits (no test transaction); backup records of the
+    test are removed after it."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+        Backup.objects.all().delete()
+        DeletionCertificate.objects.all().delete()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(settings, s3_endpoint):
+    """Backups go to a fresh bucket on the S3-compatible server; a boto3 client to look."""
+    settings.BACKUP_S3_ENDPOINT = s3_endpoint
+    settings.BACKUP_S3_BUCKET = f"catedra-{uuid.uuid4().hex[:12]}"
+    settings.BACKUP_S3_ACCESS_KEY_ID = "catedra-test"
+    settings.BACKUP_S3_SECRET_ACCESS_KEY = "catedra-test-secret"
+    settings.BACKUP_S3_REGION = "eu-central-1"
+    client = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="eu-central-1",
+        aws_access_key_id="catedra-test", aws_secret_access_key="catedra-test-secret",
+    )  # fmt: skip
+    client.create_bucket(
+        Bucket=settings.BACKUP_S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    return client
+
+
+@pytest.fixture
+def local_storage(settings, tmp_path):
+    settings.BACKUP_S3_ENDPOINT = ""
+    settings.BACKUP_LOCAL_DIR = tmp_path / "offsite"
+    return settings.BACKUP_LOCAL_DIR
+
+
+@pytest.fixture(scope="session")
+def backup_database(django_db_setup, django_db_blocker):
+    """A backup database of this test run (next to the test database), dropped after."""
+    with django_db_blocker.unblock():
+        live = pg.live_params()
+    name = f"{live['dbname']}_backup"
+    admin = {**live, "dbname": "postgres"}
+    with pg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield {**live, "dbname": name}
+    with pg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
