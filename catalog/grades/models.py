@@ -21,8 +21,16 @@ def _one_of_value_or_calificativ(name: str) -> models.CheckConstraint:
     )
 
 
+class ValueOrCalificativ:
+    """A grade (`value`) or a calificativ, shown as whichever it holds."""
+
+    @property
+    def shown(self) -> str:
+        return str(self.value) if self.value is not None else self.calificativ
+
+
 @tracked()
-class Grade(models.Model):
+class Grade(ValueOrCalificativ, models.Model):
     """A grade (1–10) or a calificativ (FB/B/S/I), shown as "9/14.10" (DOMAIN rule 2)."""
 
     class Kind(models.TextChoices):
@@ -51,13 +59,9 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return f"{self.shown}/{self.on:%d.%m}"
 
-    @property
-    def shown(self) -> str:
-        return str(self.value) if self.value is not None else self.calificativ
-
 
 @tracked()
-class Average(models.Model):
+class Average(ValueOrCalificativ, models.Model):
     """A closed annual (or curricular-module) average; a closed average locks its grades (rule 12)."""
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="averages")
@@ -83,13 +87,9 @@ class Average(models.Model):
     def __str__(self) -> str:
         return self.shown
 
-    @property
-    def shown(self) -> str:
-        return str(self.value) if self.value is not None else self.calificativ
-
 
 @tracked()
-class ConductGrade(models.Model):
+class ConductGrade(ValueOrCalificativ, models.Model):
     """The homeroom teacher's conduct grade for one learning period (rule 10)."""
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="conduct_grades")
@@ -110,7 +110,7 @@ class ConductGrade(models.Model):
 
 
 @tracked()
-class Exam(models.Model):
+class Exam(ValueOrCalificativ, models.Model):
     """A resit (corigență) or a deferred-subject exam at the end of the year (rule 11).
 
     A deferred exam closes the subject's average with its grade; a resit's grade replaces the
@@ -149,9 +149,7 @@ class Exam(models.Model):
 
     @property
     def shown(self) -> str:
-        if self.absent:
-            return str(_("absent"))
-        return str(self.value) if self.value is not None else self.calificativ
+        return str(_("absent")) if self.absent else super().shown
 
 
 @tracked()

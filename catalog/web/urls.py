@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import views
+from catalog.web import views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -17,6 +17,13 @@ urlpatterns = [
         name="absence-add",
     ),
     path("clase/<int:class_id>/elevi/<int:student_id>/motivare/", views.absences_excuse, name="absences-excuse"),
+    path("clase/<int:class_id>/discipline/<int:subject_id>/medii/", year_end.averages_close, name="averages-close"),
+    path("clase/<int:class_id>/purtare/", year_end.conduct, name="conduct"),
+    path("clase/<int:class_id>/incheiere/", year_end.results_close, name="results-close"),
+    path("clase/<int:class_id>/redeschidere/", year_end.results_reopen, name="results-reopen"),
+    path("sfarsit-de-an/", year_end.year_end, name="year-end"),
+    path("sfarsit-de-an/examen/", year_end.exam_record, name="exam-record"),
+    path("sfarsit-de-an/incheiere/", year_end.year_close, name="year-close"),
     path("note/<int:grade_id>/", views.grade_edit, name="grade-edit"),
     path("elevi/<int:student_id>/", views.student_year, name="student-year"),
     path("configurare/import/", include("catalog.web.import_urls")),

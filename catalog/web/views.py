@@ -20,7 +20,7 @@ from accounts.roles import Role
 from catalog.attendance import services as attendance
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
-from catalog.grades.models import Grade
+from catalog.grades.models import ClassClosing, Grade, YearResult
 from catalog.structure.models import Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
@@ -195,12 +195,14 @@ def class_overview(request, class_id: int):
         raise Http404
     standings = grade_reads.class_standings(school_class=school_class)
     unexcused = grade_reads.class_unexcused(school_class=school_class)
-    rows = [(s, unexcused.get(s.student.pk, 0)) for s in standings]
-    form = ExcuseForm()
+    closing = ClassClosing.objects.filter(school_class=school_class).first()
+    results = {r.student_id: r for r in YearResult.objects.filter(school_class=school_class)} if closing else {}
+    rows = [(s, unexcused.get(s.student.pk, 0), results.get(s.student.pk)) for s in standings]
     return render(request, "web/class_overview.html", {
-        "school_class": school_class, "rows": rows, "form": form,
+        "school_class": school_class, "rows": rows, "closing": closing,
         "subjects": list(school_class.curriculum.select_related("subject").order_by("subject__position")),
         "is_homeroom": school_class.homeroom_id == request.user.pk,
+        "is_director": request.user.has_role(Role.DIRECTOR),
     })  # fmt: skip
 
 

@@ -1,0 +1,298 @@
+"""End-of-year pages: a teacher closes a subject's averages, the homeroom teacher sets conduct
+and closes the class's results, the school's leadership records the exams and the director
+closes the year (DOMAIN rules 9–12). Each door checks who may come in; the services decide."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role
+from catalog.grades import closing
+from catalog.grades import selectors as grade_reads
+from catalog.grades import services as grades
+from catalog.grades.models import CALIFICATIVE_CHOICES, ConductGrade, Exam, YearResult
+from catalog.structure.models import Scheme, SchoolClass, SchoolYear
+from catalog.structure.selectors import enrolments_active, year_current
+from catalog.web import access
+from catalog.web.forms import date_field
+
+
+def _refusal(error: Exception) -> str:
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+# A subject's averages (the teacher of the subject)
+
+
+def _averages_close_chosen(request, school_class, subject, chosen: set[str]) -> None:
+    """Close each chosen student's average (each on its own: one refusal does not stop the
+    others); what was closed, warned or refused goes back as messages."""
+    rows = grade_reads.gradebook(school_class=school_class, subject=subject)
+    rows = [r for r in rows if str(r.student.pk) in chosen and not (r.locked or r.left)]
+    if not rows:
+        messages.error(request, _("Alegeți cel puțin un elev cu media neîncheiată."))
+        return
+    closed, notes = 0, []
+    for row in rows:
+        try:
+            average = grades.average_close(
+                teacher=request.user, student=row.student, school_class=school_class, subject=subject,
+                calificativ=request.POST.get(f"calificativ-{row.student.pk}", "")[:2],
+            )  # fmt: skip
+            closed += 1
+            notes += [f"{row.student}: {warning}" for warning in average.warnings]
+        except (ValidationError, PermissionDenied) as error:
+            notes.append(f"{row.student}: {_refusal(error)}")
+    if closed:
+        messages.success(request, _("Medii încheiate: %(n)s.") % {"n": closed})
+    for note in notes:
+        messages.warning(request, note)
+
+
+@login_required
+def averages_close(request, class_id: int, subject_id: int):
+    """The subject's averages, computed from the grades; the teacher closes the chosen ones
+    (calificative: the suggestion preselected, the teacher's choice recorded, rule 9)."""
+    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    if not writes:
+        raise Http404
+    if request.method == "POST":
+        _averages_close_chosen(request, school_class, subject, set(request.POST.getlist("student")))
+        return redirect("averages-close", class_id=school_class.pk, subject_id=subject.pk)
+    rows = grade_reads.gradebook(school_class=school_class, subject=subject)
+    context = {
+        "school_class": school_class, "subject": subject, "rows": [r for r in rows if not r.left],
+        "calificative": school_class.scheme == Scheme.CALIFICATIVE, "choices": CALIFICATIVE_CHOICES,
+    }  # fmt: skip
+    return render(request, "web/averages_close.html", context)
+
+
+# Conduct (the homeroom teacher), one period at a time
+
+
+class ConductForm(forms.Form):
+    period = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=gettext_lazy("Motivul (doar pentru note schimbate)"), max_length=500, required=False)
+
+
+def _homeroom_class(user, class_id: int) -> SchoolClass:
+    school_class = access.class_for(user, class_id)
+    if school_class.homeroom_id != user.pk:
+        raise Http404
+    return school_class
+
+
+def _conduct_choices(school_class: SchoolClass) -> list[tuple[str, str]]:
+    if school_class.scheme == Scheme.CALIFICATIVE:
+        return [(value, value) for value, _label in CALIFICATIVE_CHOICES]
+    return [(str(value), str(value)) for value in range(10, 0, -1)]
+
+
+def _conduct_changes(data, students, current: dict, choices) -> list:
+    """(student, value) for each select that differs from the grade already set."""
+    allowed = {value for value, _label in choices}
+    changes = []
+    for student in students:
+        value = data.get(f"c-{student.pk}", "")
+        if value and value != current.get(student.pk):
+            if value not in allowed:
+                raise ValidationError(_("Nota la purtare aleasă nu este validă."))
+            changes.append((student, value))
+    return changes
+
+
+def _conduct_write(homeroom, school_class: SchoolClass, period, student, value: str, reason: str) -> None:
+    numeric = school_class.scheme == Scheme.GRADES
+    try:
+        grades.conduct_set(
+            homeroom=homeroom, student=student, school_class=school_class, period=period,
+            value=int(value) if numeric else None, calificativ="" if numeric else value, reason=reason,
+        )  # fmt: skip
+    except ValidationError as error:
+        raise ValidationError(f"{student}: {_refusal(error)}") from error
+
+
+@login_required
+def conduct(request, class_id: int):
+    """One select per student for the chosen period; only what changed is written, all or nothing."""
+    school_class = _homeroom_class(request.user, class_id)
+    if school_class.scheme == Scheme.DESCRIPTIVE:
+        raise Http404
+    periods = list(school_class.year.periods.order_by("number"))
+    period_id = request.POST.get("period") or request.GET.get("perioada") or ""
+    period = next((p for p in periods if str(p.pk) == period_id), None) or periods[0]
+    students = [e.student for e in enrolments_active(school_class)]
+    current = {c.student_id: c.shown for c in ConductGrade.objects.filter(school_class=school_class, period=period)}
+    choices = _conduct_choices(school_class)
+    form = ConductForm(request.POST or None, initial={"period": period.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = _conduct_changes(request.POST, students, current, choices)
+            with transaction.atomic():
+                for student, value in changes:
+                    _conduct_write(request.user, school_class, period, student, value, form.cleaned_data["reason"])
+            messages.success(request, _("Note la purtare salvate: %(n)s.") % {"n": len(changes)})
+            return redirect(reverse("conduct", args=[school_class.pk]) + f"?perioada={period.pk}")
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, _refusal(error))
+    rows = [(s, current.get(s.pk, "")) for s in students]
+    context = {
+        "school_class": school_class, "periods": periods, "period": period, "rows": rows, "choices": choices,
+        "form": form,
+    }  # fmt: skip
+    return render(request, "web/conduct.html", context, status=400 if form.errors else 200)
+
+
+# Closing and reopening a class's results
+
+
+@login_required
+@require_POST
+def results_close(request, class_id: int):
+    school_class = _homeroom_class(request.user, class_id)
+    try:
+        results = closing.class_results_close(actor=request.user, school_class=school_class)
+        messages.success(request, _("Situația școlară a clasei este încheiată (%(n)s elevi).") % {"n": len(results)})
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _("Situația școlară nu se poate încheia încă:"))
+        for message in error.messages if isinstance(error, ValidationError) else [str(error)]:
+            messages.warning(request, message)
+    return redirect("class-overview", class_id=school_class.pk)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Motivul"), max_length=500,
+        error_messages={"required": gettext_lazy("Scrieți motivul redeschiderii.")},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def results_reopen(request, class_id: int):
+    school_class = access.class_for(request.user, class_id)
+    if not request.user.has_role(Role.DIRECTOR):
+        raise Http404
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["reason"][0])
+        closing.class_results_reopen(actor=request.user, school_class=school_class, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Situația școlară a clasei a fost redeschisă."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+    return redirect("class-overview", class_id=school_class.pk)
+
+
+# The school year's end (the school's leadership)
+
+
+class ExamForm(forms.Form):
+    result = forms.IntegerField(widget=forms.HiddenInput)
+    subject = forms.IntegerField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=Exam.Kind.choices, widget=forms.HiddenInput)
+    on = date_field(gettext_lazy("Data examenului"))
+    grade = forms.CharField(label=gettext_lazy("Nota"), max_length=3, required=False)
+    absent = forms.BooleanField(label=gettext_lazy("Absent"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("absent") and not data.get("grade"):
+            raise ValidationError(_("Scrieți nota sau bifați „Absent”."))
+        return data
+
+
+def _leadership(user) -> None:
+    if not access.sees_everything(user):
+        raise Http404
+
+
+def _pending_exams(year: SchoolYear) -> list[dict]:
+    """Each result waiting for an exam, with its subjects (corigență or încheierea situației)."""
+    results = YearResult.objects.filter(
+        school_class__year=year, status__in=[YearResult.Status.CORIGENT, YearResult.Status.AMANAT]
+    ).select_related("student__user", "school_class")
+    subjects = {}
+    for entry in year.classes.values_list("curriculum__subject_id", "curriculum__subject__name"):
+        subjects.setdefault(entry[1], entry[0])
+    pending = []
+    for result in sorted(results, key=lambda r: (r.school_class.level, r.school_class.letter, str(r.student))):
+        kind, names = (
+            (Exam.Kind.RESIT, result.failed)
+            if result.status == YearResult.Status.CORIGENT
+            else (Exam.Kind.DEFERRED, result.deferred)
+        )
+        for name in names:
+            pending.append({"result": result, "subject_name": name, "subject_id": subjects.get(name), "kind": kind})
+    return pending
+
+
+@login_required
+def year_end(request):
+    """The year's end at a glance: classes closed or not, results waiting for exams, and the
+    director's button to close the year."""
+    _leadership(request.user)
+    year = year_current()
+    if year is None:
+        raise Http404
+    classes = list(year.classes.select_related("homeroom", "closing").order_by("level", "letter"))
+    counts = {}
+    for class_id, status in YearResult.objects.filter(school_class__year=year).values_list("school_class_id", "status"):
+        counts.setdefault(class_id, {}).setdefault(status, 0)
+        counts[class_id][status] += 1
+    rows = [(c, getattr(c, "closing", None), counts.get(c.pk, {})) for c in classes]
+    context = {
+        "year": year, "rows": rows, "pending": _pending_exams(year), "statuses": YearResult.Status,
+        "is_director": request.user.has_role(Role.DIRECTOR), "exam_form": ExamForm(),
+    }  # fmt: skip
+    return render(request, "web/year_end.html", context)
+
+
+@login_required
+@require_POST
+def exam_record(request):
+    _leadership(request.user)
+    form = ExamForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("year-end")
+    data = form.cleaned_data
+    result = get_object_or_404(YearResult.objects.select_related("student", "school_class__year"), pk=data["result"])
+    subject = result.school_class.curriculum.filter(subject_id=data["subject"]).select_related("subject").first()
+    if subject is None:
+        raise Http404
+    try:
+        updated = closing.exam_record(
+            actor=request.user, student=result.student, school_class=result.school_class, subject=subject.subject,
+            kind=data["kind"], on=data["on"], grade=data["grade"], absent=data["absent"],
+        )  # fmt: skip
+        messages.success(
+            request, _("%(student)s: %(status)s.") % {"student": result.student, "status": updated.get_status_display()}
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, f"{result.student}: {_refusal(error)}")
+    return redirect("year-end")
+
+
+@login_required
+@require_POST
+def year_close(request):
+    _leadership(request.user)
+    year = year_current()
+    if year is None:
+        raise Http404
+    try:
+        closing.year_close(actor=request.user, year=year)
+        messages.success(request, _("Anul școlar %(year)s este încheiat.") % {"year": year.name})
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _refusal(error))
+    return redirect("year-end")
