@@ -1,5 +1,30 @@
 """Admin configuration pages: years, periods, classes, subjects, curriculum, assignments, students."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from catalog.web import configure
+
+urlpatterns = [
+    path("", configure.index, name="configure-index"),
+    path("ani/", configure.years, name="configure-years"),
+    path("ani/<int:year_id>/", configure.year, name="configure-year"),
+    path("ani/<int:year_id>/clase/", configure.classes, name="configure-classes"),
+    path("discipline/", configure.subjects, name="configure-subjects"),
+    path("clase/<int:class_id>/", configure.school_class, name="configure-class"),
+    path("clase/<int:class_id>/plan/", configure.curriculum, name="configure-curriculum"),
+    path("clase/<int:class_id>/incadrari/", configure.assignments, name="configure-assignments"),
+    path(
+        "clase/<int:class_id>/incadrari/<int:assignment_id>/stergere/",
+        configure.assignment_remove,
+        name="configure-assignment-remove",
+    ),
+    path("clase/<int:class_id>/elevi/", configure.students, name="configure-students"),
+    path(
+        "clase/<int:class_id>/elevi/<int:student_id>/plecare/", configure.student_leave, name="configure-student-leave"
+    ),
+    path(
+        "clase/<int:class_id>/elevi/<int:student_id>/scutiri/",
+        configure.student_exemptions,
+        name="configure-student-exemptions",
+    ),
+]

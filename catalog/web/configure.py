@@ -1,0 +1,295 @@
+"""The school's configuration pages (secretary and leadership): school years with their
+periods and rules, subjects, classes, curriculum, teaching assignments, students. Each
+page is a list and one form; the structure services do the work and their refusals come
+back as form errors. Anyone who does not configure gets a 404."""
+
+from collections import defaultdict
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.services import NotAllowed
+from catalog.structure import services as structure
+from catalog.structure.models import (
+    Enrolment,
+    Exemption,
+    Scheme,
+    SchoolClass,
+    SchoolYear,
+    Subject,
+    TeachingAssignment,
+)
+from catalog.structure.selectors import year_current
+from catalog.web import configure_forms as forms
+
+ALREADY_LEFT = gettext_lazy("Elevul a plecat deja din clasă.")
+
+
+def configurer_only(view):
+    """Signed in, and an active admin, director or deputy; anyone else gets a 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            structure.require_configurer(request.user)
+        except NotAllowed:
+            raise Http404 from None
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _written(request, form, write) -> bool:
+    """A valid POST of `form` and the service call `write(cleaned_data)` done; a refusal of the
+    service becomes the form's errors (and nothing changed)."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        write(form.cleaned_data)
+    except NotAllowed as error:
+        form.add_error(None, str(error))
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            form.add_error(None, error.messages)
+    else:
+        return True
+    return False
+
+
+def _page(request, template: str, context: dict, *, refused: bool | None = None):
+    """The page; after a refused POST (the default for a POST that got here), status 400."""
+    refused = request.method == "POST" if refused is None else refused
+    return render(request, f"catalog/configure/{template}", context, status=400 if refused else 200)
+
+
+def _year(year_id: int) -> SchoolYear:
+    return get_object_or_404(SchoolYear.objects.select_related("rule_set"), pk=year_id)
+
+
+def _class(class_id: int) -> SchoolClass:
+    return get_object_or_404(SchoolClass.objects.select_related("year__rule_set", "homeroom"), pk=class_id)
+
+
+def _enrolment(school_class: SchoolClass, student_id: int) -> Enrolment:
+    """The student's enrolment in this class; a student of another class is a 404."""
+    return get_object_or_404(
+        Enrolment.objects.select_related("student__user"), school_class=school_class, student_id=student_id
+    )
+
+
+@configurer_only
+def index(request):
+    years = SchoolYear.objects.annotate(class_count=Count("classes"))
+    return render(request, "catalog/configure/index.html", {"years": years, "current": year_current()})
+
+
+@configurer_only
+def years(request):
+    """The school years, and a new one in two steps: its dates and structure, then its periods
+    (proposed evenly by `periods_even`, editable)."""
+    form = forms.YearForm(request.POST or None)
+    creates = "create" in request.POST
+    periods = forms.period_formset(request.POST) if creates else None
+    if creates and periods.is_valid() and _written(request, form, lambda data: _year_create(request, data, periods)):
+        messages.success(request, _("Anul școlar %(name)s a fost creat.") % {"name": form.cleaned_data["name"]})
+        return redirect("configure-year", year_id=SchoolYear.objects.get(name=form.cleaned_data["name"]).pk)
+    proposed = request.method == "POST" and not creates and form.is_valid()
+    if proposed:
+        periods = _periods_proposed(form.cleaned_data)
+    context = {"form": form, "periods": periods, "years": SchoolYear.objects.prefetch_related("periods")}
+    return _page(request, "years.html", context, refused=request.method == "POST" and not proposed)
+
+
+def _periods_proposed(data: dict):
+    """The periods `periods_even` proposes, as rows to edit (and blank rows for a custom year)."""
+    proposal = structure.periods_even(structure=data["structure"], starts=data["starts"], ends=data["ends"])
+    extra = 5 if data["structure"] == SchoolYear.Structure.CUSTOM else 0
+    return forms.period_formset(initial=[vars(p) for p in proposal], extra=extra)
+
+
+def _year_create(request, data: dict, periods) -> SchoolYear:
+    specs = [structure.PeriodSpec(**p.cleaned_data) for p in periods if p.cleaned_data]
+    return structure.year_create(actor=request.user, periods=specs, **data)
+
+
+@configurer_only
+def year(request, year_id: int):
+    """A year's periods and the rules it uses; revising them makes a new rule-set version."""
+    school_year = _year(year_id)
+    form = forms.RulesForm(request.POST or None, rule_set=school_year.rule_set)
+
+    def revise(data):
+        structure.rules_revise(actor=request.user, year=school_year, note=data["note"], **form.changes())
+
+    if _written(request, form, revise):
+        version = school_year.rule_set.version
+        messages.success(request, _("Regulile au fost revizuite: versiunea %(v)s.") % {"v": version})
+        return redirect("configure-year", year_id=school_year.pk)
+    school_year.refresh_from_db()
+    rules = [(form[name].label, _rule_shown(getattr(school_year.rule_set, name))) for name in structure.RULE_FIELDS]
+    context = {"year": school_year, "form": form, "rules": rules, "periods": school_year.periods.all()}
+    return _page(request, "year.html", context)
+
+
+def _rule_shown(value) -> str:
+    if isinstance(value, bool):
+        return _("da") if value else _("nu")
+    if isinstance(value, list):
+        return ", ".join(str(n) for n in value) or "—"
+    return str(value)
+
+
+@configurer_only
+def subjects(request):
+    form = forms.SubjectForm(request.POST or None)
+    if _written(request, form, lambda data: structure.subject_create(actor=request.user, **data)):
+        messages.success(request, _("Disciplina %(name)s a fost adăugată.") % {"name": form.cleaned_data["name"]})
+        return redirect("configure-subjects")
+    return _page(request, "subjects.html", {"form": form, "subjects": Subject.objects.all()})
+
+
+@configurer_only
+def classes(request, year_id: int):
+    school_year = _year(year_id)
+    form = forms.ClassForm(request.POST or None, year=school_year)
+    if _written(request, form, lambda data: structure.class_create(actor=request.user, year=school_year, **data)):
+        messages.success(request, _("Clasa a fost adăugată."))
+        return redirect("configure-classes", year_id=school_year.pk)
+    rows = school_year.classes.select_related("homeroom").annotate(
+        students=Count("enrolments", filter=Q(enrolments__ends__isnull=True))
+    )
+    return _page(request, "classes.html", {"year": school_year, "form": form, "classes": rows})
+
+
+@configurer_only
+def school_class(request, class_id: int):
+    """A class's homeroom teacher, and the way to its curriculum, assignments and students."""
+    found = _class(class_id)
+    form = forms.HomeroomForm(request.POST or None, initial={"homeroom": found.homeroom_id})
+    if _written(request, form, lambda data: structure.homeroom_set(actor=request.user, school_class=found, **data)):
+        messages.success(request, _("Dirigintele clasei a fost schimbat."))
+        return redirect("configure-class", class_id=found.pk)
+    found.refresh_from_db()
+    context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label}
+    return _page(request, "class.html", context)
+
+
+@configurer_only
+def curriculum(request, class_id: int):
+    found = _class(class_id)
+    form = forms.CurriculumForm(request.POST or None)
+    if _written(request, form, lambda data: structure.curriculum_set(actor=request.user, school_class=found, **data)):
+        messages.success(request, _("Planul de învățământ a fost actualizat."))
+        return redirect("configure-curriculum", class_id=found.pk)
+    entries = found.curriculum.select_related("subject").order_by("subject__position", "subject__name")
+    context = {"school_class": found, "year": found.year, "form": form, "entries": entries}
+    return _page(request, "curriculum.html", context)
+
+
+@configurer_only
+def assignments(request, class_id: int):
+    """Who teaches what in the class (încadrări), the subjects nobody teaches yet, and a new one."""
+    found = _class(class_id)
+    form = forms.AssignmentForm(request.POST or None, school_class=found)
+    if _written(
+        request, form, lambda data: structure.assignment_create(actor=request.user, school_class=found, **data)
+    ):
+        messages.success(request, _("Încadrarea a fost adăugată."))
+        return redirect("configure-assignments", class_id=found.pk)
+    rows = list(
+        found.assignments.select_related("teacher", "subject")
+        .order_by("subject__position", "subject__name", "teacher__last_name")
+    )  # fmt: skip
+    taught = {a.subject_id for a in rows}
+    untaught = [s for s in forms.curriculum_subjects(found) if s.pk not in taught]
+    context = {"school_class": found, "year": found.year, "form": form, "assignments": rows, "untaught": untaught}
+    return _page(request, "assignments.html", context)
+
+
+@configurer_only
+def assignment_remove(request, class_id: int, assignment_id: int):
+    found = _class(class_id)
+    assignment = get_object_or_404(
+        TeachingAssignment.objects.select_related("teacher", "subject"), pk=assignment_id, school_class=found
+    )
+    assignment.school_class = found
+    form = forms.ReasonForm(request.POST or None)
+    if _written(
+        request, form, lambda data: structure.assignment_remove(actor=request.user, assignment=assignment, **data)
+    ):
+        messages.success(request, _("Încadrarea a fost ștearsă."))
+        return redirect("configure-assignments", class_id=found.pk)
+    context = {"school_class": found, "year": found.year, "form": form, "assignment": assignment}
+    return _page(request, "assignment_remove.html", context)
+
+
+@configurer_only
+def students(request, class_id: int):
+    """The class's students alphabetically (those who left too), and a new student."""
+    found = _class(class_id)
+    form = forms.StudentForm(request.POST or None)
+    if _written(request, form, lambda data: structure.student_create(actor=request.user, school_class=found, **data)):
+        name = f"{form.cleaned_data['last_name']} {form.cleaned_data['first_name']}"
+        messages.success(request, _("Elevul %(name)s a fost înscris.") % {"name": name})
+        return redirect("configure-students", class_id=found.pk)
+    enrolments = list(
+        Enrolment.objects.filter(school_class=found)
+        .select_related("student__user")
+        .order_by("student__user__last_name", "student__user__first_name", "starts")
+    )
+    exempt = defaultdict(list)
+    exemptions = Exemption.objects.filter(year=found.year, student__in=[e.student_id for e in enrolments])
+    for exemption in exemptions.select_related("subject"):
+        exempt[exemption.student_id].append(exemption)
+    rows = [(e, exempt[e.student_id]) for e in enrolments]
+    return _page(request, "students.html", {"school_class": found, "year": found.year, "form": form, "rows": rows})
+
+
+@configurer_only
+def student_leave(request, class_id: int, student_id: int):
+    """The student leaves the class: a transfer to another school or a withdrawal."""
+    found = _class(class_id)
+    enrolment = _enrolment(found, student_id)
+    enrolment.school_class = found
+    form = forms.LeaveForm(request.POST or None)
+
+    def leave(data):
+        if enrolment.ends is not None:
+            raise ValidationError(ALREADY_LEFT)
+        structure.enrolment_end(actor=request.user, enrolment=enrolment, **data)
+
+    if _written(request, form, leave):
+        messages.success(request, _("Plecarea elevului a fost înregistrată."))
+        return redirect("configure-students", class_id=found.pk)
+    enrolment.refresh_from_db()
+    context = {"school_class": found, "year": found.year, "form": form, "enrolment": enrolment}
+    return _page(request, "student_leave.html", context)
+
+
+@configurer_only
+def student_exemptions(request, class_id: int, student_id: int):
+    """The student's exemptions this year (medical from PE, no religion, deferred) and a new one."""
+    found = _class(class_id)
+    student = _enrolment(found, student_id).student
+    form = forms.ExemptionForm(request.POST or None, school_class=found)
+
+    def exempt(data):
+        structure.exemption_set(actor=request.user, student=student, year=found.year, **data)
+
+    if _written(request, form, exempt):
+        messages.success(request, _("Scutirea a fost înregistrată."))
+        return redirect("configure-student-exemptions", class_id=found.pk, student_id=student.pk)
+    exemptions = Exemption.objects.filter(student=student, year=found.year).select_related("subject")
+    context = {"school_class": found, "year": found.year, "form": form, "student": student, "exemptions": exemptions}
+    return _page(request, "student_exemptions.html", context)

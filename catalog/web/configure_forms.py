@@ -1,0 +1,274 @@
+"""Forms of the configuration pages: they parse what the secretary typed; the structure
+services judge it (their refusals come back as form errors)."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from catalog.structure.cnp import cnp_validate
+from catalog.structure.models import Enrolment, Exemption, Level, RuleSet, SchoolClass, SchoolYear, Subject
+from catalog.structure.services import RULE_FIELDS
+from catalog.web.forms import date_field
+
+YEAR_DATES = _("Anul școlar trebuie să înceapă înainte să se termine.")
+YEAR_NAME = _("Scrieți anul școlar ca 2026-2027 (doi ani la rând).")
+NO_PERIODS = _("Anul școlar are nevoie de cel puțin o perioadă de cursuri.")
+NOTIFY_AT = _("Scrieți pragurile ca numere întregi de la 1 la 1000, despărțite prin virgulă (de exemplu 10, 20, 40).")
+NOTHING_CHANGED = _("Nu ați schimbat nicio regulă.")
+REASON_REQUIRED = _("Scrieți motivul.")
+SUBJECT_TAKEN = _("Disciplina {name} există deja.")
+CLASS_TAKEN = _("{name} există deja în anul școlar {year}.")
+CHOICE = {"invalid_choice": _("Alegerea nu este validă."), "required": _("Alegeți o opțiune.")}
+# Each rule's allowed range (the rule set's check constraint), else 0–1000.
+RULE_RANGES = {
+    "conduct_absence_step": (1, 1000),
+    "conduct_subject_percent": (1, 100),
+    "parent_request_percent": (0, 100),
+    "special_request_percent": (0, 100),
+    "notify_subject_percent": (1, 100),
+    "document_days": (0, 365),
+}
+
+
+def number_field(label: str, low: int, high: int, **kwargs) -> forms.IntegerField:
+    """A whole number from `low` to `high`, with Romanian messages (Django's use the cedilla ţ)."""
+    return forms.IntegerField(
+        label=label, min_value=low, max_value=high, **kwargs,
+        error_messages={
+            "invalid": _("Scrieți un număr întreg."),
+            "min_value": _("Cel puțin %(limit_value)s."),
+            "max_value": _("Cel mult %(limit_value)s."),
+        },
+    )  # fmt: skip
+
+
+def teachers() -> QuerySet[User]:
+    """The school's active teachers, alphabetically."""
+    return User.objects.filter(roles__contains=[Role.TEACHER], is_active=True).order_by("last_name", "first_name")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.last_name} {obj.first_name}".strip() or obj.username
+
+
+def teacher_field(label: str, *, required: bool = True) -> PersonChoiceField:
+    return PersonChoiceField(
+        label=label, queryset=teachers(), required=required, error_messages=CHOICE,
+        empty_label=_("— fără —") if not required else "—",
+    )  # fmt: skip
+
+
+def subject_field(queryset: QuerySet[Subject]) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(label=_("Disciplina"), queryset=queryset, error_messages=CHOICE)
+
+
+class YearForm(forms.Form):
+    name = forms.CharField(
+        label=_("An școlar"), max_length=9, help_text=_("de exemplu 2026-2027"),
+        validators=[RegexValidator(r"^[0-9]{4}-[0-9]{4}$", YEAR_NAME)],
+    )  # fmt: skip
+    starts = date_field(_("Început"))
+    ends = date_field(_("Sfârșit"))
+    structure = forms.ChoiceField(label=_("Structură"), choices=SchoolYear.Structure.choices, error_messages=CHOICE)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        first, second = (int(part) for part in name.split("-"))
+        if second != first + 1:
+            raise ValidationError(YEAR_NAME)
+        return name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts") and data.get("ends") and data["starts"] >= data["ends"]:
+            self.add_error("ends", YEAR_DATES)
+        return data
+
+
+class PeriodForm(forms.Form):
+    name = forms.CharField(label=_("Nume"), max_length=40, required=False, help_text=_("gol: numele obișnuit"))
+    starts = date_field(_("Început"))
+    ends = date_field(_("Sfârșit"))
+
+
+class BasePeriodFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data for form in self.forms):
+            raise ValidationError(NO_PERIODS)
+
+
+# Blank rows are left out (every row may be blank), so a custom year can use fewer rows.
+PeriodFormSet = forms.formset_factory(
+    PeriodForm, formset=BasePeriodFormSet, extra=0, max_num=12, absolute_max=12, validate_max=True
+)
+
+
+def period_formset(data=None, *, initial=None, extra: int = 0) -> BasePeriodFormSet:
+    rows = list(initial or []) + [{}] * extra
+    return PeriodFormSet(data, initial=None if data else rows, prefix="periods", form_kwargs={"empty_permitted": True})
+
+
+class NotifyAtField(forms.CharField):
+    """Counts of unexcused absences at which parents are told: "10, 20, 40"."""
+
+    def prepare_value(self, value):
+        return ", ".join(str(n) for n in value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[int]:
+        parts = [part for part in re.split(r"[,\s;]+", super().to_python(value)) if part]
+        if not all(part.isascii() and part.isdigit() and 1 <= int(part) <= 1000 for part in parts):
+            raise ValidationError(NOTIFY_AT)
+        return sorted({int(part) for part in parts})
+
+
+class RulesForm(forms.Form):
+    """Every rule of the year's rule set, with its Romanian label; the changed ones make a new version."""
+
+    def __init__(self, *args, rule_set: RuleSet, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(rule_set, name) for name in RULE_FIELDS})
+        super().__init__(*args, **kwargs)
+        self.rule_set = rule_set
+        for name in RULE_FIELDS:
+            self.fields[name] = self._field(RuleSet._meta.get_field(name))
+        self.fields["note"] = forms.CharField(
+            label=_("Motivul revizuirii"), max_length=200, error_messages={"required": REASON_REQUIRED}
+        )
+
+    @staticmethod
+    def _field(model_field) -> forms.Field:
+        label = model_field.verbose_name.capitalize()
+        if model_field.name == "notify_at":
+            return NotifyAtField(label=label, required=False, max_length=200)
+        if model_field.get_internal_type() == "BooleanField":
+            return forms.BooleanField(label=label, required=False)
+        low, high = RULE_RANGES.get(model_field.name, (0, 1000))
+        return number_field(label, low, high)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self.changes():
+            raise ValidationError(NOTHING_CHANGED)
+        return data
+
+    def changes(self) -> dict:
+        """The rules whose value differs from the rule set in use."""
+        return {
+            name: self.cleaned_data[name]
+            for name in RULE_FIELDS
+            if name in self.cleaned_data and self.cleaned_data[name] != getattr(self.rule_set, name)
+        }
+
+
+class SubjectForm(forms.Form):
+    name = forms.CharField(label=_("Disciplina"), max_length=120)
+    short_name = forms.CharField(label=_("Prescurtare"), max_length=20, required=False)
+    kind = forms.ChoiceField(label=_("Tip"), choices=Subject.Kind.choices, error_messages=CHOICE)
+    position = number_field(
+        _("Ordinea în catalog"), 1, 999, initial=100,
+        help_text=_("disciplinele apar în ordinea crescătoare a acestui număr"),
+    )  # fmt: skip
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if Subject.objects.filter(name__iexact=name).exists():
+            raise ValidationError(SUBJECT_TAKEN.format(name=name))
+        return name
+
+
+class ClassForm(forms.Form):
+    level = forms.ChoiceField(label=_("Clasa"), choices=Level.choices, error_messages=CHOICE)
+    letter = forms.CharField(label=_("Litera"), max_length=10, help_text=_("de exemplu A"))
+    technological = forms.BooleanField(label=_("Clasă tehnologică / profesională"), required=False)
+
+    def __init__(self, *args, year: SchoolYear, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+        self.fields["homeroom"] = teacher_field(_("Diriginte / învățător"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if "level" in data and "letter" in data:
+            school_class = SchoolClass(year=self.year, level=data["level"], letter=data["letter"].upper())
+            if SchoolClass.objects.filter(year=self.year, level=data["level"], letter=school_class.letter).exists():
+                raise ValidationError(CLASS_TAKEN.format(name=school_class, year=self.year.name))
+        return data
+
+
+class HomeroomForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["homeroom"] = teacher_field(_("Diriginte / învățător"), required=False)
+
+
+class CurriculumForm(forms.Form):
+    weekly_hours = number_field(_("Ore pe săptămână"), 1, 40)
+    weeks = number_field(
+        _("Săptămâni de cursuri"), 1, 52, initial=34, help_text=_("orele pe an = ore pe săptămână × săptămâni")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {"subject": subject_field(Subject.objects.all()), **self.fields}
+
+
+class AssignmentForm(forms.Form):
+    def __init__(self, *args, school_class: SchoolClass, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teacher"] = teacher_field(_("Profesor"))
+        self.fields["subject"] = subject_field(curriculum_subjects(school_class))
+
+
+def curriculum_subjects(school_class: SchoolClass) -> QuerySet[Subject]:
+    """The subjects of the class's curriculum, in catalog order."""
+    return Subject.objects.filter(pk__in=school_class.curriculum.values("subject_id"))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Motivul"), max_length=500, error_messages={"required": REASON_REQUIRED})
+
+
+class StudentForm(forms.Form):
+    last_name = forms.CharField(label=_("Nume"), max_length=150)
+    first_name = forms.CharField(label=_("Prenume"), max_length=150)
+    cnp = forms.CharField(label=_("CNP"), max_length=20)
+    email = forms.EmailField(label=_("E-mail (opțional)"), required=False)
+    starts = date_field(_("Înscris din (gol: azi)"), required=False)
+    entry = forms.ChoiceField(
+        label=_("Cum vine"), error_messages=CHOICE,
+        choices=[(e.value, e.label) for e in (Enrolment.Entry.START, Enrolment.Entry.TRANSFER_IN)],
+    )  # fmt: skip
+    register_number = number_field(
+        _("Număr matricol (doar dintr-un registru preluat)"), 1, 10_000_000, required=False,
+        help_text=_("gol: următorul număr al ciclului"),
+    )  # fmt: skip
+
+    def clean_cnp(self) -> str:
+        return cnp_validate(self.cleaned_data["cnp"]).value
+
+
+class LeaveForm(forms.Form):
+    ends = date_field(_("Ultima zi în clasă"))
+    exit = forms.ChoiceField(
+        label=_("Motivul plecării"), error_messages=CHOICE,
+        choices=[(e.value, e.label) for e in (Enrolment.Exit.TRANSFER_OUT, Enrolment.Exit.WITHDRAWN)],
+    )  # fmt: skip
+    note = forms.CharField(label=_("Mențiuni"), max_length=200, required=False)
+
+
+class ExemptionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Tipul"), choices=Exemption.Kind.choices, error_messages=CHOICE)
+    document = forms.CharField(label=_("Documentul (număr)"), max_length=60, required=False)
+    document_date = date_field(_("Data documentului"), required=False)
+
+    def __init__(self, *args, school_class: SchoolClass, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {"subject": subject_field(curriculum_subjects(school_class)), **self.fields}
