@@ -10,10 +10,11 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import NotAllowed
 from catalog.structure.models import SchoolClass, Subject
-from catalog.structure.selectors import teaches
+from catalog.structure.selectors import class_ends, teaches
 
 DATE_OUTSIDE_YEAR = _("Data trebuie să fie în anul școlar {year}.")
 DATE_IN_FUTURE = _("Data nu poate fi în viitor.")
+DATE_AFTER_CLASS_END = _("Cursurile clasei s-au încheiat la {ends}: data trebuie să fie până atunci.")
 NOT_ENROLLED = _("Elevul nu este în această clasă la data aleasă.")
 NOT_ASSIGNED = _("Nu predați această disciplină la această clasă.")
 ADMIN_MAY_NOT_WRITE = _("Conturile de administrare nu pot înregistra sau modifica note și absențe.")
@@ -43,6 +44,9 @@ def date_check(on: date, school_class: SchoolClass) -> None:
         raise ValidationError(DATE_OUTSIDE_YEAR.format(year=year.name), code="date")
     if on > timezone.localdate():
         raise ValidationError(DATE_IN_FUTURE, code="future")
+    ends = class_ends(school_class)
+    if on > ends:
+        raise ValidationError(DATE_AFTER_CLASS_END.format(ends=f"{ends:%d.%m.%Y}"), code="date")
 
 
 def reason_check(reason: str) -> str:

@@ -254,6 +254,11 @@ def _class_of(value: str, classes: dict[str, SchoolClass], year: SchoolYear, cho
     return found
 
 
+def class_find(*, year: SchoolYear, text: str) -> SchoolClass | None:
+    """The class of `year` that `text` names („V A”, „a V-a A”, „5A”), if exactly one."""
+    return _class_lookup(year).get(_class_key(text))
+
+
 def _class_key(text: str) -> str:
     """ "VA" from „a V-a A”, „V A”, „Clasa a V-a A” or „v-a”: letters and digits, upper case."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().upper()

@@ -84,6 +84,10 @@ class ClassCopy:
     def name(self) -> str:
         return str(SchoolClass(level=self.level, letter=self.letter))
 
+    @property
+    def enrolled(self) -> int:
+        return len(self.students) + len(self.held_back)
+
 
 @dataclass
 class YearCopy:
@@ -97,7 +101,7 @@ class YearCopy:
 
     @property
     def students(self) -> int:
-        return sum(len(c.students) + len(c.held_back) for c in self.classes)
+        return sum(c.enrolled for c in self.classes)
 
     @property
     def curriculum(self) -> int:

@@ -9,12 +9,29 @@ from accounts.models import User
 from catalog.structure.models import (
     Enrolment,
     Exemption,
+    PeriodEnd,
     SchoolClass,
     SchoolYear,
     Student,
     Subject,
     TeachingAssignment,
 )
+
+
+def class_ends(school_class: SchoolClass) -> date:
+    """The last day of the year for `school_class`: the year's end, or an earlier end of its
+    last period set for its level (VIII, XII, technological classes)."""
+    last = school_class.year.periods.order_by("-number").first()
+    if last is None:
+        return school_class.year.ends
+    variation = (
+        PeriodEnd.objects.filter(
+            period=last, level=school_class.level, technological__in=[False, school_class.technological]
+        )
+        .order_by("-technological")
+        .first()
+    )
+    return variation.ends if variation else school_class.year.ends
 
 
 def year_current(on: date | None = None) -> SchoolYear | None:

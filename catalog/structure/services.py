@@ -22,6 +22,8 @@ from catalog.structure.models import (
     Enrolment,
     Exemption,
     LearningPeriod,
+    Level,
+    PeriodEnd,
     RegisterCounter,
     RuleSet,
     SchoolClass,
@@ -142,6 +144,28 @@ def rules_revise(*, actor: User, year: SchoolYear, note: str = "", **changes) ->
         old = {name: getattr(current, name) for name in changes}
         audit_record(action=Action.YEAR_RULES_REVISED, actor=actor, obj=year, old=old, new=changes, reason=note)
     return rule_set
+
+
+def period_end_set(
+    *, actor: User, period: LearningPeriod, level: str, ends: date, technological: bool = False
+) -> PeriodEnd:
+    """`period` ends on `ends` for the classes of `level` (only its technological classes when
+    `technological`): the last year of a cycle finishes earlier (VIII, XII)."""
+    require_configurer(actor)
+    require_open(period.year)
+    if level not in Level.values:
+        raise ValidationError(_("Nivelul clasei nu este valid."), code="level")
+    if not (isinstance(ends, date) and period.starts <= ends <= period.year.ends):
+        raise ValidationError(_("Sfârșitul trebuie să fie după începutul perioadei și în anul școlar."), code="dates")
+    with transaction.atomic():
+        variation, _created = PeriodEnd.objects.update_or_create(
+            period=period, level=level, technological=technological, defaults={"ends": ends}
+        )
+        audit_record(
+            action=Action.YEAR_PERIOD_END_SET, actor=actor, obj=variation,
+            new={"period": period.name, "level": level, "technological": technological, "ends": ends},
+        )  # fmt: skip
+    return variation
 
 
 def subject_create(

@@ -39,6 +39,7 @@ class Action(models.TextChoices):
     # the school's structure (catalog.structure)
     YEAR_CREATED = "year.created", _("An școlar creat")
     YEAR_RULES_REVISED = "year.rules_revised", _("Regulile anului școlar revizuite")
+    YEAR_PERIOD_END_SET = "year.period_end_set", _("Sfârșit de perioadă diferit pentru un nivel")
     YEAR_CLOSED = "year.closed", _("An școlar încheiat")
     CLASS_CREATED = "class.created", _("Clasă creată")
     CLASS_CHANGED = "class.changed", _("Clasă modificată")

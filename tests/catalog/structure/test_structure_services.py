@@ -458,3 +458,41 @@ def test_an_inactive_admin_configures_nothing(cast):
     cast.admin.save()
     with pytest.raises(PermissionDenied):
         structure.subject_create(actor=cast.admin, name="Desen")
+
+
+def test_a_period_may_end_earlier_for_a_level_and_dates_after_it_are_refused(cast):
+    from catalog.structure.guards import date_check
+    from catalog.structure.models import Level
+
+    past = structure.year_create(
+        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 1), ends=date(2025, 8, 31),
+        structure=SchoolYear.Structure.SEMESTERS,
+    )  # fmt: skip
+    make = {"actor": cast.admin, "year": past, "letter": "A"}
+    eighth, seventh = structure.class_create(level=Level.VIII, **make), structure.class_create(level=Level.VII, **make)
+    twelfth = structure.class_create(level=Level.XII, **make)
+    twelfth_tech = structure.class_create(level=Level.XII, letter="T", year=past, actor=cast.admin, technological=True)
+    last = past.periods.order_by("-number").first()
+    structure.period_end_set(actor=cast.admin, period=last, level=Level.VIII, ends=date(2025, 6, 6))
+    structure.period_end_set(actor=cast.admin, period=last, level=Level.XII, ends=date(2025, 5, 30), technological=True)
+    date_check(date(2025, 6, 6), eighth)
+    with pytest.raises(ValidationError, match=r"s-au încheiat la 06\.06\.2025"):
+        date_check(date(2025, 6, 9), eighth)
+    date_check(date(2025, 6, 9), seventh)  # other levels keep the year's end
+    date_check(date(2025, 6, 9), twelfth)  # the variation is for technological classes only
+    with pytest.raises(ValidationError, match=r"30\.05\.2025"):
+        date_check(date(2025, 6, 2), twelfth_tech)
+    assert AuditEvent.objects.filter(action=Action.YEAR_PERIOD_END_SET).count() == 2
+
+
+def test_a_period_end_outside_its_period_or_by_a_teacher_is_refused(cast):
+    from catalog.structure.models import Level, PeriodEnd
+
+    last = cast.year.periods.order_by("-number").first()
+    for ends, level in [(last.starts - timedelta(days=1), Level.VIII), (cast.year.ends + timedelta(days=1), Level.VIII),
+                        (last.ends, "99"), ("2027-06-06", Level.VIII)]:  # fmt: skip
+        with pytest.raises(ValidationError):
+            structure.period_end_set(actor=cast.admin, period=last, level=level, ends=ends)
+    with pytest.raises(PermissionDenied):
+        structure.period_end_set(actor=cast.mihai, period=last, level=Level.VIII, ends=last.ends)
+    assert not PeriodEnd.objects.exists()

@@ -56,9 +56,7 @@ def test_the_student_page_costs_the_same_queries_however_many_grades(cast, as_us
     assert queries_of(django_assert_max_num_queries, client, url, few) == few
 
 
-def test_the_end_of_year_pages_cost_the_same_queries_for_2_or_35_students(
-    cast, as_user, django_assert_max_num_queries
-):
+def test_the_end_of_year_pages_cost_the_same_queries_for_2_or_35_students(cast, as_user, django_assert_max_num_queries):
     pages = [
         (as_user(cast.mihai), f"/clase/{cast.class_5a.pk}/discipline/{cast.math.pk}/medii/"),
         (as_user(cast.elena), f"/clase/{cast.class_5a.pk}/purtare/"),
@@ -67,5 +65,7 @@ def test_the_end_of_year_pages_cost_the_same_queries_for_2_or_35_students(
     ]
     small = [queries_of(django_assert_max_num_queries, client, url, 25) for client, url in pages]
     fill_class(cast, 33)
-    large = [queries_of(django_assert_max_num_queries, client, url, n) for (client, url), n in zip(pages, small)]
+    large = [
+        queries_of(django_assert_max_num_queries, client, url, n) for (client, url), n in zip(pages, small, strict=True)
+    ]
     assert large == small
