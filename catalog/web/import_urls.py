@@ -1,5 +1,11 @@
 """Imports into the catalog (students and parents from CSV) and copying a year's structure."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from catalog.web import imports
+
+urlpatterns = [
+    path("", imports.students_import, name="import-students"),
+    path("model.csv", imports.students_template, name="import-students-template"),
+    path("copiere-an/", imports.year_copy, name="import-year-copy"),
+]

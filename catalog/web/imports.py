@@ -1,0 +1,130 @@
+"""Pages of the imports: students and parents from a CSV file, the file to fill in, and copying
+a year's structure into the next. Only the school's configurers (admin, director, deputy)
+see them; anyone else gets a 404. The services judge everything; nothing changes on a refusal."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from accounts.services import NotAllowed
+from catalog.structure import imports, rollover
+from catalog.structure.models import SchoolClass, SchoolYear
+from catalog.structure.selectors import year_current
+from catalog.structure.services import require_configurer
+
+NO_YEAR = _("Școala nu are încă un an școlar: creați-l întâi.")
+TOO_BIG = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere (cel mult 2.000 de elevi fiecare).")
+
+
+def configurer_only(view):
+    """Signed in, and an active admin, director or deputy; anyone else gets a 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            require_configurer(request.user)
+        except NotAllowed:
+            raise Http404 from None
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class StudentImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fișierul CSV"), error_messages={"required": _("Alegeți fișierul."), "empty": imports.FILE_EMPTY}
+    )
+    school_class = forms.ModelChoiceField(
+        label=_("Clasa"), queryset=SchoolClass.objects.none(), required=False,
+        empty_label=_("din coloana „clasa” a fișierului"),
+        error_messages={"invalid_choice": _("Alegeți o clasă din listă.")},
+    )  # fmt: skip
+    dry_run = forms.BooleanField(label=_("Doar verifică fișierul, fără să importe"), required=False)
+
+    def __init__(self, *args, year: SchoolYear, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school_class"].queryset = SchoolClass.objects.filter(year=year).order_by("level", "letter")
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError(TOO_BIG, code="too_big")
+        return upload.read()
+
+
+@configurer_only
+def students_import(request):
+    year = year_current()
+    if year is None:
+        return render(request, "catalog/imports/students.html", {"no_year": NO_YEAR})
+    posted = request.method == "POST"
+    form = StudentImportForm(request.POST if posted else None, request.FILES if posted else None, year=year)
+    report = None
+    if posted and form.is_valid():
+        try:
+            report = imports.students_import(
+                actor=request.user, year=year, data=form.cleaned_data["file"],
+                school_class=form.cleaned_data["school_class"], dry_run=form.cleaned_data["dry_run"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+    refused = posted and (not form.is_valid() or (report is not None and not report.ok))
+    context = {"form": form, "year": year, "report": report, "columns": imports.COLUMNS}
+    return render(request, "catalog/imports/students.html", context, status=400 if refused else 200)
+
+
+@require_GET
+@configurer_only
+def students_template(request):
+    response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="elevi-model.csv"'
+    return response
+
+
+class YearCopyForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label=_("Anul copiat"), queryset=SchoolYear.objects.all(),
+        error_messages={"required": _("Alegeți anul copiat."), "invalid_choice": _("Alegeți un an din listă.")},
+    )  # fmt: skip
+    target = forms.ModelChoiceField(
+        label=_("Anul nou (gol)"), queryset=SchoolYear.objects.filter(closed_at__isnull=True),
+        error_messages={"required": _("Alegeți anul nou."), "invalid_choice": _("Alegeți un an deschis din listă.")},
+    )  # fmt: skip
+    assignments = forms.BooleanField(label=_("Copiază și încadrările profesorilor"), required=False)
+
+
+@configurer_only
+def year_copy(request):
+    """Choose the years, see what will be copied, confirm: three steps of one form."""
+    if request.method != "POST":
+        form = YearCopyForm(initial=_copy_defaults())
+        return render(request, "catalog/imports/year_copy.html", {"form": form})
+    form = YearCopyForm(request.POST)
+    context = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        years = {"actor": request.user, "source": data["source"], "target": data["target"]}
+        try:
+            if "confirm" in request.POST:
+                context["done"] = rollover.year_copy(**years, assignments=data["assignments"])
+            else:
+                context["plan"] = rollover.year_copy_plan(**years, assignments=data["assignments"])
+        except ValidationError as error:
+            form.add_error(None, error)
+    status = 200 if form.is_valid() else 400
+    return render(request, "catalog/imports/year_copy.html", context, status=status)
+
+
+def _copy_defaults() -> dict:
+    """The current year into the first open year after it, with the assignments."""
+    source = year_current()
+    later = SchoolYear.objects.filter(closed_at__isnull=True)
+    target = later.filter(starts__gt=source.starts).order_by("starts").first() if source else None
+    return {"source": source, "target": target, "assignments": True}
