@@ -4,7 +4,7 @@ Each is one atomic action: checks (who, where, when, what), the change, and its 
 event in the same transaction. Modifying or deleting needs a reason (Order art. 16(2)).
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,7 +36,7 @@ from catalog.structure.models import (
     Student,
     Subject,
 )
-from catalog.structure.selectors import exemption_of, is_enrolled
+from catalog.structure.selectors import class_ends, exemption_of, is_enrolled
 
 GRADE_INVALID = _("Nota trebuie să fie un număr întreg de la 1 la 10.")
 CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
@@ -49,6 +49,10 @@ TOO_FEW_GRADES = _("Sunt {count} note; pentru încheierea mediei sunt necesare c
 NO_GRADES = _("Elevul nu are note la această disciplină: media nu se poate încheia.")
 ALREADY_CLOSED = _("Media este deja încheiată.")
 ONLY_DIRECTOR = _("Doar directorul poate redeschide o medie încheiată.")
+AT_RISK_NO_LATE_GRADE = _(
+    "Media este sub 5: elevul în situație de corigență trebuie să mai primească o notă în ultimele "
+    "3 săptămâni de cursuri."
+)
 PERIOD_OTHER_YEAR = _("Perioada aleasă nu este din anul școlar al clasei.")
 
 
@@ -207,6 +211,8 @@ def average_close(
         if school_class.scheme == Scheme.DESCRIPTIVE:
             raise ValidationError(DESCRIPTIVE_ONLY, code="descriptive")
         calificativ, value = "", averages.annual_average([g.value for g in grades])
+    if module is None:
+        warnings += _late_grade_check(grades, school_class, value, calificativ)
     with transaction.atomic():
         average, created = Average.objects.select_for_update().get_or_create(
             student=student, school_class=school_class, subject=subject, module=module,
@@ -225,6 +231,15 @@ def average_close(
         )  # fmt: skip
     average.warnings = warnings
     return average
+
+
+def _late_grade_check(grades: list[Grade], school_class: SchoolClass, value, calificativ: str) -> list[str]:
+    """Rule 5: a failing average needs one more grade in the last 3 weeks of classes (warns)."""
+    failing = (value is not None and value < averages.PASSING_GRADE) or calificativ == averages.FAILING_CALIFICATIV
+    last_weeks = class_ends(school_class) - timedelta(weeks=3)
+    if failing and not any(g.on > last_weeks for g in grades):
+        return [str(AT_RISK_NO_LATE_GRADE)]
+    return []
 
 
 def _minimum_check(grades: list[Grade], school_class: SchoolClass, subject: Subject, module) -> list[str]:

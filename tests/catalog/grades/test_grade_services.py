@@ -259,3 +259,21 @@ def test_only_the_homeroom_teacher_sets_conduct_and_a_change_needs_a_reason(cast
     conduct = grades.conduct_set(homeroom=cast.elena, value=9, reason="Abateri repetate", **fields)
     assert conduct.value == 9
     assert AuditEvent.objects.filter(action=Action.CONDUCT_SET).count() == 2
+
+
+def test_a_failing_average_without_a_grade_in_the_last_three_weeks_warns(cast):
+    from catalog.grades.services import AT_RISK_NO_LATE_GRADE, _late_grade_check
+
+    for value in (4, 4, 5):
+        grades.grade_add(
+            teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day,
+            value=value,
+        )  # fmt: skip
+    average = grades.average_close(teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math)
+    assert average.value == 4 and str(AT_RISK_NO_LATE_GRADE) in average.warnings
+    late = Grade(value=5, on=cast.year.ends - timedelta(days=10))
+    early = Grade(value=5, on=cast.year.ends - timedelta(days=30))
+    assert _late_grade_check([early, late], cast.class_5a, 4, "") == []
+    assert _late_grade_check([early], cast.class_5a, 4, "") == [str(AT_RISK_NO_LATE_GRADE)]
+    assert _late_grade_check([early], cast.class_3a, None, "I") == [str(AT_RISK_NO_LATE_GRADE)]
+    assert _late_grade_check([early], cast.class_5a, 5, "") == []  # a passing average needs nothing
