@@ -9,7 +9,6 @@ it, when and why (SchoolTransition), and applies its effect, in one transaction.
 
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,12 +32,18 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 # Transitions a person asks for must say why.
 NEEDS_REASON = frozenset({Status.SUSPENDED, Status.ENDED, Status.ARCHIVED, Status.PURGED})
-# Order 3896/2023 art. 9: backups stay available at least 24 months after the contract ends.
-RETENTION_MONTHS = 24
+# Order 3896/2023 art. 9: backups stay available at least 24 months after the contract ends
+# (BACKUP_RETENTION_MONTHS, never under 24; ops.backups.retention).
 
 
 class LifecycleError(ValidationError):
     pass
+
+
+def retention_months() -> int:
+    from ops.backups.retention import retention_months as months
+
+    return months()
 
 
 def school_transition(*, school: School, to: str, actor: str, reason: str = "") -> SchoolTransition:
@@ -66,9 +71,9 @@ def school_transition(*, school: School, to: str, actor: str, reason: str = "") 
 
 def retention_ends(school: School) -> date | None:
     """The first day a school's backups may be purged, or None while its contract runs."""
-    if school.contract_end is None:
-        return None
-    return school.contract_end + relativedelta(months=RETENTION_MONTHS)
+    from ops.backups.retention import retention_ends as backups_retention_ends
+
+    return backups_retention_ends(school)
 
 
 def _check(school: School, to: str, reason: str) -> None:
@@ -95,15 +100,14 @@ def _check(school: School, to: str, reason: str) -> None:
                     "Datele pot fi șterse definitiv doar după perioada de păstrare "
                     "(%(months)d luni de la sfârșitul contractului)."
                 )
-                % {"months": RETENTION_MONTHS},
+                % {"months": retention_months()},
                 code="retention",
             )
 
 
 def final_backup_verified(school: School) -> bool:
-    """Whether a final full backup of the school has been restored successfully.
+    """Whether a full backup taken since the contract ended has been restored successfully:
+    archiving drops the schema, so that backup must hold every record."""
+    from ops.selectors import final_backup_verified as verified
 
-    Backups do not exist yet (they arrive with the backups work), so no school can be
-    archived: its schema is the only copy of its records.
-    """
-    return False
+    return verified(school)

@@ -351,11 +351,7 @@ def _run_statements(conn: psycopg.Connection, text: str) -> None:
             cursor.execute(text.encode())
 
 
-# Newer client programs guard plain output with psql meta-commands; they are not SQL.
-_META = re.compile(r"^\\(un)?restrict .*$", re.MULTILINE)
-
-
 def _renamer(source: str, target: str):
     pattern = re.compile(rf"(?<![\w$]){re.escape(pg.checked_schema(source))}\.")
     replacement = f"{pg.checked_schema(target)}."
-    return lambda text: pattern.sub(replacement, _META.sub("", text))
+    return lambda text: pattern.sub(replacement, pg.strip_meta(text))

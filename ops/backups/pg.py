@@ -27,6 +27,14 @@ SESSION = (
 )
 
 
+# Newer client programs guard plain output with psql meta-commands; they are not SQL.
+_META = re.compile(r"^\\(un)?restrict .*$", re.MULTILINE)
+
+
+def strip_meta(text: str) -> str:
+    return _META.sub("", text)
+
+
 class SchemaNameError(ValueError):
     pass
 

@@ -133,3 +133,19 @@ def backup_database(django_db_setup, django_db_blocker):
     yield {**live, "dbname": name}
     with pg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(params: dict[str, str]) -> str:
+    host = params.get("host", "")
+    if host.startswith("/"):
+        return f"postgres://{params['user']}@/{params['dbname']}?host={host}"
+    password = f":{params['password']}" if params.get("password") else ""
+    port = f":{params['port']}" if params.get("port") else ""
+    return f"postgres://{params['user']}{password}@{host}{port}/{params['dbname']}"
+
+
+@pytest.fixture
+def backup_db(settings, backup_database):
+    """BACKUP_DATABASE_URL points at this run's backup database; its params to look inside."""
+    settings.BACKUP_DATABASE_URL = database_url(backup_database)
+    return backup_database

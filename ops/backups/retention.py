@@ -1,0 +1,123 @@
+"""Retention (Order 3896/2023 art. 9): a school's backups are kept while its contract
+runs and for BACKUP_RETENTION_MONTHS (never under 24) after it ends. Nothing deletes one
+before that; afterwards the purge deletes them and seals a deletion certificate saying
+what went, when, and with which checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ops.backups import pg
+from ops.backups.full import BackupError
+from ops.backups.storage import storage_for_location
+from ops.models import Backup, DeletionCertificate
+from tenants.models import School
+
+MINIMUM_MONTHS = 24
+
+
+class RetentionError(BackupError):
+    pass
+
+
+def retention_months() -> int:
+    return max(MINIMUM_MONTHS, settings.BACKUP_RETENTION_MONTHS)
+
+
+def retention_ends(school: School) -> date | None:
+    """The first day the school's backups may be deleted; None while its contract has no end."""
+    if school.contract_end is None:
+        return None
+    return school.contract_end + relativedelta(months=retention_months())
+
+
+def retention_over(school: School, *, now: datetime | None = None) -> bool:
+    ends = retention_ends(school)
+    return ends is not None and timezone.localdate(now or timezone.now()) >= ends
+
+
+def backup_delete(*, backup: Backup, actor: str, now: datetime | None = None) -> DeletionCertificate:
+    """Delete one backup (object and record's standing), only after the retention period."""
+    _refuse_within_retention(backup.school, now)
+    return _delete(backup.school, [backup], actor=actor, now=now, backup_schema=False)
+
+
+def backups_purge(*, actor: str, now: datetime | None = None) -> list[DeletionCertificate]:
+    """Delete every backup of every school whose retention period is over (objects, the
+    school's schema in the backup database); one certificate per school."""
+    certificates = []
+    candidates = School.objects.filter(contract_end__isnull=False, backups__isnull=False).distinct()
+    for school in candidates.order_by("slug"):
+        backups = list(school.backups.exclude(status=Backup.Status.DELETED).order_by("started_at", "id"))
+        if backups and retention_over(school, now=now):
+            certificates.append(_delete(school, backups, actor=actor, now=now, backup_schema=True))
+    return certificates
+
+
+def _refuse_within_retention(school: School, now: datetime | None) -> None:
+    if retention_over(school, now=now):
+        return
+    ends = retention_ends(school)
+    until = f"until {ends:%Y-%m-%d}" if ends else "while the contract runs (no end date)"
+    raise RetentionError(
+        f"backups of {school.slug} are kept {until}: contract end + {retention_months()} months"
+        " (Order 3896/2023 art. 9); nothing was deleted"
+    )
+
+
+def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema: bool) -> DeletionCertificate:
+    when = now or timezone.now()
+    items = []
+    for backup in backups:
+        if backup.location:
+            storage, key = storage_for_location(backup.location)
+            storage.delete(key)
+        items.append(_item(backup))
+    dropped = _drop_backup_schema(school) if backup_schema else None
+    content = {
+        "school": {"slug": school.slug, "name": school.name, "siiir_code": school.siiir_code or ""},
+        "contract_end": school.contract_end.isoformat(),
+        "retention_months": retention_months(),
+        "retention_ended_on": retention_ends(school).isoformat(),
+        "deleted_at": when.isoformat(),
+        "actor": actor,
+        "backups": items,
+        "backup_database_schema": dropped,
+    }
+    with transaction.atomic():
+        Backup.objects.filter(pk__in=[b.pk for b in backups]).update(status=Backup.Status.DELETED, deleted_at=when)
+        return DeletionCertificate.objects.create(
+            school=school, deleted_at=when, actor=actor, retention_ended_on=retention_ends(school), content=content,
+            seal=certificate_seal(content),
+        )  # fmt: skip
+
+
+def certificate_seal(content: dict) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _item(backup: Backup) -> dict:
+    return {
+        "id": backup.pk, "kind": backup.kind, "status": backup.status, "started_at": backup.started_at.isoformat(),
+        "finished_at": backup.finished_at.isoformat() if backup.finished_at else None, "size": backup.size,
+        "sha256": backup.sha256, "location": backup.location, "tables": backup.tables,
+    }  # fmt: skip
+
+
+def _drop_backup_schema(school: School) -> str | None:
+    """The school's copy in the backup database, dropped; its name, or None if there was none."""
+    if not settings.BACKUP_DATABASE_URL:
+        return None
+    with pg.connect(pg.backup_params(), autocommit=True, create=True) as conn:
+        if not pg.schema_exists(conn, school.schema_name):
+            return None
+        pg.drop_schema(conn, school.schema_name)
+    return school.schema_name

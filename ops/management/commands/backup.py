@@ -1,0 +1,228 @@
+"""`catedra backup run|list|verify|restore|delete|purge`: the backups of schools.
+
+    catedra backup run --school SLUG --kind full|incremental     (or --all-schools)
+    catedra backup list --school SLUG
+    catedra backup verify --school SLUG [--backup ID]
+    catedra backup restore --school SLUG [--at TIME] [--into NEW_SLUG] [--dry-run] [--backup ID]
+    catedra backup delete --backup ID                              (refused within retention)
+    catedra backup purge                                           (what retention allows)
+
+Exit status 1 when anything failed or was refused, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from audit.selectors import chain_report
+from ops import selectors
+from ops.backups import full, incremental, retention
+from ops.backups.storage import StorageError
+from ops.models import Backup
+from tenants import selectors as tenant_selectors
+from tenants.models import School
+
+ACTOR = "cli"
+
+
+class Command(BaseCommand):
+    help = "Back up, list, verify, restore and purge schools' backups."
+
+    def add_arguments(self, parser):
+        verbs = parser.add_subparsers(dest="verb", required=True)
+        run = verbs.add_parser("run", help="take a backup now")
+        which = run.add_mutually_exclusive_group(required=True)
+        which.add_argument("--school", metavar="SLUG")
+        which.add_argument("--all-schools", action="store_true")
+        run.add_argument("--kind", choices=Backup.Kind.values, required=True)
+        listing = verbs.add_parser("list", help="a school's backups, newest first")
+        listing.add_argument("--school", metavar="SLUG", required=True)
+        verify = verbs.add_parser("verify", help="checksum and trial restore into a scratch schema")
+        verify.add_argument("--school", metavar="SLUG", required=True)
+        verify.add_argument("--backup", metavar="ID", type=int)
+        restore = verbs.add_parser("restore", help="restore a full backup")
+        restore.add_argument("--school", metavar="SLUG", required=True)
+        restore.add_argument("--backup", metavar="ID", type=int)
+        restore.add_argument("--at", metavar="TIME", help="the newest backup taken no later than this (ISO date/time)")
+        restore.add_argument("--into", metavar="NEW_SLUG", help="a new school instead of the original schema")
+        restore.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
+        delete = verbs.add_parser("delete", help="delete one backup (only after the retention period)")
+        delete.add_argument("--backup", metavar="ID", type=int, required=True)
+        verbs.add_parser("purge", help="delete the backups whose retention period is over, with certificates")
+
+    def handle(self, *args, **options):
+        try:
+            getattr(self, f"_{options['verb']}")(options)
+        finally:
+            connection.set_schema_to_public()
+
+    # -- verbs ---------------------------------------------------------------------------
+
+    def _run(self, options) -> None:
+        schools = self._schools(options)
+        failed = 0
+        for school in schools:
+            started = time.monotonic()
+            try:
+                backup = _take(school, options["kind"])
+            except (full.BackupError, StorageError) as exc:
+                failed += 1
+                self.stdout.write(f"{school.slug}: {options['kind']} backup FAILED: {exc}")
+                continue
+            self.stdout.write(f"{school.slug}: {_summary(backup)} ({time.monotonic() - started:.1f} s)")
+        if failed:
+            raise CommandError(f"{failed} of {len(schools)} backups failed.", returncode=1)
+
+    def _list(self, options) -> None:
+        school = self._school(options["school"])
+        backups = list(selectors.backups_of(school))
+        if not backups:
+            self.stdout.write(f"{school.slug}: no backups")
+        for backup in backups:
+            self.stdout.write(_line(backup))
+
+    def _verify(self, options) -> None:
+        school = self._school(options["school"])
+        backup = self._backup(school, options.get("backup"))
+        self._verify_one(backup)
+
+    def _restore(self, options) -> None:
+        school = self._school(options["school"])
+        backup = self._backup(school, options.get("backup"), at=_parse_time(options.get("at")))
+        if options["dry_run"]:
+            self._verify_one(backup)
+            self.stdout.write("dry run: nothing was restored")
+            return
+        started = time.monotonic()
+        try:
+            if options.get("into"):
+                restored, report = full.backup_restore_new_school(backup=backup, slug=options["into"], actor=ACTOR)
+                where = f"new school {restored.slug} (schema {restored.schema_name}, {restored.public_url})"
+            else:
+                kept, report = full.backup_restore_in_place(backup=backup)
+                where = f"schema {school.schema_name}; the previous schema is kept as {kept}"
+        except (full.BackupError, StorageError, ValidationError) as exc:
+            raise CommandError(
+                f"restore of backup #{backup.pk} refused or failed: {_message(exc)}", returncode=1
+            ) from exc
+        with schema_context(report.schema):
+            chain = chain_report()
+        self.stdout.write(
+            f"restored backup #{backup.pk} of {school.slug} into {where}: {report.tables} tables, {report.rows} rows,"
+            f" all match; audit chain {'intact' if chain.intact else 'BROKEN'} ({chain.events} events)"
+            f" ({time.monotonic() - started:.1f} s)"
+        )
+        if not chain.intact:
+            raise CommandError("the restored audit chain does not verify.", returncode=1)
+
+    def _delete(self, options) -> None:
+        backup = Backup.objects.select_related("school").filter(pk=options["backup"]).first()
+        if backup is None:
+            raise CommandError(f"No backup #{options['backup']}.", returncode=2)
+        try:
+            certificate = retention.backup_delete(backup=backup, actor=ACTOR)
+        except (full.BackupError, StorageError) as exc:
+            raise CommandError(f"delete refused: {exc}", returncode=1) from exc
+        self.stdout.write(f"backup #{backup.pk} deleted; certificate #{certificate.pk} seal {certificate.seal}")
+
+    def _purge(self, options) -> None:
+        certificates = retention.backups_purge(actor=ACTOR)
+        for certificate in certificates:
+            self.stdout.write(
+                f"{certificate.content['school']['slug']}: {len(certificate.content['backups'])} backups deleted;"
+                f" certificate #{certificate.pk} seal {certificate.seal}"
+            )
+        if not certificates:
+            self.stdout.write("nothing to purge: no school's retention period is over")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _verify_one(self, backup: Backup) -> None:
+        started = time.monotonic()
+        try:
+            report = full.backup_verify(backup=backup)
+        except (full.BackupError, StorageError) as exc:
+            raise CommandError(f"backup #{backup.pk}: NOT VERIFIED: {exc}", returncode=1) from exc
+        seconds = time.monotonic() - started
+        if not report.matches:
+            raise CommandError(
+                f"backup #{backup.pk}: MISMATCH after trial restore: {', '.join(report.mismatches)}", returncode=1
+            )
+        self.stdout.write(
+            f"backup #{backup.pk}: checksum ok, trial restore of {report.tables} tables and {report.rows} rows"
+            f" matches the source ({seconds:.1f} s)"
+        )
+
+    def _schools(self, options) -> list[School]:
+        if options["all_schools"]:
+            schemas = tenant_selectors.schemas_to_migrate()
+            return list(School.objects.filter(schema_name__in=schemas).order_by("slug"))
+        return [self._school(options["school"])]
+
+    def _school(self, slug: str) -> School:
+        school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
+        if school is None:
+            raise CommandError(f"No school has the slug {slug!r}.", returncode=2)
+        return school
+
+    def _backup(self, school: School, backup_id: int | None, at: datetime | None = None) -> Backup:
+        if backup_id is not None:
+            backup = selectors.backups_of(school).filter(pk=backup_id).first()
+        else:
+            backup = selectors.full_backup_latest(school=school, at=at)
+        if backup is None:
+            when = f" taken by {at:%Y-%m-%d %H:%M}" if at else ""
+            raise CommandError(f"{school.slug}: no completed full backup{when}.", returncode=1)
+        return backup
+
+
+def _take(school: School, kind: str) -> Backup:
+    if kind == Backup.Kind.FULL:
+        return full.backup_full_run(school=school)
+    return incremental.backup_incremental_run(school=school)
+
+
+def _summary(backup: Backup) -> str:
+    if backup.kind == Backup.Kind.FULL:
+        return f"full backup #{backup.pk} done, {_size(backup.size)}, sha256 {backup.sha256[:16]}…, {backup.location}"
+    return f"incremental backup #{backup.pk} done, {backup.rows_copied} rows copied"
+
+
+def _line(backup: Backup) -> str:
+    when = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
+    if backup.kind == Backup.Kind.FULL:
+        verified = f"verified {backup.restore_verified_at:%Y-%m-%d}" if backup.restore_verified_at else "unverified"
+        what = f"{_size(backup.size)}  sha256 {backup.sha256[:16]}  {verified}  {backup.location}"
+    else:
+        what = f"{backup.rows_copied} rows copied" if backup.rows_copied is not None else ""
+    parts = [f"#{backup.pk}", backup.kind, backup.status, when, what if backup.status == "done" else backup.error]
+    return "  ".join(part for part in parts if part)
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return ""
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+
+
+def _message(exc: Exception) -> str:
+    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = parse_datetime(text)
+    if moment is None and (day := parse_date(text)) is not None:
+        moment = datetime.combine(day, datetime.max.time())
+    if moment is None:
+        raise CommandError(f"--at: not a date or time: {text!r} (e.g. 2026-11-23 or 2026-11-23T18:00).", returncode=2)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment

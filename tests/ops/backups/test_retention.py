@@ -1,0 +1,129 @@
+"""Retention: no backup is deleted within contract end + 24 months; afterwards the purge
+deletes them and seals a certificate. Archiving needs a verified final full backup."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_exists
+
+from ops.backups import pg
+from ops.backups.full import backup_full_run, backup_verify
+from ops.backups.incremental import backup_incremental_run
+from ops.backups.retention import (
+    RetentionError,
+    backup_delete,
+    backups_purge,
+    certificate_seal,
+    retention_ends,
+)
+from ops.backups.storage import storage_for_location
+from ops.models import Backup, DeletionCertificate
+from provisioning.lifecycle import LifecycleError, school_transition
+from provisioning.services import school_provision
+from tenants.models import School
+from tests.ops.backups.conftest import school_remove
+
+pytestmark = pytest.mark.slow
+CONTRACT_END = date(2026, 8, 31)
+
+
+def moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.get_current_timezone())
+
+
+@pytest.fixture
+def ended_contract(seeded_school, real_db):
+    School.objects.filter(pk=seeded_school.pk).update(contract_end=CONTRACT_END)
+    seeded_school.refresh_from_db()
+    yield seeded_school
+    School.objects.filter(pk=seeded_school.pk).update(contract_end=None)
+
+
+def test_the_retention_period_is_never_under_24_months(settings):
+    settings.BACKUP_RETENTION_MONTHS = 12
+    assert retention_ends(School(contract_end=CONTRACT_END)) == date(2028, 8, 31)
+    settings.BACKUP_RETENTION_MONTHS = 36
+    assert retention_ends(School(contract_end=CONTRACT_END)) == date(2029, 8, 31)
+
+
+def test_settings_refuse_a_retention_under_24_months():
+    from tests.helpers import clean_env, run_catedra
+
+    servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = run_catedra("check", env=clean_env(BACKUP_RETENTION_MONTHS="23", **servers))
+    assert result.returncode != 0 and "BACKUP_RETENTION_MONTHS cannot be under 24" in result.stderr
+
+
+def test_deleting_a_backup_within_the_retention_period_is_refused_and_keeps_the_object(ended_contract, local_storage):
+    backup = backup_full_run(school=ended_contract)
+    for when in (moment(date(2026, 1, 1)), moment(CONTRACT_END), moment(date(2028, 8, 30))):
+        with pytest.raises(RetentionError, match="kept until 2028-08-31"):
+            backup_delete(backup=backup, actor="tests", now=when)
+    assert backups_purge(actor="tests", now=moment(date(2028, 8, 30))) == []
+    backup.refresh_from_db()
+    assert backup.status == Backup.Status.DONE
+    storage, key = storage_for_location(backup.location)
+    assert storage.checksum(key) == (backup.size, backup.sha256)
+    assert not DeletionCertificate.objects.exists()
+
+
+def test_a_school_whose_contract_has_no_end_keeps_every_backup(seeded_school, real_db, local_storage):
+    backup = backup_full_run(school=seeded_school)
+    with pytest.raises(RetentionError, match="while the contract runs"):
+        backup_delete(backup=backup, actor="tests", now=moment(date(2099, 1, 1)))
+    assert backups_purge(actor="tests", now=moment(date(2099, 1, 1))) == []
+
+
+def test_the_purge_after_the_retention_period_deletes_everything_and_seals_a_certificate(
+    ended_contract, local_storage, backup_db
+):
+    full = backup_full_run(school=ended_contract)
+    incremental = backup_incremental_run(school=ended_contract)
+
+    [certificate] = backups_purge(actor="job:purge", now=moment(date(2028, 8, 31)))
+
+    storage, _key = storage_for_location(full.location)
+    assert storage.keys("") == []
+    with pg.connect(backup_db) as conn:
+        assert not pg.schema_exists(conn, ended_contract.schema_name)
+    assert set(Backup.objects.filter(school=ended_contract).values_list("status", flat=True)) == {"deleted"}
+    content = certificate.content
+    assert content["retention_ended_on"] == "2028-08-31" and content["actor"] == "job:purge"
+    assert [(item["id"], item["sha256"]) for item in content["backups"]] == [
+        (full.pk, full.sha256), (incremental.pk, ""),
+    ]  # fmt: skip
+    assert content["backup_database_schema"] == ended_contract.schema_name
+    assert certificate.seal == certificate_seal(content) and len(certificate.seal) == 64
+    assert backups_purge(actor="job:purge", now=moment(date(2028, 9, 1))) == []
+
+
+def test_one_backup_may_be_deleted_after_the_retention_period(ended_contract, local_storage):
+    backup = backup_full_run(school=ended_contract)
+    certificate = backup_delete(backup=backup, actor="tests", now=moment(date(2028, 8, 31)))
+    assert certificate.content["backups"][0]["sha256"] == backup.sha256
+    assert Backup.objects.get(pk=backup.pk).status == Backup.Status.DELETED
+
+
+def test_archiving_needs_a_verified_full_backup_taken_after_the_contract_ended(real_db, local_storage):
+    school = school_provision(
+        requested_by="tests", name="Școala de Arhivat", slug="scoala-arhivata", siiir_code="1661100012",
+        cui="4267117", county="DJ", locality="Craiova", admin_name="Ana Pop", admin_email="ana@arhiva.test",
+    )  # fmt: skip
+    try:
+        before_end = backup_full_run(school=school)
+        backup_verify(backup=before_end)
+        school_transition(school=school, to=School.Status.ENDED, actor="tests", reason="contract încheiat")
+        school.refresh_from_db()
+        with pytest.raises(LifecycleError, match="copie de siguranță"):
+            school_transition(school=school, to=School.Status.ARCHIVED, actor="tests", reason="arhivare")
+        final = backup_full_run(school=school)
+        with pytest.raises(LifecycleError, match="copie de siguranță"):  # not verified yet
+            school_transition(school=school, to=School.Status.ARCHIVED, actor="tests", reason="arhivare")
+        backup_verify(backup=final)
+        school_transition(school=school, to=School.Status.ARCHIVED, actor="tests", reason="arhivare")
+        school.refresh_from_db()
+        assert school.status == School.Status.ARCHIVED and not schema_exists(school.schema_name)
+        assert final.started_at >= school.transitions.get(to_status="ended").at - timedelta(seconds=1)
+    finally:
+        school_remove(school)
