@@ -193,3 +193,30 @@ class ClassClosing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_class}"
+
+
+@tracked()
+class DescriptiveReport(models.Model):
+    """The preparatory class's annual evaluation: no grades, a text per development area (rule 1)."""
+
+    class Area(models.TextChoices):
+        PHYSICAL = "physical", _("Dezvoltarea fizică, sănătate și igienă personală")
+        SOCIAL = "social", _("Dezvoltarea socio-emoțională")
+        LEARNING = "learning", _("Capacități și atitudini în învățare")
+        LANGUAGE = "language", _("Dezvoltarea limbajului, a comunicării și a premiselor citirii și scrierii")
+        COGNITIVE = "cognitive", _("Dezvoltarea cognitivă și cunoașterea lumii")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="descriptive_reports")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    area = models.CharField(max_length=12, choices=Area.choices)
+    text = models.TextField(max_length=2000)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "school_class", "area"], name="one_report_text_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_area_display()

@@ -15,7 +15,7 @@ from django.utils.html import format_html_join
 
 from catalog.attendance.models import Absence
 from catalog.grades import averages
-from catalog.grades.models import Average, ConductGrade, Grade
+from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade, YearResult
 from catalog.structure.models import (
     CurriculumEntry,
     Exemption,
@@ -111,6 +111,8 @@ class StudentYear:
     school_class: SchoolClass
     subjects: list[SubjectYear]
     conduct: list[ConductGrade]
+    reports: list[DescriptiveReport] = field(default_factory=list)
+    result: YearResult | None = None
 
     @property
     def absences_total(self) -> int:
@@ -142,7 +144,13 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
         if exemption.subject_id in subjects:
             subjects[exemption.subject_id].exemption = exemption
     conduct = list(ConductGrade.objects.filter(**scope).select_related("period").order_by("period__number"))
-    return StudentYear(student=student, school_class=school_class, subjects=list(subjects.values()), conduct=conduct)
+    reports = sorted(
+        DescriptiveReport.objects.filter(**scope), key=lambda r: DescriptiveReport.Area.values.index(r.area)
+    )
+    return StudentYear(
+        student=student, school_class=school_class, subjects=list(subjects.values()), conduct=conduct,
+        reports=reports, result=YearResult.objects.filter(**scope).first(),
+    )  # fmt: skip
 
 
 def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -18,7 +19,7 @@ from audit.services import audit_record
 from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.guards import require_results_open
-from catalog.grades.models import Average, ConductGrade, Grade
+from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -308,3 +309,47 @@ def conduct_set(
             new={"period": period.name, "value": value, "calificativ": calificativ}, reason=reason,
         )  # fmt: skip
     return conduct
+
+
+REPORT_PREPARATORY_ONLY = _("Raportul descriptiv se scrie doar la clasa pregătitoare.")
+REPORT_TEXT = _("Scrieți evaluarea (cel mult 2000 de caractere).")
+REPORT_AREA = _("Domeniul de dezvoltare nu este valid.")
+
+
+def descriptive_report_set(
+    *, homeroom: User, student: Student, school_class: SchoolClass, area: str, text: str, reason: str = ""
+) -> DescriptiveReport:
+    """Rule 1: the preparatory class teacher's evaluation of one development area; rewriting
+    a text already given needs a reason."""
+    require_homeroom(homeroom, school_class)
+    require_results_open(school_class)
+    if school_class.scheme != Scheme.DESCRIPTIVE:
+        raise ValidationError(REPORT_PREPARATORY_ONLY, code="scheme")
+    if area not in DescriptiveReport.Area.values:
+        raise ValidationError(REPORT_AREA, code="area")
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        raise ValidationError(REPORT_TEXT, code="text")
+    if not is_enrolled(student, school_class, min(timezone.localdate(), school_class.year.ends)):
+        raise ValidationError(NOT_ENROLLED, code="enrolment")
+    with transaction.atomic():
+        report = (
+            DescriptiveReport.objects.select_for_update()
+            .filter(student=student, school_class=school_class, area=area)
+            .first()
+        )
+        old = {}
+        if report is not None:
+            if report.text == text:
+                return report
+            reason = reason_check(reason)
+            old = {"text": report.text}
+        else:
+            report = DescriptiveReport(student=student, school_class=school_class, area=area)
+        report.text, report.written_by = text, homeroom
+        report.save()
+        audit_record(
+            action=Action.DESCRIPTIVE_REPORT_SET, actor=homeroom, obj=report, person=student.user, old=old,
+            new={"area": area, "text": text}, reason=reason,
+        )  # fmt: skip
+    return report

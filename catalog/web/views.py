@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from accounts.roles import Role
 from catalog.attendance import services as attendance
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
-from catalog.grades.models import ClassClosing, Grade, YearResult
+from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
 from catalog.structure.models import Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
@@ -236,3 +237,34 @@ def student_year(request, student_id: int):
     report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
     context = {"student": student, "year": year, "school_class": school_class, "report": report}
     return render(request, "web/student_year.html", context)
+
+
+@login_required
+def descriptive_report(request, class_id: int, student_id: int):
+    """The preparatory class teacher writes the student's evaluation per development area (rule 1)."""
+    school_class = access.class_for(request.user, class_id)
+    if school_class.homeroom_id != request.user.pk or school_class.scheme != "descriptive":
+        raise Http404
+    student = _student_in(school_class, student_id)
+    current = {r.area: r.text for r in DescriptiveReport.objects.filter(student=student, school_class=school_class)}
+    areas = DescriptiveReport.Area.choices
+    error = ""
+    if request.method == "POST":
+        texts = {area: request.POST.get(area, "").strip() for area, _label in areas}
+        try:
+            with transaction.atomic():
+                for area, text in texts.items():
+                    if text != current.get(area, ""):
+                        grades.descriptive_report_set(
+                            homeroom=request.user, student=student, school_class=school_class, area=area, text=text,
+                            reason=request.POST.get("reason", "")[:500],
+                        )  # fmt: skip
+            messages.success(request, _("Raportul descriptiv a fost salvat."))
+            return redirect("descriptive-report", class_id=school_class.pk, student_id=student.pk)
+        except (ValidationError, PermissionDenied) as refusal:
+            error, current = _refusal(refusal), texts
+    context = {
+        "school_class": school_class, "student": student, "error": error,
+        "areas": [(area, label, current.get(area, "")) for area, label in areas],
+    }  # fmt: skip
+    return render(request, "web/descriptive_report.html", context, status=400 if error else 200)

@@ -60,6 +60,7 @@ class Action(models.TextChoices):
     AVERAGE_CLOSED = "average.closed", _("Medie încheiată")
     AVERAGE_REOPENED = "average.reopened", _("Medie redeschisă")
     CONDUCT_SET = "conduct.set", _("Notă la purtare")
+    DESCRIPTIVE_REPORT_SET = "report.descriptive_set", _("Raport descriptiv (clasa pregătitoare)")
     RESULTS_CLOSED = "results.closed", _("Situația clasei încheiată")
     RESULTS_REOPENED = "results.reopened", _("Situația clasei redeschisă")
     RESULT_SET = "result.set", _("Situația școlară a elevului")

@@ -183,3 +183,30 @@ def test_a_tampered_exam_form_never_fails_with_a_500(cast, as_user, data):
     response = as_user(cast.director).post("/sfarsit-de-an/examen/", data)
     assert response.status_code in (302, 404)
     assert not Exam.objects.exists()
+
+
+def test_the_preparatory_teacher_writes_the_report_and_the_parent_reads_it(cast, as_user):
+    from datetime import date
+
+    from accounts.models import ParentLink
+    from catalog.grades.models import DescriptiveReport
+    from catalog.structure import services as structure
+    from catalog.structure.models import Level
+    from tests.catalog.conftest import cnp_for
+
+    prep = structure.class_create(actor=cast.admin, year=cast.year, level=Level.PREP, letter="C", homeroom=cast.maria)
+    cast.maria.refresh_from_db()
+    child = structure.student_create(
+        actor=cast.admin, first_name="Luca", last_name="Rusu", cnp=cnp_for(date(2020, 2, 2), 161), school_class=prep,
+        starts=cast.year.starts,
+    )  # fmt: skip
+    ParentLink.objects.create(parent=cast.parent, student=child.user)
+    url = f"/clase/{prep.pk}/elevi/{child.pk}/raport/"
+    assert as_user(cast.elena).get(url).status_code == 404
+    assert as_user(cast.maria).get(f"/clase/{cast.class_3a.pk}/elevi/{cast.ioana.pk}/raport/").status_code == 404
+    client = as_user(cast.maria)
+    assert client.post(url, {"social": "x" * 2001}).status_code == 400
+    assert not DescriptiveReport.objects.exists()
+    assert client.post(url, {"social": "Se joacă frumos cu colegii."}).status_code == 302
+    page = as_user(cast.parent).get(f"/elevi/{child.pk}/").content.decode()
+    assert "Dezvoltarea socio-emoțională" in page and "Se joacă frumos cu colegii." in page
