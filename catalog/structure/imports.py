@@ -237,6 +237,9 @@ def _email(value: str, column: str, problem, *, missing=None) -> str:
     except ValidationError:
         problem(column, EMAIL_BAD)
         return ""
+    if email.startswith(_FORMULA_START):  # valid in RFC 5322, but a spreadsheet formula
+        problem(column, EMAIL_BAD)
+        return ""
     return email
 
 

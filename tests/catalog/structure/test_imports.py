@@ -152,6 +152,13 @@ def test_e_mails_are_one_persons_each(cast):
     ]  # fmt: skip
 
 
+def test_an_e_mail_that_a_spreadsheet_would_run_as_a_formula_is_refused(cast):
+    report = run(cast, csv_file(f"Pop,Ana,{CNP[0]},V A,,=1+2@example.test,Pop,Ion,+cmd@example.test"))
+    assert [(p.column, str(p.message)) for p in report.problems] == [
+        ("email", imports.EMAIL_BAD), ("parinte_email", imports.EMAIL_BAD)
+    ]  # fmt: skip
+
+
 def test_a_teachers_e_mail_is_not_taken_for_a_parent(cast):
     cast.mihai.email = "mihai@example.test"
     cast.mihai.save()
