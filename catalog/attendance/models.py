@@ -90,3 +90,38 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold} ({self.sent_at:%d.%m.%Y})"
+
+
+@tracked()
+class ParentRequest(models.Model):
+    """A parent's written request to excuse absences without a medical document (rule 16):
+    the director approves or refuses it first, then the homeroom teacher excuses with it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("în așteptare")
+        APPROVED = "approved", _("aprobată")
+        REFUSED = "refused", _("respinsă")
+        USED = "used", _("absențe motivate")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="parent_requests")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    starts = models.DateField(_("din"))
+    ends = models.DateField(_("până la"))
+    note = models.CharField(_("motivul absenței"), max_length=500, blank=True)
+    special_case = models.BooleanField(_("elevă gravidă / elev-părinte"), default=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    excusal = models.OneToOneField(Excusal, null=True, blank=True, on_delete=models.PROTECT, related_name="request")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [models.CheckConstraint(condition=Q(starts__lte=models.F("ends")), name="request_dates")]
+
+    def __str__(self) -> str:
+        return f"{self.starts:%d.%m}–{self.ends:%d.%m} ({self.get_status_display()})"

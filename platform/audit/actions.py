@@ -69,6 +69,8 @@ class Action(models.TextChoices):
     ABSENCE_RECORDED = "absence.recorded", _("Absență înregistrată")
     ABSENCE_DELETED = "absence.deleted", _("Absență ștearsă")
     ABSENCES_EXCUSED = "absence.excused", _("Absențe motivate")
+    PARENT_REQUEST_SUBMITTED = "absence.request_submitted", _("Cerere de motivare depusă")
+    PARENT_REQUEST_DECIDED = "absence.request_decided", _("Cerere de motivare aprobată sau respinsă")
     ABSENCE_NOTICE = "absence.notice", _("Părinți anunțați despre absențe")
     # the audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
