@@ -1,3 +1,4 @@
+import sentry_sdk
 from celery.signals import beat_init, task_prerun
 from django.db import connection
 
@@ -6,6 +7,10 @@ from ops import services
 from ops.sentry import tag_school
 
 SCHEDULER_HEARTBEAT = "scheduler"
+
+
+class BackupJobError(Exception):
+    """A backup attempt failed (the job retries it)."""
 
 
 @app.task(ignore_result=True)
@@ -24,3 +29,76 @@ def _beat_started(sender=None, **kwargs) -> None:
 def _tag_school(sender=None, **kwargs) -> None:
     # Connected after tenant-schemas-celery's own handler, so the schema is already switched.
     tag_school(connection.schema_name)
+
+
+# -- backups (Order 3896/2023 art. 8) ---------------------------------------------------
+
+# Lifecycle states whose schools are backed up: those that still have a schema.
+BACKED_UP = ("active", "suspended", "ended")
+# Spread the schools' jobs over this many seconds after the scheduled time.
+DISPATCH_SPREAD = 600
+
+
+def _dispatch(kind: str) -> int:
+    from django_tenants.utils import get_public_schema_name
+
+    from tenants.models import School
+
+    ids = list(
+        School.objects.filter(status__in=BACKED_UP)
+        .exclude(schema_name=get_public_schema_name())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for position, school_id in enumerate(ids):
+        backup_school.apply_async((school_id, kind), countdown=position * DISPATCH_SPREAD // max(len(ids), 1))
+    return len(ids)
+
+
+@app.task(ignore_result=True)
+def backups_incremental_dispatch() -> int:
+    """Daily (beat, BACKUP_INCREMENTAL_TIME): one incremental job per school."""
+    return _dispatch("incremental")
+
+
+@app.task(ignore_result=True)
+def backups_full_dispatch() -> int:
+    """Monthly (beat, BACKUP_FULL_DAY at BACKUP_FULL_TIME): one full backup job per school."""
+    return _dispatch("full")
+
+
+@app.task(
+    bind=True, ignore_result=True, autoretry_for=(BackupJobError,), max_retries=5, retry_backoff=60,
+    retry_backoff_max=3600, retry_jitter=True,
+)  # fmt: skip
+def backup_school(self, school_id: int, kind: str) -> int:
+    """One school's backup; retried with growing delays, then reported to Sentry. Each
+    attempt is its own record: a failed one stays failed, never counted as a backup."""
+    from ops.backups.full import BackupError, backup_full_run
+    from ops.backups.incremental import backup_incremental_run
+    from tenants.models import School
+
+    school = School.objects.get(pk=school_id)
+    run = backup_full_run if kind == "full" else backup_incremental_run
+    try:
+        return run(school=school).pk
+    except BackupError as exc:
+        if self.request.retries >= self.max_retries:
+            backup_failure_report(schema=school.schema_name, kind=kind, error=exc)
+        raise BackupJobError(str(exc)) from exc
+
+
+@app.task(ignore_result=True)
+def backups_purge_job() -> int:
+    """Daily: delete the backups whose retention period is over, with certificates."""
+    from ops.backups.retention import backups_purge
+
+    return len(backups_purge(actor="job:backups-purge"))
+
+
+def backup_failure_report(*, schema: str, kind: str, error: Exception) -> None:
+    """A Sentry event naming the school's schema and what failed; no values from the data."""
+    with sentry_sdk.new_scope() as scope:
+        scope.set_tag("school", schema)
+        scope.set_tag("backup_kind", kind)
+        sentry_sdk.capture_message(f"{kind} backup of {schema} failed after retries: {error}", level="error")
