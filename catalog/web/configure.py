@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from accounts.services import NotAllowed
 from catalog.structure import services as structure
@@ -89,6 +90,7 @@ def _enrolment(school_class: SchoolClass, student_id: int) -> Enrolment:
 
 
 @configurer_only
+@require_safe
 def index(request):
     years = SchoolYear.objects.annotate(class_count=Count("classes"))
     return render(request, "catalog/configure/index.html", {"years": years, "current": year_current()})

@@ -15,9 +15,11 @@ from catalog.structure.cnp import cnp_validate
 from catalog.structure.models import Enrolment, Exemption, Level, RuleSet, SchoolClass, SchoolYear, Subject
 from catalog.structure.services import RULE_FIELDS
 from catalog.web.forms import date_field
+from catedra.text import has_control_characters
 
-YEAR_DATES = _("Anul școlar trebuie să înceapă înainte să se termine.")
-YEAR_NAME = _("Scrieți anul școlar ca 2026-2027 (doi ani la rând).")
+YEAR_NAME = _("Scrieți anul școlar ca 2026-2027 (doi ani la rând, între 1950 și 2100).")
+YEAR_SPAN = _("Anul școlar {name} începe în {first} și se termină în {second}.")
+CONTROL_CHARACTERS = _("Textul are caractere nepermise.")
 NO_PERIODS = _("Anul școlar are nevoie de cel puțin o perioadă de cursuri.")
 NOTIFY_AT = _("Scrieți pragurile ca numere întregi de la 1 la 1000, despărțite prin virgulă (de exemplu 10, 20, 40).")
 NOTHING_CHANGED = _("Nu ați schimbat nicio regulă.")
@@ -46,6 +48,12 @@ def number_field(label: str, low: int, high: int, **kwargs) -> forms.IntegerFiel
             "max_value": _("Cel mult %(limit_value)s."),
         },
     )  # fmt: skip
+
+
+def plain_text(value: str) -> None:
+    """Text without control or format characters (bidi overrides, escapes)."""
+    if has_control_characters(value):
+        raise ValidationError(CONTROL_CHARACTERS)
 
 
 def teachers() -> QuerySet[User]:
@@ -81,19 +89,24 @@ class YearForm(forms.Form):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
         first, second = (int(part) for part in name.split("-"))
-        if second != first + 1:
+        if second != first + 1 or not 1950 <= first < 2100:
             raise ValidationError(YEAR_NAME)
         return name
 
     def clean(self):
         data = super().clean()
-        if data.get("starts") and data.get("ends") and data["starts"] >= data["ends"]:
-            self.add_error("ends", YEAR_DATES)
+        if not all(data.get(name) for name in ("name", "starts", "ends")):
+            return data
+        first, second = (int(part) for part in data["name"].split("-"))
+        if (data["starts"].year, data["ends"].year) != (first, second):  # so it also starts before it ends
+            self.add_error("ends", YEAR_SPAN.format(name=data["name"], first=first, second=second))
         return data
 
 
 class PeriodForm(forms.Form):
-    name = forms.CharField(label=_("Nume"), max_length=40, required=False, help_text=_("gol: numele obișnuit"))
+    name = forms.CharField(
+        label=_("Nume"), max_length=40, required=False, help_text=_("gol: numele obișnuit"), validators=[plain_text]
+    )
     starts = date_field(_("Început"))
     ends = date_field(_("Sfârșit"))
 
@@ -140,7 +153,10 @@ class RulesForm(forms.Form):
         for name in RULE_FIELDS:
             self.fields[name] = self._field(RuleSet._meta.get_field(name))
         self.fields["note"] = forms.CharField(
-            label=_("Motivul revizuirii"), max_length=200, error_messages={"required": REASON_REQUIRED}
+            label=_("Motivul revizuirii"),
+            max_length=200,
+            error_messages={"required": REASON_REQUIRED},
+            validators=[plain_text],
         )
 
     @staticmethod
@@ -169,8 +185,8 @@ class RulesForm(forms.Form):
 
 
 class SubjectForm(forms.Form):
-    name = forms.CharField(label=_("Disciplina"), max_length=120)
-    short_name = forms.CharField(label=_("Prescurtare"), max_length=20, required=False)
+    name = forms.CharField(label=_("Disciplina"), max_length=120, validators=[plain_text])
+    short_name = forms.CharField(label=_("Prescurtare"), max_length=20, required=False, validators=[plain_text])
     kind = forms.ChoiceField(label=_("Tip"), choices=Subject.Kind.choices, error_messages=CHOICE)
     position = number_field(
         _("Ordinea în catalog"), 1, 999, initial=100,
@@ -186,7 +202,7 @@ class SubjectForm(forms.Form):
 
 class ClassForm(forms.Form):
     level = forms.ChoiceField(label=_("Clasa"), choices=Level.choices, error_messages=CHOICE)
-    letter = forms.CharField(label=_("Litera"), max_length=10, help_text=_("de exemplu A"))
+    letter = forms.CharField(label=_("Litera"), max_length=10, help_text=_("de exemplu A"), validators=[plain_text])
     technological = forms.BooleanField(label=_("Clasă tehnologică / profesională"), required=False)
 
     def __init__(self, *args, year: SchoolYear, **kwargs):
@@ -233,7 +249,9 @@ def curriculum_subjects(school_class: SchoolClass) -> QuerySet[Subject]:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Motivul"), max_length=500, error_messages={"required": REASON_REQUIRED})
+    reason = forms.CharField(
+        label=_("Motivul"), max_length=500, error_messages={"required": REASON_REQUIRED}, validators=[plain_text]
+    )
 
 
 class StudentForm(forms.Form):
@@ -261,12 +279,12 @@ class LeaveForm(forms.Form):
         label=_("Motivul plecării"), error_messages=CHOICE,
         choices=[(e.value, e.label) for e in (Enrolment.Exit.TRANSFER_OUT, Enrolment.Exit.WITHDRAWN)],
     )  # fmt: skip
-    note = forms.CharField(label=_("Mențiuni"), max_length=200, required=False)
+    note = forms.CharField(label=_("Mențiuni"), max_length=200, required=False, validators=[plain_text])
 
 
 class ExemptionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Tipul"), choices=Exemption.Kind.choices, error_messages=CHOICE)
-    document = forms.CharField(label=_("Documentul (număr)"), max_length=60, required=False)
+    document = forms.CharField(label=_("Documentul (număr)"), max_length=60, required=False, validators=[plain_text])
     document_date = date_field(_("Data documentului"), required=False)
 
     def __init__(self, *args, school_class: SchoolClass, **kwargs):
