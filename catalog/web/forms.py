@@ -49,3 +49,18 @@ class ExcuseForm(forms.Form):
     )  # fmt: skip
     document = forms.CharField(label=_("Număr document"), max_length=60, required=False)
     document_date = date_field(_("Data documentului"), required=False)
+
+
+class ParentRequestForm(forms.Form):
+    starts = date_field(_("Din"))
+    ends = date_field(_("Până la"))
+    note = forms.CharField(label=_("Motivul absenței"), max_length=500, required=False)
+    special_case = forms.BooleanField(label=_("Elevă gravidă / elev-părinte (plafon mărit)"), required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Aprob")), ("refuse", _("Resping"))],
+        error_messages={"invalid_choice": _("Alegeți „Aprob” sau „Resping”."), "required": _("Alegeți o decizie.")},
+    )
+    note = forms.CharField(label=_("Observații (obligatoriu la respingere)"), max_length=500, required=False)

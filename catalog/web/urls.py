@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import views, year_end
+from catalog.web import absence_requests, views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -22,6 +22,10 @@ urlpatterns = [
     path("clase/<int:class_id>/purtare/", year_end.conduct, name="conduct"),
     path("clase/<int:class_id>/incheiere/", year_end.results_close, name="results-close"),
     path("clase/<int:class_id>/redeschidere/", year_end.results_reopen, name="results-reopen"),
+    path("elevi/<int:student_id>/cerere-motivare/", absence_requests.request_submit, name="parent-request-submit"),
+    path("cereri-motivare/", absence_requests.requests_pending, name="parent-requests"),
+    path("cereri-motivare/<int:request_id>/decizie/", absence_requests.request_decide, name="parent-request-decide"),
+    path("cereri-motivare/<int:request_id>/motivare/", absence_requests.request_apply, name="parent-request-apply"),
     path("sfarsit-de-an/", year_end.year_end, name="year-end"),
     path("sfarsit-de-an/examen/", year_end.exam_record, name="exam-record"),
     path("sfarsit-de-an/incheiere/", year_end.year_close, name="year-close"),

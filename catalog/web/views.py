@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from catalog.attendance import services as attendance
+from catalog.attendance.models import ParentRequest
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
 from catalog.structure.models import Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
-from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm
+from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, ParentRequestForm
 
 
 def school_home(request):
@@ -199,11 +200,13 @@ def class_overview(request, class_id: int):
     closing = ClassClosing.objects.filter(school_class=school_class).first()
     results = {r.student_id: r for r in YearResult.objects.filter(school_class=school_class)} if closing else {}
     rows = [(s, unexcused.get(s.student.pk, 0), results.get(s.student.pk)) for s in standings]
+    approved = ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED)
     return render(request, "web/class_overview.html", {
         "school_class": school_class, "rows": rows, "closing": closing,
         "subjects": list(school_class.curriculum.select_related("subject").order_by("subject__position")),
         "is_homeroom": school_class.homeroom_id == request.user.pk,
         "is_director": request.user.has_role(Role.DIRECTOR),
+        "approved_requests": approved.select_related("student__user"),
     })  # fmt: skip
 
 
@@ -236,6 +239,11 @@ def student_year(request, student_id: int):
     school_class = class_of(student, year) if year else None
     report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
     context = {"student": student, "year": year, "school_class": school_class, "report": report}
+    if school_class is not None and (
+        school_class.homeroom_id == request.user.pk or request.user.child_links.filter(student=student.user).exists()
+    ):
+        context["parent_requests"] = ParentRequest.objects.filter(student=student, school_class=school_class)
+        context["request_form"] = ParentRequestForm()
     return render(request, "web/student_year.html", context)
 
 
