@@ -97,6 +97,11 @@ def test_teachers_parents_students_and_viewers_get_404_on_every_page_and_change_
     assert TeachingAssignment.objects.filter(school_class=cast.class_5a, subject=cast.math).exists()
 
 
+def test_the_home_page_links_to_the_configuration_for_configurers_only(cast, as_user):
+    assert f'href="{BASE}"' in page_of(as_user(cast.admin).get("/"))
+    assert f'href="{BASE}"' not in page_of(as_user(cast.mihai).get("/"))
+
+
 def test_a_deactivated_admin_is_signed_out_of_the_pages(cast, as_user):
     client = as_user(cast.admin)
     User.objects.filter(pk=cast.admin.pk).update(is_active=False)
