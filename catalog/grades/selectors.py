@@ -261,3 +261,9 @@ def _conduct(school_class, rules, conduct, total, pairs):
     if school_class.scheme == Scheme.CALIFICATIVE:
         return averages.conduct_calificativ(module_values=conduct, deductions=averages.conduct_deductions(**parameters))
     return averages.conduct_average(module_grades=conduct, truncate=rules.conduct_truncate, **parameters)
+
+
+def repeaters(year) -> set[int]:
+    """Students whose stored result in `year` is repetent: they stay at their level next year."""
+    results = YearResult.objects.filter(school_class__year=year, status=YearResult.Status.REPETENT)
+    return set(results.values_list("student_id", flat=True))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from accounts.services import NotAllowed
+from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
 from catalog.structure.models import SchoolClass, SchoolYear
 from catalog.structure.selectors import year_current
@@ -110,7 +111,10 @@ def year_copy(request):
     context = {"form": form}
     if form.is_valid():
         data = form.cleaned_data
-        years = {"actor": request.user, "source": data["source"], "target": data["target"]}
+        years = {
+            "actor": request.user, "source": data["source"], "target": data["target"],
+            "stays_behind": repeaters(data["source"]),  # rule 11: the year's repetenți stay at their level
+        }  # fmt: skip
         try:
             if "confirm" in request.POST:
                 context["done"] = rollover.year_copy(**years, assignments=data["assignments"])

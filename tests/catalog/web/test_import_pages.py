@@ -207,3 +207,19 @@ def test_the_command_line_takes_one_class_for_the_whole_file(cast, tmp_path):
     assert Enrolment.objects.get(student__cnp=CNP[4]).school_class == cast.class_6b
     with pytest.raises(CommandError, match="No class"):
         import_command(path, "--as", cast.admin.username, "--class", "XII Z")
+
+
+def test_the_years_repetenti_stay_at_their_level_in_the_copy(cast, as_user, next_year):
+    from catalog.grades.models import YearResult
+    from catalog.structure.models import Enrolment
+
+    YearResult.objects.create(
+        student=cast.bogdan, school_class=cast.class_5a, status=YearResult.Status.REPETENT, decided_by=cast.elena
+    )
+    client = as_user(cast.admin)
+    fields = {"source": cast.year.pk, "target": next_year.pk}
+    preview = client.post(COPY_URL, fields).content.decode()
+    assert "Bogdan Avram" in preview  # no V A next year to stay in: named among the notes to check
+    client.post(COPY_URL, {**fields, "confirm": "1"})
+    assert Enrolment.objects.get(student=cast.ana, school_class__year=next_year).school_class.level == "06"
+    assert not Enrolment.objects.filter(student=cast.bogdan, school_class__year=next_year).exists()  # no V A next year
