@@ -1,0 +1,56 @@
+"""Backup figures (printed; pass/fail lives in tests/ops/backups), on the demo catalog
+(13 classes, ~290 students, a year of grades and absences, their audit and history).
+Targets for 1,000 students: incremental with 1% changes < 2 s, full < 15 s, restore < 30 s."""
+
+import time
+
+import pytest
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from catalog.grades.models import Grade
+from catalog.structure.models import Student
+from ops.backups.full import backup_full_run, backup_restore_new_school, backup_verify
+from ops.backups.incremental import backup_incremental_run
+from tests.ops.backups.conftest import school_remove
+
+pytestmark = [pytest.mark.perf, pytest.mark.slow]
+
+
+def timed(work):
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started
+
+
+def test_full_incremental_and_restore_times_and_sizes(seeded_school, real_db, local_storage, backup_db, capsys):
+    with schema_context(seeded_school.schema_name):
+        students, grades = Student.objects.count(), Grade.objects.count()
+    connection.set_schema_to_public()
+    full, full_s = timed(lambda: backup_full_run(school=seeded_school))
+    first, first_s = timed(lambda: backup_incremental_run(school=seeded_school))
+    none, none_s = timed(lambda: backup_incremental_run(school=seeded_school))
+    with schema_context(seeded_school.schema_name):
+        changed = list(Grade.objects.filter(value__isnull=False, value__lt=10).values_list("pk", flat=True))
+        changed = changed[: max(1, grades // 100)]
+        Grade.objects.filter(pk__in=changed).update(value=10)
+    connection.set_schema_to_public()
+    one_percent, one_percent_s = timed(lambda: backup_incremental_run(school=seeded_school))
+    report, verify_s = timed(lambda: backup_verify(backup=full))
+    (restored, _report), restore_s = timed(
+        lambda: backup_restore_new_school(backup=full, slug="scoala-bench-restaurata", actor="bench")
+    )
+    school_remove(restored)
+    rows = sum(table["rows"] for table in full.tables.values())
+    with capsys.disabled():
+        print(
+            f"\nbackups, {students} students, {grades} grades, {rows} rows in {len(full.tables)} tables:"
+            f"\n  full backup      {full_s:6.2f} s  {full.size / 1e6:6.2f} MB encrypted (target < 15 s)"
+            f"\n  incremental #1   {first_s:6.2f} s  {first.rows_copied} rows copied (everything)"
+            f"\n  incremental, no changes {none_s:6.2f} s  {none.rows_copied} rows"
+            f"\n  incremental, 1% of grades changed ({len(changed)}) {one_percent_s:6.2f} s"
+            f"  {one_percent.rows_copied} rows copied (target < 2 s)"
+            f"\n  verify (trial restore + compare) {verify_s:6.2f} s"
+            f"\n  restore into a new school {restore_s:6.2f} s (target < 30 s)"
+        )
+    assert report.matches and none.rows_copied == 0 and one_percent.rows_copied >= len(changed)
