@@ -138,7 +138,6 @@ def year(request, year_id: int):
         version = school_year.rule_set.version
         messages.success(request, _("Regulile au fost revizuite: versiunea %(v)s.") % {"v": version})
         return redirect("configure-year", year_id=school_year.pk)
-    school_year.refresh_from_db()
     rules = [(form[name].label, _rule_shown(getattr(school_year.rule_set, name))) for name in structure.RULE_FIELDS]
     context = {"year": school_year, "form": form, "rules": rules, "periods": school_year.periods.all()}
     return _page(request, "year.html", context)
@@ -182,7 +181,6 @@ def school_class(request, class_id: int):
     if _written(request, form, lambda data: structure.homeroom_set(actor=request.user, school_class=found, **data)):
         messages.success(request, _("Dirigintele clasei a fost schimbat."))
         return redirect("configure-class", class_id=found.pk)
-    found.refresh_from_db()
     context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label}
     return _page(request, "class.html", context)
 
@@ -274,7 +272,6 @@ def student_leave(request, class_id: int, student_id: int):
     if _written(request, form, leave):
         messages.success(request, _("Plecarea elevului a fost înregistrată."))
         return redirect("configure-students", class_id=found.pk)
-    enrolment.refresh_from_db()
     context = {"school_class": found, "year": found.year, "form": form, "enrolment": enrolment}
     return _page(request, "student_leave.html", context)
 

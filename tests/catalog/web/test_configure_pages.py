@@ -637,7 +637,8 @@ def test_a_closed_year_refuses_every_write_with_its_message(closed, admin):
     for url, data in writes:
         refused(admin.post(url, data), f"Anul școlar {cast.year.name} este încheiat: nu se mai pot face modificări.")
     assert AuditEvent.objects.count() == before
-    assert SchoolClass.objects.count() == 3 and c.homeroom == cast.elena
+    assert SchoolClass.objects.count() == 3 and SchoolClass.objects.get(pk=c.pk).homeroom_id == cast.elena.pk
+    assert SchoolYear.objects.get(pk=cast.year.pk).rule_set_id == cast.year.rule_set_id
     assert CurriculumEntry.objects.get(school_class=c, subject=cast.math).weekly_hours == 4
     assert TeachingAssignment.objects.filter(pk=assignment.pk).exists()
     assert not Student.objects.filter(user__last_name="Cazacu").exists() and not Exemption.objects.exists()
