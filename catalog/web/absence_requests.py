@@ -17,10 +17,6 @@ from catalog.web import access
 from catalog.web.forms import DecisionForm, ParentRequestForm
 
 
-def _refusal(error: Exception) -> str:
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-
-
 @login_required
 @require_POST
 def request_submit(request, student_id: int):
@@ -39,7 +35,7 @@ def request_submit(request, student_id: int):
         )
         messages.success(request, _("Cererea a fost trimisă directorului spre aprobare."))
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, access.refusal_text(error))
     return redirect("student-year", student_id=student.pk)
 
 
@@ -70,7 +66,7 @@ def request_decide(request, request_id: int):
         )
         messages.success(request, _("Cererea a fost aprobată.") if approve else _("Cererea a fost respinsă."))
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, access.refusal_text(error))
     return redirect("parent-requests")
 
 
@@ -88,5 +84,5 @@ def request_apply(request, request_id: int):
         result = requests.parent_request_apply(homeroom=request.user, request=parent_request)
         messages.success(request, " ".join([_("%(n)s absențe motivate.") % {"n": result.count}, *result.warnings]))
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, access.refusal_text(error))
     return redirect("class-overview", class_id=school_class.pk)

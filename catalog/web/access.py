@@ -1,12 +1,18 @@
 """Who may see which catalog page. Anything a person may not see is a 404: a changed id in
 a URL tells nothing about what exists (DOMAIN rule 19)."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.services import NotAllowed
 from catalog.structure.models import SchoolClass, Student, Subject, TeachingAssignment
 from catalog.structure.selectors import teaches
+from catalog.structure.services import require_configurer
 
 LEADERSHIP = (Role.DIRECTOR, Role.DEPUTY)
 
@@ -60,3 +66,23 @@ def student_for(user: User, student_id: int) -> Student:
     if student.enrolments.filter(school_class__homeroom=user).exists():
         return student
     raise Http404
+
+
+def configurer_only(view):
+    """Signed in, and an active admin, director or deputy; anyone else gets a 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            require_configurer(request.user)
+        except NotAllowed:
+            raise Http404 from None
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def refusal_text(error: Exception) -> str:
+    """A service's refusal (ValidationError or NotAllowed) as one line for a page."""
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)

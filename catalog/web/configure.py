@@ -4,13 +4,10 @@ page is a list and one form; the structure services do the work and their refusa
 back as form errors. Anyone who does not configure gets a 404."""
 
 from collections import defaultdict
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,24 +25,10 @@ from catalog.structure.models import (
     TeachingAssignment,
 )
 from catalog.structure.selectors import year_current
+from catalog.web import access
 from catalog.web import configure_forms as forms
 
 ALREADY_LEFT = gettext_lazy("Elevul a plecat deja din clasă.")
-
-
-def configurer_only(view):
-    """Signed in, and an active admin, director or deputy; anyone else gets a 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            structure.require_configurer(request.user)
-        except NotAllowed:
-            raise Http404 from None
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _written(request, form, write) -> bool:
@@ -89,14 +72,14 @@ def _enrolment(school_class: SchoolClass, student_id: int) -> Enrolment:
     )
 
 
-@configurer_only
+@access.configurer_only
 @require_safe
 def index(request):
     years = SchoolYear.objects.annotate(class_count=Count("classes"))
     return render(request, "catalog/configure/index.html", {"years": years, "current": year_current()})
 
 
-@configurer_only
+@access.configurer_only
 def years(request):
     """The school years, and a new one in two steps: its dates and structure, then its periods
     (proposed evenly by `periods_even`, editable)."""
@@ -125,7 +108,7 @@ def _year_create(request, data: dict, periods) -> SchoolYear:
     return structure.year_create(actor=request.user, periods=specs, **data)
 
 
-@configurer_only
+@access.configurer_only
 def year(request, year_id: int):
     """A year's periods and the rules it uses; revising them makes a new rule-set version."""
     school_year = _year(year_id)
@@ -151,7 +134,7 @@ def _rule_shown(value) -> str:
     return str(value)
 
 
-@configurer_only
+@access.configurer_only
 def subjects(request):
     form = forms.SubjectForm(request.POST or None)
     if _written(request, form, lambda data: structure.subject_create(actor=request.user, **data)):
@@ -160,7 +143,7 @@ def subjects(request):
     return _page(request, "subjects.html", {"form": form, "subjects": Subject.objects.all()})
 
 
-@configurer_only
+@access.configurer_only
 def classes(request, year_id: int):
     school_year = _year(year_id)
     form = forms.ClassForm(request.POST or None, year=school_year)
@@ -173,7 +156,7 @@ def classes(request, year_id: int):
     return _page(request, "classes.html", {"year": school_year, "form": form, "classes": rows})
 
 
-@configurer_only
+@access.configurer_only
 def school_class(request, class_id: int):
     """A class's homeroom teacher, and the way to its curriculum, assignments and students."""
     found = _class(class_id)
@@ -185,7 +168,7 @@ def school_class(request, class_id: int):
     return _page(request, "class.html", context)
 
 
-@configurer_only
+@access.configurer_only
 def curriculum(request, class_id: int):
     found = _class(class_id)
     form = forms.CurriculumForm(request.POST or None)
@@ -197,7 +180,7 @@ def curriculum(request, class_id: int):
     return _page(request, "curriculum.html", context)
 
 
-@configurer_only
+@access.configurer_only
 def assignments(request, class_id: int):
     """Who teaches what in the class (încadrări), the subjects nobody teaches yet, and a new one."""
     found = _class(class_id)
@@ -217,7 +200,7 @@ def assignments(request, class_id: int):
     return _page(request, "assignments.html", context)
 
 
-@configurer_only
+@access.configurer_only
 def assignment_remove(request, class_id: int, assignment_id: int):
     found = _class(class_id)
     assignment = get_object_or_404(
@@ -234,7 +217,7 @@ def assignment_remove(request, class_id: int, assignment_id: int):
     return _page(request, "assignment_remove.html", context)
 
 
-@configurer_only
+@access.configurer_only
 def students(request, class_id: int):
     """The class's students alphabetically (those who left too), and a new student."""
     found = _class(class_id)
@@ -256,7 +239,7 @@ def students(request, class_id: int):
     return _page(request, "students.html", {"school_class": found, "year": found.year, "form": form, "rows": rows})
 
 
-@configurer_only
+@access.configurer_only
 def student_leave(request, class_id: int, student_id: int):
     """The student leaves the class: a transfer to another school or a withdrawal."""
     found = _class(class_id)
@@ -276,7 +259,7 @@ def student_leave(request, class_id: int, student_id: int):
     return _page(request, "student_leave.html", context)
 
 
-@configurer_only
+@access.configurer_only
 def student_exemptions(request, class_id: int, student_id: int):
     """The student's exemptions this year (medical from PE, no religion, deferred) and a new one."""
     found = _class(class_id)

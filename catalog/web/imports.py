@@ -2,40 +2,21 @@
 a year's structure into the next. Only the school's configurers (admin, director, deputy)
 see them; anyone else gets a 404. The services judge everything; nothing changes on a refusal."""
 
-from functools import wraps
-
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from accounts.services import NotAllowed
 from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
 from catalog.structure.models import SchoolClass, SchoolYear
 from catalog.structure.selectors import year_current
-from catalog.structure.services import require_configurer
+from catalog.web import access
 
 NO_YEAR = _("Școala nu are încă un an școlar: creați-l întâi.")
 TOO_BIG = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere (cel mult 2.000 de elevi fiecare).")
-
-
-def configurer_only(view):
-    """Signed in, and an active admin, director or deputy; anyone else gets a 404."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            require_configurer(request.user)
-        except NotAllowed:
-            raise Http404 from None
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class StudentImportForm(forms.Form):
@@ -60,7 +41,7 @@ class StudentImportForm(forms.Form):
         return upload.read()
 
 
-@configurer_only
+@access.configurer_only
 def students_import(request):
     year = year_current()
     if year is None:
@@ -82,7 +63,7 @@ def students_import(request):
 
 
 @require_GET
-@configurer_only
+@access.configurer_only
 def students_template(request):
     response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="elevi-model.csv"'
@@ -101,7 +82,7 @@ class YearCopyForm(forms.Form):
     assignments = forms.BooleanField(label=_("Copiază și încadrările profesorilor"), required=False)
 
 
-@configurer_only
+@access.configurer_only
 def year_copy(request):
     """Choose the years, see what will be copied, confirm: three steps of one form."""
     if request.method != "POST":

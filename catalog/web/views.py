@@ -111,12 +111,6 @@ def _first_error(form) -> str:
     return next(iter(form.errors.values()))[0]
 
 
-def _refusal(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
-
-
 def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_class, write):
     """A gradebook row's write: the form parsed, `write(...)` (a service call that returns the
     notice) run, and the row (or the page) back with the notice or the refusal."""
@@ -130,7 +124,7 @@ def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_
     except (ValidationError, PermissionDenied) as error:
         if isinstance(error, PermissionDenied) and not writes:
             raise  # a reader (homeroom teacher, director) tried to write: 403
-        return _row_response(request, school_class, subject, writes, student, error=_refusal(error))
+        return _row_response(request, school_class, subject, writes, student, error=access.refusal_text(error))
     return _row_response(request, school_class, subject, writes, student, notice=notice)
 
 
@@ -225,7 +219,7 @@ def absences_excuse(request, class_id: int, student_id: int):
             messages.success(request, " ".join([_("%(n)s absențe motivate.") % {"n": result.count}, *result.warnings]))
             return redirect("class-overview", class_id=school_class.pk)
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, access.refusal_text(error))
     status = 400 if request.method == "POST" else 200
     context = {"school_class": school_class, "student": student, "form": form}
     return render(request, "web/absences_excuse.html", context, status=status)
@@ -270,7 +264,7 @@ def descriptive_report(request, class_id: int, student_id: int):
             messages.success(request, _("Raportul descriptiv a fost salvat."))
             return redirect("descriptive-report", class_id=school_class.pk, student_id=student.pk)
         except (ValidationError, PermissionDenied) as refusal:
-            error, current = _refusal(refusal), texts
+            error, current = access.refusal_text(refusal), texts
     context = {
         "school_class": school_class, "student": student, "error": error,
         "areas": [(area, label, current.get(area, "")) for area, label in areas],

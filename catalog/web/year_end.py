@@ -24,11 +24,6 @@ from catalog.structure.selectors import enrolments_active, year_current
 from catalog.web import access
 from catalog.web.forms import date_field
 
-
-def _refusal(error: Exception) -> str:
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-
-
 # A subject's averages (the teacher of the subject)
 
 
@@ -50,7 +45,7 @@ def _averages_close_chosen(request, school_class, subject, chosen: set[str]) -> 
             closed += 1
             notes += [f"{row.student}: {warning}" for warning in average.warnings]
         except (ValidationError, PermissionDenied) as error:
-            notes.append(f"{row.student}: {_refusal(error)}")
+            notes.append(f"{row.student}: {access.refusal_text(error)}")
     if closed:
         messages.success(request, _("Medii încheiate: %(n)s.") % {"n": closed})
     for note in notes:
@@ -117,7 +112,7 @@ def _conduct_write(homeroom, school_class: SchoolClass, period, student, value: 
             value=int(value) if numeric else None, calificativ="" if numeric else value, reason=reason,
         )  # fmt: skip
     except ValidationError as error:
-        raise ValidationError(f"{student}: {_refusal(error)}") from error
+        raise ValidationError(f"{student}: {access.refusal_text(error)}") from error
 
 
 @login_required
@@ -142,7 +137,7 @@ def conduct(request, class_id: int):
             messages.success(request, _("Note la purtare salvate: %(n)s.") % {"n": len(changes)})
             return redirect(reverse("conduct", args=[school_class.pk]) + f"?perioada={period.pk}")
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _refusal(error))
+            form.add_error(None, access.refusal_text(error))
     rows = [(s, current.get(s.pk, "")) for s in students]
     context = {
         "school_class": school_class, "periods": periods, "period": period, "rows": rows, "choices": choices,
@@ -188,7 +183,7 @@ def results_reopen(request, class_id: int):
         closing.class_results_reopen(actor=request.user, school_class=school_class, reason=form.cleaned_data["reason"])
         messages.success(request, _("Situația școlară a clasei a fost redeschisă."))
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, access.refusal_text(error))
     return redirect("class-overview", class_id=school_class.pk)
 
 
@@ -279,7 +274,7 @@ def exam_record(request):
             request, _("%(student)s: %(status)s.") % {"student": result.student, "status": updated.get_status_display()}
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, f"{result.student}: {_refusal(error)}")
+        messages.error(request, f"{result.student}: {access.refusal_text(error)}")
     return redirect("year-end")
 
 
@@ -294,5 +289,5 @@ def year_close(request):
         closing.year_close(actor=request.user, year=year)
         messages.success(request, _("Anul școlar %(year)s este încheiat.") % {"year": year.name})
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _refusal(error))
+        messages.error(request, access.refusal_text(error))
     return redirect("year-end")
