@@ -6,6 +6,7 @@ from django.conf import settings
 from tests.helpers import clean_env, run_catedra
 
 GOOD_SECRET = "q7Xv9-Lm2Rt8Zp4Wn6Ys1Kd3Hf5Jb0Cg2Ve8Ua7Ti9Oo1Pl3Mk5Nj7Bh9Gy"
+GOOD_BACKUP_KEY = "Y2F0ZWRyYS10ZXN0LXByb2R1Y3Rpb24ta2V5LTMyYnk="  # 32 bytes, URL-safe base64
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +16,9 @@ def production_env() -> dict[str, str]:
         DATABASE_URL=settings.DATABASE_URL,
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=GOOD_SECRET,
+        BACKUP_ENCRYPTION_KEY=GOOD_BACKUP_KEY,
+        BACKUP_S3_ENDPOINT="https://s3.backups.example.test",
+        BACKUP_DATABASE_URL=settings.BACKUP_DATABASE_URL,
     )
 
 
@@ -27,7 +31,7 @@ def test_check_deploy_passes_with_every_production_setting_given(production_env)
 def test_production_refuses_the_embedded_servers_and_the_development_secret():
     result = run_catedra("check", "--deploy", env=clean_env(CATEDRA_ENV="production"))
     assert result.returncode != 0
-    for named in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+    for named in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BACKUP_ENCRYPTION_KEY", "BACKUP_S3_ENDPOINT"):
         assert named in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -42,6 +46,10 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         ("CSRF_COOKIE_SECURE", "false", "CSRF_COOKIE_SECURE"),
         ("SECRET_KEY", "short", "SECRET_KEY"),
         ("SECRET_KEY", "k" * 64, "SECRET_KEY"),
+        ("BACKUP_ENCRYPTION_KEY", "short", "BACKUP_ENCRYPTION_KEY"),
+        ("BACKUP_ENCRYPTION_KEY", "Y2F0ZWRyYS1kZXZlbG9wbWVudC1iYWNrdXAta2V5ISE=", "BACKUP_ENCRYPTION_KEY"),
+        ("BACKUP_S3_ENDPOINT", "", "BACKUP_S3_ENDPOINT"),
+        ("BACKUP_DATABASE_URL", "", "BACKUP_DATABASE_URL"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(production_env, variable, value, named):
