@@ -11,6 +11,10 @@ from django.test.utils import setup_databases, teardown_databases
 from provisioning.services import school_provision
 from tenants.models import School
 
+# One registration for the whole run: fixtures imported into two conftests would be two
+# fixtures, and a session-scoped seeded school would be made twice (same slug: refused).
+pytest_plugins = ["tests.backup_fixtures"]
+
 SCHOOL_A = "school-a"
 SCHOOL_B = "school-b"
 TEST_SCHOOLS = {

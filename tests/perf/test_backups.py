@@ -12,7 +12,7 @@ from catalog.grades.models import Grade
 from catalog.structure.models import Student
 from ops.backups.full import backup_full_run, backup_restore_new_school, backup_verify
 from ops.backups.incremental import backup_incremental_run
-from tests.ops.backups.conftest import school_remove
+from tests.backup_fixtures import school_remove
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 

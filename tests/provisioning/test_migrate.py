@@ -1,5 +1,7 @@
 """`catedra migrate`: public, the template, then every school; one failure stops no other."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -35,5 +37,6 @@ def test_a_school_that_fails_to_migrate_is_reported_and_the_others_are_migrated(
     assert "broken_school: FAILED: ProgrammingError" in result.stderr
     assert "school_a: ok" in result.stdout
     assert "school_b: ok" in result.stdout
-    assert "1 of 3 schools failed to migrate: broken_school" in result.stderr
+    # Other schools may exist in the run (the backups' seeded school lives for the session).
+    assert re.search(r"1 of \d+ schools failed to migrate: broken_school", result.stderr)
     assert "Traceback" not in result.stderr

@@ -27,9 +27,7 @@ def submit(cast, actor=None, first=10, last=12, **extra):
 def delivered_on_time(request):
     """The request reached the school the day after the absences (rule 15's clock)."""
     day = request.ends + timedelta(days=1)
-    ParentRequest.objects.filter(pk=request.pk).update(
-        submitted_at=timezone.make_aware(datetime.combine(day, time(8)))
-    )
+    ParentRequest.objects.filter(pk=request.pk).update(submitted_at=timezone.make_aware(datetime.combine(day, time(8))))
 
 
 def test_a_parents_request_approved_by_the_director_excuses_the_interval(cast):

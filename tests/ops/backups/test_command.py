@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ops.models import Backup
-from tests.ops.backups.conftest import school_remove
+from tests.backup_fixtures import school_remove
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ from ops.backups.full import (
     backup_verify,
 )
 from ops.models import Backup
+from tests.backup_fixtures import KNOWN_PLAINTEXT, school_remove
 from tests.helpers import free_port
-from tests.ops.backups.conftest import KNOWN_PLAINTEXT, school_remove
 
 pytestmark = pytest.mark.slow
 

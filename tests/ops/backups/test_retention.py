@@ -22,7 +22,7 @@ from ops.models import Backup, DeletionCertificate
 from provisioning.lifecycle import LifecycleError, school_transition
 from provisioning.services import school_provision
 from tenants.models import School
-from tests.ops.backups.conftest import school_remove
+from tests.backup_fixtures import school_remove
 
 pytestmark = pytest.mark.slow
 CONTRACT_END = date(2026, 8, 31)

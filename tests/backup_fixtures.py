@@ -1,4 +1,7 @@
-"""Backups are tested on real parts: the test database (with real commits: pg_dump
+"""Fixtures of the backup tests and benchmarks, registered once for the whole run by the
+root conftest (`pytest_plugins`), so the seeded school is made once per session.
+
+Backups are tested on real parts: the test database (with real commits: pg_dump
 reads only committed rows), a real S3-compatible server (moto's server mode on
 127.0.0.1), a local folder, and a backup database of their own."""
 
