@@ -184,6 +184,9 @@ def test_a_teacher_grades_and_marks_absent_on_a_phone_and_the_parent_sees_it(run
     row.get_by_role("link", name=grade_shown).last.click()
     page.wait_for_url(re.compile(r"/note/\d+/$"))
     teacher.fits("grade correction")
+    page.goto(f"{gradebook_url}medii/")
+    expect(page.get_by_role("heading", name=re.compile("Încheierea mediilor"))).to_be_visible()
+    teacher.fits("closing the averages")
     page.goto(f"{base}/cont/securitate/")
     teacher.fits("security (teacher)")
     page.context.close()
@@ -208,6 +211,25 @@ def test_a_teacher_grades_and_marks_absent_on_a_phone_and_the_parent_sees_it(run
     expect(mathematics.locator("span.unexcused", has_text=absence_shown)).to_have_count(1)
     page.goto(f"{base}/cont/securitate/")
     parent.fits("security (parent)")
+    page.context.close()
+
+    # The homeroom teacher's and the director's end-of-year pages fit the phone too.
+    homeroom = Phone(phone_page(browser), visited)
+    page = homeroom.page
+    homeroom.sign_in(base, "diriginte.demo", totp=True)
+    page.get_by_role("link", name=re.compile("Dirigenție: Clasa a V-a A")).click()
+    page.wait_for_url(re.compile(r"/clase/\d+/$"))
+    homeroom.fits("homeroom class")
+    page.get_by_role("link", name="Note la purtare").click()
+    page.wait_for_url(re.compile(r"/clase/\d+/purtare/$"))
+    homeroom.fits("conduct")
+    page.context.close()
+    director = Phone(phone_page(browser), visited)
+    page = director.page
+    director.sign_in(base, "director.demo", totp=True)
+    for path, what in [("/sfarsit-de-an/", "year end"), ("/cereri-motivare/", "parents' requests")]:
+        page.goto(f"{base}{path}")
+        director.fits(what)
     page.context.close()
 
     print(f"\npages checked at 375 and 360 px: {', '.join(visited)}")
