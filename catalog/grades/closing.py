@@ -14,6 +14,7 @@ Only the director reopens a class's results (with a reason), while the year is o
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,7 +65,7 @@ class Final:
     failed: list[str]
     deferred: list[str]
     conduct: str
-    general_average: object
+    general_average: Decimal | None
 
 
 def _final(standing: Standing, school_class: SchoolClass, exams: list[Exam], rules) -> Final:
@@ -76,20 +77,13 @@ def _final(standing: Standing, school_class: SchoolClass, exams: list[Exam], rul
     deferred = set(standing.status.deferred)
     exam_failed = False
     for exam in exams:
-        name = exam.subject.name
-        if exam.absent:
-            exam_failed = True
-            deferred.discard(name)
-            continue
-        shown = exam.value if exam.value is not None else exam.calificativ
-        passed = averages.passes(shown)
+        name, result = exam.subject.name, exam.value if exam.value is not None else exam.calificativ
         if exam.kind == Exam.Kind.DEFERRED:
             deferred.discard(name)
-            final_averages[name] = shown
-        elif passed:
-            final_averages[name] = shown
-        else:
+        if exam.absent or (exam.kind == Exam.Kind.RESIT and not averages.passes(result)):
             exam_failed = True
+        else:
+            final_averages[name] = result
     status = averages.student_status(
         subject_averages=final_averages, conduct=standing.conduct, deferred=sorted(deferred), resit_failed=exam_failed
     )

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -239,13 +240,15 @@ def year_end(request):
     if year is None:
         raise Http404
     classes = list(year.classes.select_related("homeroom", "closing").order_by("level", "letter"))
-    counts = {}
-    for class_id, status in YearResult.objects.filter(school_class__year=year).values_list("school_class_id", "status"):
-        counts.setdefault(class_id, {}).setdefault(status, 0)
-        counts[class_id][status] += 1
-    rows = [(c, getattr(c, "closing", None), counts.get(c.pk, {})) for c in classes]
+    results = YearResult.objects.filter(school_class__year=year).values_list("school_class_id", "status")
+    counts = {(class_id, status): n for class_id, status, n in results.annotate(n=Count("id"))}
+    rows = [
+        (c, getattr(c, "closing", None), [(label, counts[c.pk, s]) for s, label in YearResult.Status.choices
+                                          if (c.pk, s) in counts])
+        for c in classes
+    ]  # fmt: skip
     context = {
-        "year": year, "rows": rows, "pending": _pending_exams(year), "statuses": YearResult.Status,
+        "year": year, "rows": rows, "pending": _pending_exams(year),
         "is_director": request.user.has_role(Role.DIRECTOR), "exam_form": ExamForm(),
     }  # fmt: skip
     return render(request, "web/year_end.html", context)

@@ -148,6 +148,7 @@ def test_the_leadership_records_exams_and_the_director_closes_the_year(cast, as_
     page = client.get("/sfarsit-de-an/").content.decode()
     assert "Avram Bogdan" in page or "Bogdan Avram" in page
     assert "corigență" in page
+    assert "Promovat: 1 · Corigent: 1" in page  # 5A's stored results, counted per status
     response = client.post("/sfarsit-de-an/incheiere/", follow=True)
     assert "1 elevi așteaptă examene" in messages_of(response)
     result = YearResult.objects.get(student=cast.bogdan)
