@@ -57,6 +57,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
         teardown_databases(db_cfg, verbosity=verbosity)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `last` run after every other test (a stable sort keeps the rest in order)."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
 @pytest.fixture(autouse=True)
 def _own_cache_namespace(settings):
     """Each test sees an empty cache: rate-limit counters (kept in Redis) never leak across tests."""
