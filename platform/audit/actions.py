@@ -72,6 +72,8 @@ class Action(models.TextChoices):
     PARENT_REQUEST_SUBMITTED = "absence.request_submitted", _("Cerere de motivare depusă")
     PARENT_REQUEST_DECIDED = "absence.request_decided", _("Cerere de motivare aprobată sau respinsă")
     ABSENCE_NOTICE = "absence.notice", _("Părinți anunțați despre absențe")
+    # reporting to the Ministry (catalog.exports)
+    SIIIR_EXPORTED = "siiir.exported", _("Date exportate pentru SIIIR")
     # the audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
 

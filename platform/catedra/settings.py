@@ -89,6 +89,7 @@ TENANT_APPS = [
     "catalog.structure",
     "catalog.grades",
     "catalog.attendance",
+    "catalog.exports",
     "catalog.web",
     "django_htmx",
 ]

@@ -69,3 +69,16 @@ def test_the_end_of_year_pages_cost_the_same_queries_for_2_or_35_students(cast, 
         queries_of(django_assert_max_num_queries, client, url, n) for (client, url), n in zip(pages, small, strict=True)
     ]
     assert large == small
+
+
+def test_the_siiir_export_costs_the_same_queries_for_2_or_35_students(cast, as_user, django_assert_max_num_queries):
+    client = as_user(cast.admin)
+
+    def download_queries(limit: int) -> int:
+        with django_assert_max_num_queries(limit) as captured:
+            assert client.post("/raportare/siiir/", {"year": cast.year.pk, "code": "csv"}).status_code == 200
+        return len(captured)
+
+    small = download_queries(30)
+    fill_class(cast, 33)
+    assert download_queries(small) == small
