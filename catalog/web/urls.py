@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import absence_requests, exports, views, year_end
+from catalog.web import absence_requests, exports, statistics, views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -32,6 +32,7 @@ urlpatterns = [
     path("note/<int:grade_id>/", views.grade_edit, name="grade-edit"),
     path("elevi/<int:student_id>/", views.student_year, name="student-year"),
     path("raportare/siiir/", exports.siiir_export, name="siiir-export"),
+    path("statistici/", statistics.statistics, name="statistics"),
     path("configurare/import/", include("catalog.web.import_urls")),
     path("configurare/", include("catalog.web.configure_urls")),
 ]
