@@ -14,6 +14,7 @@ urlpatterns = [
     path("consola/scoli/<str:slug>/", console.school_detail, name="console-school"),
     path("consola/scoli/<str:slug>/stare/", console.school_transition, name="console-school-transition"),
     path("consola/scoli/<str:slug>/reincercare/", console.school_retry, name="console-school-retry"),
+    path("", include("ops.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
 ]
