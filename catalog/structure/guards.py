@@ -10,10 +10,11 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import NotAllowed
 from catalog.structure.models import SchoolClass, Subject
-from catalog.structure.selectors import class_ends, teaches
+from catalog.structure.selectors import class_ends, holiday_on, teaches
 
 DATE_OUTSIDE_YEAR = _("Data trebuie să fie în anul școlar {year}.")
 DATE_IN_FUTURE = _("Data nu poate fi în viitor.")
+DATE_IN_HOLIDAY = _("Pe {day} este vacanță ({name}): nu sunt ore.")
 DATE_AFTER_CLASS_END = _("Cursurile clasei s-au încheiat la {ends}: data trebuie să fie până atunci.")
 NOT_ENROLLED = _("Elevul nu este în această clasă la data aleasă.")
 NOT_ASSIGNED = _("Nu predați această disciplină la această clasă.")
@@ -38,7 +39,8 @@ def require_homeroom(actor: User, school_class: SchoolClass) -> None:
 
 
 def date_check(on: date, school_class: SchoolClass) -> None:
-    """`on` lies in the class's school year and not in the future."""
+    """`on` lies in the class's school year, not in the future, not after the class's last day
+    and not in a holiday."""
     year = school_class.year
     if not isinstance(on, date) or not year.starts <= on <= year.ends:
         raise ValidationError(DATE_OUTSIDE_YEAR.format(year=year.name), code="date")
@@ -47,6 +49,9 @@ def date_check(on: date, school_class: SchoolClass) -> None:
     ends = class_ends(school_class)
     if on > ends:
         raise ValidationError(DATE_AFTER_CLASS_END.format(ends=f"{ends:%d.%m.%Y}"), code="date")
+    holiday = holiday_on(year, on)
+    if holiday is not None:
+        raise ValidationError(DATE_IN_HOLIDAY.format(day=f"{on:%d.%m.%Y}", name=holiday.name), code="holiday")
 
 
 def reason_check(reason: str) -> str:

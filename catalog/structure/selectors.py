@@ -9,6 +9,7 @@ from accounts.models import User
 from catalog.structure.models import (
     Enrolment,
     Exemption,
+    Holiday,
     PeriodEnd,
     SchoolClass,
     SchoolYear,
@@ -32,6 +33,10 @@ def class_ends(school_class: SchoolClass) -> date:
         .first()
     )
     return variation.ends if variation else school_class.year.ends
+
+
+def holiday_on(year: SchoolYear, on: date) -> Holiday | None:
+    return Holiday.objects.filter(year=year, starts__lte=on, ends__gte=on).first()
 
 
 def year_current(on: date | None = None) -> SchoolYear | None:

@@ -21,6 +21,7 @@ from catalog.structure.models import (
     CurriculumEntry,
     Enrolment,
     Exemption,
+    Holiday,
     LearningPeriod,
     Level,
     PeriodEnd,
@@ -166,6 +167,56 @@ def period_end_set(
             new={"period": period.name, "level": level, "technological": technological, "ends": ends},
         )  # fmt: skip
     return variation
+
+
+def period_end_remove(*, actor: User, variation: PeriodEnd) -> None:
+    """The level's period ends with everybody's again."""
+    require_configurer(actor)
+    require_open(variation.period.year)
+    with transaction.atomic():
+        audit_record(
+            action=Action.YEAR_PERIOD_END_REMOVED, actor=actor, obj=variation,
+            old={"period": variation.period.name, "level": variation.level, "technological": variation.technological,
+                 "ends": variation.ends},
+        )  # fmt: skip
+        variation.delete()
+
+
+HOLIDAY_NAME = _("Scrieți numele vacanței (cel mult 80 de caractere).")
+HOLIDAY_DATES = _("Vacanța trebuie să fie în anul școlar {year} și să înceapă înainte să se termine.")
+HOLIDAY_OVERLAP = _("Se suprapune cu {name} ({starts:%d.%m.%Y} – {ends:%d.%m.%Y}).")
+
+
+def holiday_add(*, actor: User, year: SchoolYear, name: str, starts: date, ends: date) -> Holiday:
+    """A holiday of the year: no class hours, so no grade or absence is dated in it."""
+    require_configurer(actor)
+    require_open(year)
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ValidationError(HOLIDAY_NAME, code="name")
+    if not (isinstance(starts, date) and isinstance(ends, date) and year.starts <= starts <= ends <= year.ends):
+        raise ValidationError(HOLIDAY_DATES.format(year=year.name), code="dates")
+    with transaction.atomic():
+        overlap = Holiday.objects.select_for_update().filter(year=year, starts__lte=ends, ends__gte=starts).first()
+        if overlap is not None:
+            message = HOLIDAY_OVERLAP.format(name=overlap.name, starts=overlap.starts, ends=overlap.ends)
+            raise ValidationError(message, code="overlap")
+        holiday = Holiday.objects.create(year=year, name=name, starts=starts, ends=ends)
+        audit_record(
+            action=Action.HOLIDAY_ADDED, actor=actor, obj=holiday, new={"name": name, "starts": starts, "ends": ends}
+        )
+    return holiday
+
+
+def holiday_remove(*, actor: User, holiday: Holiday) -> None:
+    require_configurer(actor)
+    require_open(holiday.year)
+    with transaction.atomic():
+        audit_record(
+            action=Action.HOLIDAY_REMOVED, actor=actor, obj=holiday,
+            old={"name": holiday.name, "starts": holiday.starts, "ends": holiday.ends},
+        )  # fmt: skip
+        holiday.delete()
 
 
 def subject_create(

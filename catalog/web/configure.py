@@ -11,13 +11,15 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.services import NotAllowed
 from catalog.structure import services as structure
 from catalog.structure.models import (
     Enrolment,
     Exemption,
+    Holiday,
+    PeriodEnd,
     Scheme,
     SchoolClass,
     SchoolYear,
@@ -124,6 +126,62 @@ def year(request, year_id: int):
     rules = [(form[name].label, _rule_shown(getattr(school_year.rule_set, name))) for name in structure.RULE_FIELDS]
     context = {"year": school_year, "form": form, "rules": rules, "periods": school_year.periods.all()}
     return _page(request, "year.html", context)
+
+
+@access.configurer_only
+def calendar(request, year_id: int):
+    """A year's holidays and the levels whose periods end on another day (VIII, XII)."""
+    school_year = _year(year_id)
+    posted = request.POST.get("form") if request.method == "POST" else None
+    holiday_form = forms.HolidayForm(request.POST if posted == "holiday" else None, prefix="holiday")
+    end_form = forms.PeriodEndForm(request.POST if posted == "period_end" else None, prefix="end", year=school_year)
+
+    def holiday_add(data):
+        structure.holiday_add(actor=request.user, year=school_year, **data)
+
+    if _written(request, holiday_form, holiday_add):
+        messages.success(request, _("Vacanța a fost adăugată."))
+        return redirect("configure-calendar", year_id=school_year.pk)
+    if _written(request, end_form, lambda data: structure.period_end_set(actor=request.user, **data)):
+        messages.success(request, _("Sfârșitul perioadei pentru clasa aleasă a fost salvat."))
+        return redirect("configure-calendar", year_id=school_year.pk)
+    context = {
+        "year": school_year, "holiday_form": holiday_form, "end_form": end_form,
+        "holidays": school_year.holidays.all(),
+        "variations": PeriodEnd.objects.filter(period__year=school_year).select_related("period")
+        .order_by("period__number", "level", "technological"),
+    }  # fmt: skip
+    return _page(request, "calendar.html", context, refused=request.method == "POST")
+
+
+@access.configurer_only
+@require_POST
+def holiday_remove(request, year_id: int, holiday_id: int):
+    school_year = _year(year_id)
+    holiday = get_object_or_404(Holiday, pk=holiday_id, year=school_year)
+    holiday.year = school_year
+    return _removed(request, school_year, lambda: structure.holiday_remove(actor=request.user, holiday=holiday))
+
+
+@access.configurer_only
+@require_POST
+def period_end_remove(request, year_id: int, variation_id: int):
+    school_year = _year(year_id)
+    variation = get_object_or_404(PeriodEnd.objects.select_related("period__year"), pk=variation_id,
+                                  period__year=school_year)  # fmt: skip
+    return _removed(request, school_year, lambda: structure.period_end_remove(actor=request.user, variation=variation))
+
+
+def _removed(request, school_year: SchoolYear, remove):
+    """A removal from the calendar page; a refusal (closed year) shows there as an error."""
+    try:
+        remove()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Șters."))
+    return redirect("configure-calendar", year_id=school_year.pk)
 
 
 def _rule_shown(value) -> str:

@@ -290,3 +290,25 @@ class ExemptionForm(forms.Form):
     def __init__(self, *args, school_class: SchoolClass, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields = {"subject": subject_field(curriculum_subjects(school_class)), **self.fields}
+
+
+class HolidayForm(forms.Form):
+    name = forms.CharField(
+        label=_("Numele vacanței"), max_length=80, validators=[plain_text],
+        error_messages={"required": _("Scrieți numele vacanței."), "max_length": _("Cel mult 80 de caractere.")},
+    )  # fmt: skip
+    starts = date_field(_("Din"))
+    ends = date_field(_("Până la"))
+
+
+class PeriodEndForm(forms.Form):
+    """A level whose period ends on another day (VIII and XII finish earlier)."""
+
+    period = forms.ModelChoiceField(label=_("Perioada"), queryset=None, empty_label=None, error_messages=CHOICE)
+    level = forms.ChoiceField(label=_("Clasa"), choices=Level.choices, error_messages=CHOICE)
+    technological = forms.BooleanField(label=_("Doar clasele tehnologice / profesionale"), required=False)
+    ends = date_field(_("Ultima zi de cursuri"))
+
+    def __init__(self, *args, year: SchoolYear, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = year.periods.all()

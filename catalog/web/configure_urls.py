@@ -9,6 +9,17 @@ urlpatterns = [
     path("ani/", configure.years, name="configure-years"),
     path("ani/<int:year_id>/", configure.year, name="configure-year"),
     path("ani/<int:year_id>/clase/", configure.classes, name="configure-classes"),
+    path("ani/<int:year_id>/calendar/", configure.calendar, name="configure-calendar"),
+    path(
+        "ani/<int:year_id>/vacante/<int:holiday_id>/stergere/",
+        configure.holiday_remove,
+        name="configure-holiday-remove",
+    ),
+    path(
+        "ani/<int:year_id>/sfarsituri/<int:variation_id>/stergere/",
+        configure.period_end_remove,
+        name="configure-period-end-remove",
+    ),
     path("discipline/", configure.subjects, name="configure-subjects"),
     path("clase/<int:class_id>/", configure.school_class, name="configure-class"),
     path("clase/<int:class_id>/plan/", configure.curriculum, name="configure-curriculum"),
