@@ -2,6 +2,7 @@
 curriculum, teaching assignments, students and enrolments. Admins and the school's
 leadership configure; every change is audited in its transaction."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -68,8 +69,9 @@ def periods_even(*, structure: str, starts: date, ends: date) -> list[PeriodSpec
     """`structure`'s periods splitting [starts, ends] into equal parts (a starting point to edit)."""
     count = PERIOD_COUNTS.get(structure, 1)
     span = (ends - starts).days + 1
-    bounds = [starts + timedelta(days=span * i // count) for i in range(count + 1)]
-    return [PeriodSpec(bounds[i], bounds[i + 1] - timedelta(days=1)) for i in range(count)]
+    firsts = [starts + timedelta(days=span * i // count) for i in range(count)]
+    lasts = [first - timedelta(days=1) for first in firsts[1:]] + [ends]  # never a day past `ends`
+    return [PeriodSpec(first, last) for first, last in zip(firsts, lasts, strict=True)]
 
 
 def _periods_validate(starts: date, ends: date, periods: list[PeriodSpec]) -> None:
@@ -86,6 +88,16 @@ def _periods_validate(starts: date, ends: date, periods: list[PeriodSpec]) -> No
         previous_end = period.ends
 
 
+YEAR_NAME = _("Anul școlar se scrie ca 2026-2027: anul în care începe și anul în care se termină.")
+
+
+def _year_name_check(name: str, starts: date, ends: date) -> None:
+    """ "2026-2027": two years in a row, the first when the year starts and the second when it ends."""
+    match = re.fullmatch(r"(\d{4})-(\d{4})", name or "")
+    if not match or (int(match[1]), int(match[2])) != (starts.year, starts.year + 1) or ends.year != starts.year + 1:
+        raise ValidationError(YEAR_NAME, code="name")
+
+
 def year_create(
     *, actor: User, name: str, starts: date, ends: date, structure: str, periods: list[PeriodSpec] | None = None
 ) -> SchoolYear:
@@ -95,9 +107,11 @@ def year_create(
         raise ValidationError(_("Structura anului școlar nu este validă."), code="structure")
     if starts >= ends:
         raise ValidationError(_("Anul școlar trebuie să înceapă înainte să se termine."), code="dates")
+    _year_name_check(name, starts, ends)
     if SchoolYear.objects.filter(name=name).exists():
         raise ValidationError(_("Anul școlar {name} există deja.").format(name=name), code="duplicate")
-    periods = periods or periods_even(structure=structure, starts=starts, ends=ends)
+    if periods is None:
+        periods = periods_even(structure=structure, starts=starts, ends=ends)
     _periods_validate(starts, ends, periods)
     with transaction.atomic():
         year = SchoolYear.objects.create(
@@ -415,10 +429,15 @@ def enrolment_add(
     return enrolment
 
 
+ALREADY_LEFT = _("Elevul a plecat deja din clasă.")
+
+
 def enrolment_end(*, actor: User, enrolment: Enrolment, ends: date, exit: str, note: str = "") -> None:  # noqa: A002
     """The student leaves the class on `ends` (transfer, move to another class, withdrawal)."""
     require_configurer(actor)
     require_open(enrolment.school_class.year)
+    if enrolment.ends is not None:
+        raise ValidationError(ALREADY_LEFT, code="left")
     if exit not in Enrolment.Exit.values:
         raise ValidationError(_("Motivul plecării nu este valid."), code="exit")
     if not enrolment.starts <= ends <= enrolment.school_class.year.ends:
@@ -430,6 +449,37 @@ def enrolment_end(*, actor: User, enrolment: Enrolment, ends: date, exit: str, n
             action=Action.STUDENT_LEFT, actor=actor, obj=enrolment, person=enrolment.student.user,
             new={"class": str(enrolment.school_class), "ends": ends, "exit": exit},
         )  # fmt: skip
+
+
+MOVE_CLASS = _("Mutarea se face într-o altă clasă de același nivel, în același an școlar.")
+MOVE_DATE = _("Prima zi în clasa nouă trebuie să fie după înscrierea în clasa de acum și în anul școlar.")
+
+
+def enrolment_move(
+    *, actor: User, enrolment: Enrolment, to_class: SchoolClass, on: date, note: str = ""
+) -> Enrolment:  # fmt: skip
+    """The student moves to a parallel class from `on`: the enrolment in the class they leave
+    ends the day before (both ends marked as a move), all in one transaction."""
+    require_configurer(actor)
+    year = enrolment.school_class.year
+    require_open(year)
+    if enrolment.ends is not None:
+        raise ValidationError(ALREADY_LEFT, code="left")
+    if (
+        to_class.year_id != year.pk
+        or to_class.pk == enrolment.school_class_id
+        or to_class.level != enrolment.school_class.level
+    ):
+        raise ValidationError(MOVE_CLASS, code="class")
+    if not (isinstance(on, date) and enrolment.starts < on <= year.ends):
+        raise ValidationError(MOVE_DATE, code="dates")
+    with transaction.atomic():
+        enrolment_end(
+            actor=actor, enrolment=enrolment, ends=on - timedelta(days=1), exit=Enrolment.Exit.MOVED, note=note
+        )
+        return enrolment_add(
+            actor=actor, student=enrolment.student, school_class=to_class, starts=on, entry=Enrolment.Entry.MOVED
+        )
 
 
 def exemption_set(

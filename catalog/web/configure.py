@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.services import NotAllowed
@@ -29,8 +28,6 @@ from catalog.structure.models import (
 from catalog.structure.selectors import year_current
 from catalog.web import access
 from catalog.web import configure_forms as forms
-
-ALREADY_LEFT = gettext_lazy("Elevul a plecat deja din clasă.")
 
 
 def _written(request, form, write) -> bool:
@@ -299,21 +296,28 @@ def students(request, class_id: int):
 
 @access.configurer_only
 def student_leave(request, class_id: int, student_id: int):
-    """The student leaves the class: a transfer to another school or a withdrawal."""
+    """The student leaves the class: a transfer to another school, a withdrawal, or a move to a
+    parallel class."""
     found = _class(class_id)
     enrolment = _enrolment(found, student_id)
     enrolment.school_class = found
-    form = forms.LeaveForm(request.POST or None)
+    moves = request.POST.get("form") == "move"
+    form = forms.LeaveForm(request.POST if request.method == "POST" and not moves else None)
+    move_form = forms.MoveForm(request.POST if moves else None, school_class=found, prefix="move")
 
     def leave(data):
-        if enrolment.ends is not None:
-            raise ValidationError(ALREADY_LEFT)
         structure.enrolment_end(actor=request.user, enrolment=enrolment, **data)
+
+    def move(data):
+        structure.enrolment_move(actor=request.user, enrolment=enrolment, **data)
 
     if _written(request, form, leave):
         messages.success(request, _("Plecarea elevului a fost înregistrată."))
         return redirect("configure-students", class_id=found.pk)
-    context = {"school_class": found, "year": found.year, "form": form, "enrolment": enrolment}
+    if _written(request, move_form, move):
+        messages.success(request, _("Elevul a fost mutat în %(name)s.") % {"name": move_form.cleaned_data["to_class"]})
+        return redirect("configure-students", class_id=found.pk)
+    context = {"school_class": found, "year": found.year, "form": form, "move_form": move_form, "enrolment": enrolment}
     return _page(request, "student_leave.html", context)
 
 

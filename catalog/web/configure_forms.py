@@ -282,6 +282,18 @@ class LeaveForm(forms.Form):
     note = forms.CharField(label=_("Mențiuni"), max_length=200, required=False, validators=[plain_text])
 
 
+class MoveForm(forms.Form):
+    to_class = forms.ModelChoiceField(label=_("Clasa nouă"), queryset=None, empty_label=None, error_messages=CHOICE)
+    on = date_field(_("Prima zi în clasa nouă"))
+    note = forms.CharField(label=_("Mențiuni"), max_length=200, required=False, validators=[plain_text])
+
+    def __init__(self, *args, school_class: SchoolClass, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_class"].queryset = SchoolClass.objects.filter(
+            year=school_class.year_id, level=school_class.level
+        ).exclude(pk=school_class.pk)
+
+
 class ExemptionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Tipul"), choices=Exemption.Kind.choices, error_messages=CHOICE)
     document = forms.CharField(label=_("Documentul (număr)"), max_length=60, required=False, validators=[plain_text])
