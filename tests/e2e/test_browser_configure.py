@@ -1,6 +1,7 @@
 """A real browser (headless Chromium) at phone width on the demo school's configuration pages:
-the secretary goes from the home page through every configuration page (and a refused form),
-and none of them scrolls sideways at 375 or 360 px."""
+the secretary goes from the home page through every configuration page (and a refused form)
+and downloads the SIIIR export; the statistics viewer opens the statistics. None of these pages
+scrolls sideways at 375 or 360 px."""
 
 import re
 
@@ -11,6 +12,7 @@ from tests.e2e.test_browser_catalog import Phone, browser, phone_page, running_s
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ADMIN = "maria.ionescu"  # the demo school's secretary (school admin)
+STATS = "statistici.demo"  # the demo school's statistics viewer
 CLASS = "Clasa a V-a A"
 
 
@@ -46,6 +48,9 @@ def test_the_secretary_configures_on_a_phone_and_no_page_scrolls_sideways(runnin
     page.wait_for_url(re.compile(r"/configurare/ani/\d+/$"))
     expect(page.get_by_role("heading", name=re.compile("Regulile în vigoare"))).to_be_visible()
     admin.fits("a year's periods and rules")
+    page.get_by_role("link", name="Vacanțe și sfârșituri de an").click()
+    page.wait_for_url(re.compile(r"/configurare/ani/\d+/calendar/$"))
+    admin.fits("a year's holidays and period ends")
 
     page.goto(f"{base}/configurare/")
     page.get_by_role("link", name="Clase", exact=True).first.click()
@@ -79,7 +84,23 @@ def test_the_secretary_configures_on_a_phone_and_no_page_scrolls_sideways(runnin
     page.goto(f"{class_url}elevi/")
     page.get_by_role("link", name="Plecare din clasă").first.click()
     page.wait_for_url(re.compile(r"/elevi/\d+/plecare/$"))
-    admin.fits("a student leaving")
+    admin.fits("a student leaving (or moving to a parallel class)")
+
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Export pentru SIIIR").click()
+    page.wait_for_url(f"{base}/raportare/siiir/")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Descarcă").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    admin.fits("the SIIIR export")
     page.context.close()
+
+    stats = Phone(phone_page(browser), visited)
+    stats.sign_in(base, STATS, totp=True)
+    stats.page.get_by_role("link", name="Statistici").click()
+    stats.page.wait_for_url(f"{base}/statistici/")
+    expect(stats.page.get_by_test_id("class-figures")).to_contain_text(CLASS)
+    stats.fits("statistics")
+    stats.page.context.close()
 
     print(f"\nconfiguration pages checked at 375 and 360 px: {', '.join(visited)}")
