@@ -11,12 +11,13 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Count
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade, YearResult
 from catalog.structure.models import (
+    CurricularModule,
     CurriculumEntry,
     Exemption,
     Scheme,
@@ -35,6 +36,7 @@ class GradebookRow:
     average: Average | None = None
     exemption: Exemption | None = None
     left: bool = False  # no longer in the class
+    module_labels: dict[int, str] = field(default_factory=dict)  # module id -> "M1" (rule 4)
 
     @property
     def unexcused(self) -> int:
@@ -54,11 +56,25 @@ class GradebookRow:
     def locked(self) -> bool:
         return bool(self.average and self.average.closed and self.average.module_id is None)
 
+    @property
+    def closed(self) -> bool:
+        """The row's average (annual, or the module's on a module's page) is closed."""
+        return bool(self.average and self.average.closed)
+
     # The row's repeated bits, rendered here once: a template loop per grade costs more
     # than the rest of the page (35 students × 15 grades).
     @property
     def grades_html(self) -> str:
-        return format_html_join("", '<span class="grade">{}</span>', ((str(g),) for g in self.grades))
+        if not self.module_labels:
+            return format_html_join("", '<span class="grade">{}</span>', ((str(g),) for g in self.grades))
+        return format_html_join(
+            "", '<span class="grade">{}{}</span>',
+            ((str(g), self._module_label(g.module_id)) for g in self.grades),
+        )  # fmt: skip
+
+    def _module_label(self, module_id: int | None) -> str:
+        label = self.module_labels.get(module_id)
+        return format_html(' <small class="meta">{}</small>', label) if label else ""
 
     @property
     def absences_html(self) -> str:
@@ -72,23 +88,35 @@ class GradebookRow:
         return format_html_join(" ", '<a href="/note/{}/">{}</a>', ((g.pk, str(g)) for g in self.grades))
 
 
-def gradebook(*, school_class: SchoolClass, subject: Subject, student: Student | None = None) -> list[GradebookRow]:
+def gradebook(
+    *, school_class: SchoolClass, subject: Subject, student: Student | None = None,
+    module: CurricularModule | None = None, module_labels: dict[int, str] | None = None,
+) -> list[GradebookRow]:  # fmt: skip
     """The class × subject catalog page: every student (or one), alphabetically, with grades,
-    absences and average. Five queries whatever the class size."""
+    absences and average (of one curricular `module`: its grades and its average only; grades
+    shown with their module's label from `module_labels`). Five queries whatever the class size."""
     enrolments = enrolments_active(school_class, on=None)
     if student is not None:
         enrolments = enrolments.filter(student=student)
-    rows = {e.student_id: GradebookRow(student=e.student) for e in enrolments}
+    labels = module_labels or {}
+    rows = {e.student_id: GradebookRow(student=e.student, module_labels=labels) for e in enrolments}
     scope = {"school_class": school_class, "subject": subject, "student__in": list(rows)}
-    for grade in Grade.objects.filter(**scope).order_by("on", "id"):
+    grades = Grade.objects.filter(**scope)
+    for grade in (grades.filter(module=module) if module else grades).order_by("on", "id"):
         rows[grade.student_id].grades.append(grade)
     for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
         rows[absence.student_id].absences.append(absence)
-    for average in Average.objects.filter(**scope, module__isnull=True):
+    for average in Average.objects.filter(**scope, module=module):  # module None: the annual average
         rows[average.student_id].average = average
     for exemption in Exemption.objects.filter(year=school_class.year_id, subject=subject, student__in=list(rows)):
         rows[exemption.student_id].exemption = exemption
     return list(rows.values())
+
+
+@dataclass
+class ModuleYear:
+    module: CurricularModule
+    average: Average | None = None
 
 
 @dataclass
@@ -99,6 +127,7 @@ class SubjectYear:
     absences: list[Absence] = field(default_factory=list)
     average: Average | None = None
     exemption: Exemption | None = None
+    modules: list[ModuleYear] = field(default_factory=list)  # rule 4: technological classes
 
     @property
     def unexcused(self) -> int:
@@ -124,7 +153,8 @@ class StudentYear:
 
 
 def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
-    """A student's year in a class: per subject (curriculum order) grades, absences, average."""
+    """A student's year in a class: per subject (curriculum order) grades, absences, average, and
+    (technological classes) each curricular module with its average."""
     entries = CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
     subjects = {
         e.subject_id: SubjectYear(subject=e.subject, weekly_hours=e.weekly_hours)
@@ -137,8 +167,12 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
     for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
         if absence.subject_id in subjects:
             subjects[absence.subject_id].absences.append(absence)
-    for average in Average.objects.filter(**scope, module__isnull=True):
-        if average.subject_id in subjects:
+    modules = _modules_year(school_class, subjects)
+    for average in Average.objects.filter(**scope):
+        if average.module_id is not None:
+            if average.module_id in modules:
+                modules[average.module_id].average = average
+        elif average.subject_id in subjects:
             subjects[average.subject_id].average = average
     for exemption in Exemption.objects.filter(student=student, year=school_class.year_id):
         if exemption.subject_id in subjects:
@@ -151,6 +185,17 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
         student=student, school_class=school_class, subjects=list(subjects.values()), conduct=conduct,
         reports=reports, result=YearResult.objects.filter(**scope).first(),
     )  # fmt: skip
+
+
+def _modules_year(school_class: SchoolClass, subjects: dict[int, SubjectYear]) -> dict[int, ModuleYear]:
+    """The class's curricular modules, each added to its subject (none, and no query, elsewhere)."""
+    if not school_class.technological:
+        return {}
+    modules = {}
+    for module in CurricularModule.objects.filter(school_class=school_class, subject_id__in=list(subjects)):
+        modules[module.pk] = ModuleYear(module=module)
+        subjects[module.subject_id].modules.append(modules[module.pk])
+    return modules
 
 
 def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:

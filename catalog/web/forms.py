@@ -9,6 +9,7 @@ from catalog.grades.models import Grade
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_ERRORS = {"invalid": _("Scrieți o dată validă (zz.ll.aaaa)."), "required": _("Data este obligatorie.")}
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+MODULE_INVALID = _("Modulul ales nu este valid.")
 
 
 def date_field(label: str, *, required: bool = True) -> forms.DateField:
@@ -21,6 +22,11 @@ class GradeForm(forms.Form):
     value = forms.CharField(label=_("Nota"), max_length=3, error_messages={"required": _("Alegeți nota.")})
     on = date_field(_("Data"))
     kind = forms.ChoiceField(label=_("Tipul"), choices=[("", "—"), *Grade.Kind.choices], required=False)
+    # Rule 4: the curricular module of a technological class's subject (empty: none).
+    module = forms.IntegerField(
+        label=_("Modulul"), required=False, min_value=1, max_value=2**63 - 1,
+        error_messages=dict.fromkeys(("invalid", "min_value", "max_value"), MODULE_INVALID),
+    )  # fmt: skip
 
 
 class AbsenceForm(forms.Form):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("clase/<int:class_id>/discipline/<int:subject_id>/medii/", year_end.averages_close, name="averages-close"),
     path("clase/<int:class_id>/elevi/<int:student_id>/raport/", views.descriptive_report, name="descriptive-report"),
     path("clase/<int:class_id>/purtare/", year_end.conduct, name="conduct"),
+    path("clase/<int:class_id>/module/", include("catalog.web.module_urls")),
     path("clase/<int:class_id>/incheiere/", year_end.results_close, name="results-close"),
     path("clase/<int:class_id>/redeschidere/", year_end.results_reopen, name="results-reopen"),
     path("elevi/<int:student_id>/cerere-motivare/", absence_requests.request_submit, name="parent-request-submit"),

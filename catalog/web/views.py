@@ -23,7 +23,8 @@ from catalog.attendance.models import ParentRequest
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
-from catalog.structure.models import Student
+from catalog.structure import modules as curricular
+from catalog.structure.models import CurricularModule, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, ParentRequestForm
@@ -47,20 +48,51 @@ def school_home(request):
 @login_required
 def gradebook(request, class_id: int, subject_id: int):
     school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
-    rows = grade_reads.gradebook(school_class=school_class, subject=subject)
-    return render(request, "web/gradebook.html", _gradebook_context(request, school_class, subject, writes, rows))
+    modules = _modules(school_class, subject)
+    rows = grade_reads.gradebook(school_class=school_class, subject=subject, module_labels=_labels(modules))
+    context = _gradebook_context(request, school_class, subject, writes, rows, modules=modules)
+    return render(request, "web/gradebook.html", context)
 
 
-def _gradebook_context(request, school_class, subject, writes, rows, **extra) -> dict:
-    """The page's context; the day and hour chosen at the top travel with every quick form."""
+def _gradebook_context(request, school_class, subject, writes, rows, *, modules=(), **extra) -> dict:
+    """The page's context; the day, hour and module chosen at the top travel with every quick form."""
     hour = request.GET.get("ora") or request.POST.get("hour") or ""
     day = _day(request.GET.get("zi") or request.POST.get("on") or "")
+    labels = _labels(modules)
     return {
         "school_class": school_class, "subject": subject, "writes": writes, "rows": rows,
         "day": day, "today": timezone.localdate(), "hours": range(1, 15), "keys": _keys(school_class),
         "base_url": reverse("gradebook", args=[school_class.pk, subject.pk]) + "elevi/",
-        "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1, **extra,
+        "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1,
+        "modules": [(labels[m.pk], m) for m in modules], "module": _module_pick(request, modules, day), **extra,
     }  # fmt: skip
+
+
+def _modules(school_class, subject) -> list[CurricularModule]:
+    """The subject's curricular modules in the class (rule 4); only technological classes have them."""
+    return list(curricular.modules_of(school_class, subject)) if school_class.technological else []
+
+
+def _labels(modules) -> dict[int, str]:
+    """A short label per module ("M1", "M2", in teaching order) for the grade list."""
+    return {module.pk: f"M{n}" for n, module in enumerate(modules, start=1)}
+
+
+def _module_pick(request, modules, day) -> CurricularModule | None:
+    """The module new grades go to: the one a quick form carried, or the one chosen at the top
+    while it runs on the day ("0": none), else the one running on the day."""
+    if not modules:
+        return None
+    by_id = {str(m.pk): m for m in modules}
+    if request.method == "POST":
+        return by_id.get(request.POST.get("module", ""))
+    chosen = request.GET.get("modul", "")
+    if chosen == "0":
+        return None
+    module = by_id.get(chosen)
+    if module is not None and module.starts <= day <= module.ends:
+        return module
+    return curricular.module_running(modules, day)
 
 
 def _day(text: str):
@@ -94,8 +126,13 @@ def _student_in(school_class, student_id: int) -> Student:
 def _row_response(request, school_class, subject, writes, student, *, error: str = "", notice: str = ""):
     """After a write: the student's row (htmx) or the gradebook again (a plain form)."""
     if request.htmx:
-        rows = grade_reads.gradebook(school_class=school_class, subject=subject, student=student)
-        context = _gradebook_context(request, school_class, subject, writes, rows, error=error, notice=notice)
+        modules = _modules(school_class, subject)
+        rows = grade_reads.gradebook(
+            school_class=school_class, subject=subject, student=student, module_labels=_labels(modules)
+        )
+        context = _gradebook_context(
+            request, school_class, subject, writes, rows, modules=modules, error=error, notice=notice
+        )
         context["row"] = rows[0]
         return render(request, "web/_gradebook_row.html", context)
     if error:
@@ -103,8 +140,10 @@ def _row_response(request, school_class, subject, writes, student, *, error: str
     elif notice:
         messages.success(request, notice)
     url = reverse("gradebook", args=[school_class.pk, subject.pk])
-    query = urlencode({"zi": request.POST.get("on", ""), "ora": request.POST.get("hour", "")})
-    return redirect(f"{url}?{query}#elev-{student.pk}")
+    params = {"zi": request.POST.get("on", ""), "ora": request.POST.get("hour", "")}
+    if "module" in request.POST:
+        params["modul"] = request.POST["module"] or "0"
+    return redirect(f"{url}?{urlencode(params)}#elev-{student.pk}")
 
 
 def _first_error(form) -> str:
@@ -133,13 +172,29 @@ def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_
 def grade_add(request, class_id: int, subject_id: int, student_id: int):
     def write(*, school_class, subject, student, data) -> str:
         value, calificativ = grades.value_parse(data["value"], scheme=school_class.scheme)
+        module = _module_chosen(data["module"])
         grade = grades.grade_add(
             teacher=request.user, student=student, school_class=school_class, subject=subject, on=data["on"],
-            value=value, calificativ=calificativ, kind=data["kind"],
+            value=value, calificativ=calificativ, kind=data["kind"], module=module,
         )  # fmt: skip
-        return " ".join([_("Nota %(grade)s a fost adăugată.") % {"grade": grade}, *grade.warnings])
+        if module is not None:
+            added = _("Nota %(grade)s a fost adăugată la modulul %(module)s.") % {"grade": grade, "module": module}
+        else:
+            added = _("Nota %(grade)s a fost adăugată.") % {"grade": grade}
+        return " ".join([added, *grade.warnings])
 
     return _quick_write(request, class_id, subject_id, student_id, GradeForm, write)
+
+
+def _module_chosen(module_id: int | None) -> CurricularModule | None:
+    """The module a grade form names; whether it is this class's and subject's, and runs on the
+    grade's day, is `grade_add`'s to judge."""
+    if module_id is None:
+        return None
+    module = CurricularModule.objects.filter(pk=module_id).first()
+    if module is None:
+        raise ValidationError(grades.MODULE_MISMATCH, code="module")
+    return module
 
 
 @login_required

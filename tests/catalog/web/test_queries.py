@@ -6,6 +6,7 @@ from catalog.attendance.models import Absence
 from catalog.grades.models import Grade
 from catalog.structure import services as structure
 from tests.catalog.conftest import cnp_for
+from tests.catalog.structure.test_modules import vocational
 from tests.catalog.web.conftest import gradebook_url
 
 
@@ -82,3 +83,39 @@ def test_the_siiir_export_costs_the_same_queries_for_2_or_35_students(cast, as_u
     small = download_queries(30)
     fill_class(cast, 33)
     assert download_queries(small) == small
+
+
+def test_a_modular_gradebook_and_its_module_pages_cost_the_same_queries_for_2_or_35_students(
+    cast, as_user, django_assert_max_num_queries
+):
+    """Rule 4: a technological class's subject taught in modules (the gradebook with its module
+    picker and labels, a module's averages, a student's year with module averages)."""
+    voc = vocational(cast)
+    Grade.objects.bulk_create(
+        Grade(student=s, school_class=voc.school_class, subject=voc.subject, teacher=voc.ion, value=8, on=day,
+              module=module)
+        for s in (voc.paul, voc.sorin) for module, day in ((voc.first, voc.first.starts), (None, voc.first.starts))
+    )  # fmt: skip
+    teacher, student = as_user(voc.ion), as_user(voc.paul.user)
+    pages = [
+        (teacher, gradebook_url(voc.school_class, voc.subject)),
+        (teacher, f"/clase/{voc.school_class.pk}/module/{voc.first.pk}/medii/"),
+        (student, f"/elevi/{voc.paul.pk}/"),
+    ]
+    small = [queries_of(django_assert_max_num_queries, client, url, 25) for client, url in pages]
+    made = [
+        structure.student_create(
+            actor=cast.admin, first_name=f"Elev{n}", last_name="Test", cnp=cnp_for(date(2011, 1, 1), 400 + n),
+            school_class=voc.school_class, starts=cast.year.starts,
+        )
+        for n in range(33)
+    ]  # fmt: skip
+    Grade.objects.bulk_create(
+        Grade(student=s, school_class=voc.school_class, subject=voc.subject, teacher=voc.ion, value=9,
+              on=voc.first.starts, module=voc.first)
+        for s in [*made, voc.paul] for _k in range(6)
+    )  # fmt: skip
+    large = [
+        queries_of(django_assert_max_num_queries, client, url, n) for (client, url), n in zip(pages, small, strict=True)
+    ]
+    assert large == small
