@@ -44,6 +44,7 @@ CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
 DESCRIPTIVE_ONLY = _("La clasa pregătitoare nu se dau note: evaluarea se face prin raportul descriptiv.")
 EXEMPT = _("Elevul este scutit la această disciplină ({kind}): nu primește note.")
 AVERAGE_CLOSED = _("Media la această disciplină este încheiată: notele nu se mai pot schimba.")
+MODULE_RUNNING = _("Modulul se termină pe {ends}: media lui se încheie de atunci încolo.")
 MODULE_MISMATCH = _("Modulul nu aparține acestei discipline și clase, sau data nu este în perioada lui.")
 ABSENT_THAT_DAY = _("Atenție: elevul are absență la această disciplină în ziua notei.")
 TOO_FEW_GRADES = _("Sunt {count} note; pentru încheierea mediei sunt necesare cel puțin {minimum}.")
@@ -201,6 +202,8 @@ def average_close(
     _exemption_check(student, school_class, subject)
     if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
         raise ValidationError(MODULE_MISMATCH, code="module")
+    if module is not None and timezone.localdate() < module.ends:  # rule 4: closed when the module ends
+        raise ValidationError(MODULE_RUNNING.format(ends=f"{module.ends:%d.%m.%Y}"), code="module_running")
     grades = _grades_for(student, school_class, subject, module)
     warnings = _minimum_check(grades, school_class, subject, module)
     value, suggested = None, ""

@@ -36,7 +36,7 @@ GRADES_OUTSIDE = _("Modulul are note între {first} și {last}: perioada lui tre
 SUBJECT_LOCKED = _("Modulul are deja note: disciplina lui nu se mai poate schimba.")
 AVERAGES_CLOSED = _("Modulul are medii încheiate: se mai poate schimba doar numele lui.")
 HAS_GRADES = _("Modulul are note sau medii: nu se mai poate șterge.")
-NOT_ENDED = _("Modulul se termină pe {ends}: media lui se încheie de atunci încolo.")
+NOT_ENDED = grades.MODULE_RUNNING  # average_close refuses it too, whoever calls it
 
 
 # Reads

@@ -407,3 +407,15 @@ def test_the_students_year_shows_each_modules_average(cast, voc):
     assert subject.average is None  # the module's average is not the subject's annual one
     math = next(s for s in report.subjects if s.subject == cast.math)
     assert math.modules == []
+
+
+
+def test_average_close_itself_refuses_a_module_that_has_not_ended(cast, voc):
+    """Rule 4 holds for every caller of the grades service, not only for the module page's."""
+    grade(voc, voc.paul, 9, voc.second)
+    grade(voc, voc.paul, 8, voc.second)
+    with pytest.raises(ValidationError, match="Modulul se termină pe"):
+        grades.average_close(
+            teacher=voc.ion, student=voc.paul, school_class=voc.school_class, subject=voc.subject, module=voc.second
+        )
+    assert not Average.objects.filter(module=voc.second).exists()
