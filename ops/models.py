@@ -42,6 +42,10 @@ class Backup(models.Model):
     tables = models.JSONField(default=dict, blank=True)
     # Incremental: rows inserted, updated and deleted in the backup database by this run.
     rows_copied = models.BigIntegerField(null=True, blank=True)
+    # Incremental: per table, rows and digest of the school's live data as of the run; a
+    # restore to this run must equal them (a full backup keeps its own in `tables`).
+    digests = models.JSONField(default=dict, blank=True)
+    # The last successful trial restore (a verification or a drill); emptied when one fails.
     restore_verified_at = models.DateTimeField(null=True, blank=True)
     verification = models.TextField(blank=True)
     error = models.TextField(blank=True)
@@ -53,6 +57,61 @@ class Backup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def expected_tables(self) -> dict:
+        """What a restore of this backup must equal, per table: {"rows": n, "digest": "..."}."""
+        return self.tables if self.kind == self.Kind.FULL else self.digests
+
+
+class RestoreDrill(models.Model):
+    """One restore drill (public schema): a random recent backup restored into a scratch
+    schema and compared, table by table, with what the source held at backup time."""
+
+    class Result(models.TextChoices):
+        RUNNING = "running", _("În curs")
+        PASSED = "passed", _("Reușită")
+        MISMATCH = "mismatch", _("Diferențe față de sursă")
+        FAILED = "failed", _("Eșuată")
+
+    backup = models.ForeignKey(Backup, on_delete=models.PROTECT, related_name="drills")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.RUNNING)
+    tables = models.PositiveIntegerField(null=True, blank=True)
+    rows = models.BigIntegerField(null=True, blank=True)
+    # The tables that differ, or why the restore failed (names and counts, never row values).
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"drill #{self.pk} of backup #{self.backup_id} ({self.result})"
+
+
+class IncrementalOptOut(models.Model):
+    """A period in which an ended school's daily incremental backup is switched off (an
+    ended school is read-only; its final full backup holds everything). It is open while
+    `ended_at` is empty, and honoured only while the school stays ended."""
+
+    school = models.ForeignKey("tenants.School", on_delete=models.PROTECT, related_name="incremental_opt_outs")
+    started_at = models.DateTimeField()
+    started_by = models.CharField(max_length=200)
+    reason = models.TextField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school"], condition=models.Q(ended_at__isnull=True), name="ops_one_open_opt_out_per_school"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"school {self.school_id}: no daily incremental since {self.started_at:%Y-%m-%d}"
 
 
 class DeletionCertificate(models.Model):

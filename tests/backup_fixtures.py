@@ -6,18 +6,23 @@ reads only committed rows), a real S3-compatible server (moto's server mode on
 127.0.0.1), a local folder, and a backup database of their own."""
 
 import uuid
+from io import StringIO
 
 import boto3
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
 
 from accounts.models import User
 from accounts.roles import Role
+from audit.actions import Action
+from audit.services import audit_record
 from catalog.demo import DemoPeople, catalog_demo_ensure
+from catalog.grades.models import Grade
 from ops.backups import pg
-from ops.models import Backup, DeletionCertificate
+from ops.models import Backup, DeletionCertificate, IncrementalOptOut, RestoreDrill
 from provisioning.schemas import schema_drop
 from provisioning.services import school_provision
 from tenants.models import School
@@ -41,6 +46,8 @@ def school_remove(school: School) -> None:
     """Drop a school made by a test, with everything public holds about it."""
     connection.set_schema_to_public()
     schema_drop(school.schema_name)
+    RestoreDrill.objects.filter(backup__school=school).delete()
+    IncrementalOptOut.objects.filter(school=school).delete()
     Backup.objects.filter(school=school).delete()
     DeletionCertificate.objects.filter(school=school).delete()
     school.domains.all().delete()
@@ -85,6 +92,8 @@ def real_db(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         yield
         connection.set_schema_to_public()
+        RestoreDrill.objects.all().delete()
+        IncrementalOptOut.objects.all().delete()
         Backup.objects.all().delete()
         DeletionCertificate.objects.all().delete()
 
@@ -152,3 +161,42 @@ def backup_db(settings, backup_database):
     """BACKUP_DATABASE_URL points at this run's backup database; its params to look inside."""
     settings.BACKUP_DATABASE_URL = database_url(backup_database)
     return backup_database
+
+
+def backup_command(*args: str) -> str:
+    """`catedra backup ...` in-process; what it printed."""
+    out = StringIO()
+    call_command("backup", *args, stdout=out)
+    return out.getvalue()
+
+
+def live_digests(schema: str) -> dict:
+    """Rows and digest of every table of a live schema, read now."""
+    with pg.connect(pg.live_params()) as conn:
+        return pg.table_digests(conn, schema)
+
+
+def grades_change(school: School, *, update=(), delete=(), label: str) -> dict[str, list[int]]:
+    """Insert one grade, update and delete the given ones (the newest grades when none are
+    given), and record audit events about it, committed; the ids touched."""
+    with schema_context(school.schema_name):
+        if not update and not delete:
+            newest = list(Grade.objects.filter(value__isnull=False).order_by("-id").values_list("pk", flat=True)[:5])
+            update, delete = newest[:3], newest[3:5]
+        for grade in Grade.objects.filter(pk__in=update):
+            Grade.objects.filter(pk=grade.pk).update(value=9 if grade.value == 10 else 10)
+        Grade.objects.filter(pk__in=delete).delete()
+        template = Grade.objects.filter(value__isnull=False).order_by("id").first()
+        inserted = Grade.objects.create(
+            student_id=template.student_id, school_class_id=template.school_class_id, subject_id=template.subject_id,
+            teacher_id=template.teacher_id, value=7, on=template.on,
+        )  # fmt: skip
+        changed = [*update, inserted.pk]
+        for grade_id in changed[:4]:
+            audit_record(
+                action=Action.GRADE_CHANGED, actor="tests", object_type="grades.grade", object_id=grade_id,
+                new={"label": label},
+            )  # fmt: skip
+        audit_record(action=Action.GRADE_DELETED, actor="tests", object_type="grades.grade", new={"ids": list(delete)})
+    connection.set_schema_to_public()
+    return {"updated": list(update), "deleted": list(delete), "inserted": [inserted.pk]}

@@ -12,182 +12,148 @@ schema is read). Only what changed is copied:
 - the audit table is append-only: only events past the copy's last `seq` are copied;
 - a table without a one-column primary key is replaced whole when it differs.
 
+Every run also keeps what it replaced in the copy (`history.py`), so the state of any
+earlier run can be rebuilt, and records the live tables' digests as of the run, which a
+restore to that run must equal.
+
 The copy's tables carry only their primary keys (no foreign keys, no triggers: the audit
 chain and row history triggers must not fire on copied rows). When the live structure
-changes (a migration), the school's copy is rebuilt from scratch in the same run.
-Everything on the backup side happens in one transaction: a failed run leaves the
-previous copy as it was.
+changes (a migration), the school's copy is rebuilt from scratch in the same run (the old
+one is kept for the earlier runs). Everything on the backup side happens in one
+transaction: a failed run leaves the previous copy and history as they were.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from django.utils import timezone
 from psycopg import sql
 
-from ops.backups import pg
+from ops.backups import history, pg, tables
 from ops.backups.full import BackupError, _fail, _first_line
+from ops.backups.tables import Table
 from ops.models import Backup
 from tenants.models import School
 
 APPEND_ONLY = {"audit_auditevent": "seq"}
+_NOTHING = {"inserted": 0, "updated": 0, "deleted": 0}
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[str, ...]  # stored columns, in order (generated ones are not copied)
-    shape: tuple[tuple[str, str, str], ...]  # (column, type, generated) of every column
-    key: str | None  # the one-column primary key
-    key_type: str
+@dataclass
+class _Run:
+    """One run's work on the backup side."""
+
+    id: int
+    schema: str
+    keep: bool = True  # whether what the copy held goes to the history (not for a new copy)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    digests: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def backup_incremental_run(*, school: School) -> Backup:
     """Bring the school's copy in the backup database up to its live data; the done
-    record (rows copied, per table). BackupError after marking the record failed."""
+    record (rows copied per table, the live tables' digests as of the run). BackupError
+    after marking the record failed."""
     schema = pg.checked_schema(school.schema_name)
     record = Backup.objects.create(
         school=school, kind=Backup.Kind.INCREMENTAL, source_schema=schema, started_at=timezone.now()
     )
+    run = _Run(id=record.pk, schema=schema)
     try:
         with pg.connect(pg.live_params()) as live, pg.connect(pg.backup_params(), create=True) as copy:
+            history.run_begin(copy, run_id=run.id, school=schema)
             live.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             live.read_only = True
-            counts = _sync(live, copy, schema)
-            _sync_sequences(live, copy, schema)
+            _sync(live, copy, run)
+            history.run_end(copy, run_id=run.id, sequences=_sync_sequences(live, copy, schema))
             copy.commit()
             live.rollback()
     except (BackupError, psycopg.Error, OSError, subprocess.SubprocessError) as exc:
         _fail(record, exc)
         raise BackupError(f"incremental backup #{record.pk} of {school.slug} failed: {record.error}") from exc
-    copied = sum(sum(values.values()) for values in counts.values())
+    copied = sum(sum(values.values()) for values in run.counts.values())
     Backup.objects.filter(pk=record.pk).update(
-        status=Backup.Status.DONE, finished_at=timezone.now(), rows_copied=copied,
-        tables={table: values for table, values in counts.items() if any(values.values())},
+        status=Backup.Status.DONE, finished_at=timezone.now(), rows_copied=copied, digests=run.digests,
+        tables={table: values for table, values in run.counts.items() if any(values.values())},
     )  # fmt: skip
     record.refresh_from_db()
     return record
 
 
-def _sync(live: psycopg.Connection, copy: psycopg.Connection, schema: str) -> dict[str, dict[str, int]]:
-    tables = _tables(live, schema)
-    if not tables:
-        raise BackupError(f"schema {schema} has no tables")
-    if not pg.schema_exists(copy, schema) or _tables(copy, schema) != tables:
-        _rebuild(copy, schema)
-    return {table.name: _sync_table(live, copy, schema, table) for table in tables.values()}
+def _sync(live: psycopg.Connection, copy: psycopg.Connection, run: _Run) -> None:
+    found = tables.tables_of(live, run.schema)
+    if not found:
+        raise BackupError(f"schema {run.schema} has no tables")
+    if not pg.schema_exists(copy, run.schema) or tables.tables_of(copy, run.schema) != found:
+        if pg.schema_exists(copy, run.schema):
+            history.copy_retire(copy, run_id=run.id, school=run.schema)
+        _rebuild(copy, run.schema)
+        run.keep = False
+    for table in found.values():
+        run.digests[table.name] = pg.table_digest(live, run.schema, table.name)
+        run.counts[table.name] = _sync_table(live, copy, run, table)
 
 
-def _sync_table(live, copy, schema: str, table: Table) -> dict[str, int]:
-    if table.name in APPEND_ONLY:
-        return {"inserted": _append(live, copy, schema, table, APPEND_ONLY[table.name])}
-    if _whole_digest(live, schema, table) == _whole_digest(copy, schema, table):
-        return {"inserted": 0, "updated": 0, "deleted": 0}
+def _sync_table(live, copy, run: _Run, table: Table) -> dict[str, int]:
+    relation = tables.name(run.schema, table.name)
+    appended = 0
+    if table.name in APPEND_ONLY and table.key:
+        appended = _append(live, copy, run, table, APPEND_ONLY[table.name])
+        if _count(copy, relation) == run.digests[table.name]["rows"]:
+            return {"inserted": appended}
+        # Fewer events live than in the copy: the school was restored in place. Compare all.
+    elif run.digests[table.name] == pg.table_digest(copy, run.schema, table.name):
+        return dict(_NOTHING)
     if table.key is None:
-        deleted = copy.execute(sql.SQL("DELETE FROM {}").format(_name(schema, table.name))).rowcount
-        inserted = _transfer(live, copy, schema, table, where=sql.SQL("true"))
+        if run.keep:
+            history.table_replaced(copy, run_id=run.id, schema=run.schema, table=table)
+        deleted = copy.execute(sql.SQL("DELETE FROM {}").format(relation)).rowcount
+        inserted = tables.transfer(live, relation, copy, relation, table, where=sql.SQL("true"))
         return {"inserted": inserted, "updated": 0, "deleted": deleted}
-    theirs, ours = _row_hashes(live, schema, table), _row_hashes(copy, schema, table)
-    changed = [key for key, digest in theirs.items() if key in ours and ours[key] != digest]
-    new = [key for key in theirs if key not in ours]
-    gone = [key for key in ours if key not in theirs]
-    if changed or gone:
-        copy.execute(
-            sql.SQL("DELETE FROM {} WHERE {}").format(_name(schema, table.name), _key_in(table, changed + gone))
-        )
-    if changed or new:
-        _transfer(live, copy, schema, table, where=_key_in(table, changed + new))
-    return {"inserted": len(new), "updated": len(changed), "deleted": len(gone)}
+    diff = tables.changes(tables.row_hashes(live, relation, table), tables.row_hashes(copy, relation, table))
+    if run.keep:
+        history.rows_replaced(copy, run_id=run.id, schema=run.schema, table=table, keys=diff.changed + diff.gone)
+        history.rows_added(copy, run_id=run.id, table=table, keys=diff.new)
+    if diff.changed or diff.gone:
+        replaced = tables.key_in(table, diff.changed + diff.gone)
+        copy.execute(sql.SQL("DELETE FROM {} WHERE {}").format(relation, replaced))
+    if diff.changed or diff.new:
+        tables.transfer(live, relation, copy, relation, table, where=tables.key_in(table, diff.changed + diff.new))
+    counts = diff.counts
+    counts["inserted"] += appended
+    return counts
 
 
-def _append(live, copy, schema: str, table: Table, key: str) -> int:
-    last = copy.execute(sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(
-        sql.Identifier(key), _name(schema, table.name))).fetchone()[0]  # fmt: skip
-    return _transfer(live, copy, schema, table, where=sql.SQL("{} > {}").format(sql.Identifier(key), last))
+def _append(live, copy, run: _Run, table: Table, column: str) -> int:
+    """Copy the rows past the copy's last `column` (an append-only table); how many."""
+    relation = tables.name(run.schema, table.name)
+    last = copy.execute(
+        sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(sql.Identifier(column), relation)
+    ).fetchone()[0]
+    past = sql.SQL("{} > {}").format(sql.Identifier(column), sql.Literal(last))
+    inserted = tables.transfer(live, relation, copy, relation, table, where=past)
+    if run.keep and inserted:
+        history.rows_appended(copy, run_id=run.id, schema=run.schema, table=table, where=past)
+    return inserted
 
 
-def _transfer(live, copy, schema: str, table: Table, *, where: sql.Composable) -> int:
-    """COPY the matching rows from the live schema into the copy; how many."""
-    columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
-    source = sql.SQL("COPY (SELECT {} FROM {} WHERE {}) TO STDOUT").format(columns, _name(schema, table.name), where)
-    target = sql.SQL("COPY {} ({}) FROM STDIN").format(_name(schema, table.name), columns)
-    with live.cursor() as reader, copy.cursor() as writer:
-        with reader.copy(source) as out, writer.copy(target) as into:
-            for block in out:
-                into.write(block)
-        return writer.rowcount
-
-
-def _whole_digest(conn, schema: str, table: Table) -> tuple:
-    order = sql.Identifier(table.key) if table.key else sql.SQL("h")
-    return conn.execute(
-        sql.SQL(
-            "SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY {})), '')"
-            " FROM (SELECT {}, md5(t::text) AS h FROM {} AS t) AS hashed"
-        ).format(order, sql.Identifier(table.key) if table.key else sql.SQL("1"), _name(schema, table.name))
-    ).fetchone()
-
-
-def _row_hashes(conn, schema: str, table: Table) -> dict[str, str]:
-    rows = conn.execute(
-        sql.SQL("SELECT {}::text, md5(t::text) FROM {} AS t").format(
-            sql.Identifier(table.key), _name(schema, table.name)
-        )
-    ).fetchall()
-    return dict(rows)
-
-
-def _key_in(table: Table, keys: list[str]) -> sql.Composable:
-    return sql.SQL("{} = ANY({}::text[]::{}[])").format(
-        sql.Identifier(table.key), sql.Literal(keys), sql.SQL(table.key_type)
-    )
-
-
-def _name(schema: str, table: str) -> sql.Composable:
-    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-
-
-def _tables(conn, schema: str) -> dict[str, Table]:
-    """Every base table of `schema` with its columns and one-column primary key."""
-    columns = conn.execute(
-        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated::text"
-        " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
-        " ORDER BY c.relname, a.attnum",
-        [schema],
-    ).fetchall()
-    keys = conn.execute(
-        "SELECT c.relname, min(a.attname), min(format_type(a.atttypid, a.atttypmod)), count(*)"
-        " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
-        " WHERE n.nspname = %s AND i.indisprimary GROUP BY c.relname",
-        [schema],
-    ).fetchall()
-    primary = {name: (column, kind) for name, column, kind, count in keys if count == 1}
-    shapes: dict[str, list[tuple[str, str, str]]] = {}
-    for table, column, kind, generated in columns:
-        shapes.setdefault(table, []).append((column, kind, generated))
-    tables = {}
-    for name, shape in shapes.items():
-        key, key_type = primary.get(name, (None, ""))
-        stored = tuple(column for column, _kind, generated in shape if not generated)
-        tables[name] = Table(name=name, columns=stored, shape=tuple(shape), key=key, key_type=key_type)
-    return tables
+def _count(conn, relation: sql.Composable) -> int:
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()[0]
 
 
 def _rebuild(copy, schema: str) -> None:
-    """(Re)create the school's schema in the backup database: tables, types, sequences
-    and primary keys as live has them; no foreign keys, indexes or triggers."""
+    """Create the school's schema in the backup database (the old one was kept or dropped):
+    tables, types, sequences and primary keys as live has them; no foreign keys, indexes
+    or triggers."""
     params = pg.live_params()
     args, env = pg.program_args(params)
     pre, post = (
         _dump_section(args, env, schema, section) for section in ("pre-data", "post-data")
     )  # fmt: skip
     keys = [statement for statement in post.split(";\n") if " PRIMARY KEY " in statement]
-    pg.drop_schema(copy, schema)
     with copy.cursor() as cursor:
         cursor.execute(("\n".join([pre, *(f"{statement};" for statement in keys)])).encode())
 
@@ -203,9 +169,11 @@ def _dump_section(args: list[str], env: dict[str, str], schema: str, section: st
     return pg.strip_meta(result.stdout)
 
 
-def _sync_sequences(live, copy, schema: str) -> None:
+def _sync_sequences(live, copy, schema: str) -> dict[str, int]:
+    """Set the copy's sequences to the live ones; {sequence: last value}."""
     rows = live.execute(
         "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s AND last_value IS NOT NULL", [schema]
     ).fetchall()
     for name, value in rows:
         copy.execute("SELECT setval(%s::regclass, %s, true)", [f'"{schema}"."{name}"', value])
+    return dict(rows)

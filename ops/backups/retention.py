@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ops.backups import pg
+from ops.backups import history, pg
 from ops.backups.full import BackupError
 from ops.backups.storage import storage_for_location
 from ops.models import Backup, DeletionCertificate
@@ -51,7 +51,7 @@ def backup_delete(*, backup: Backup, actor: str, now: datetime | None = None) ->
 
 def backups_purge(*, actor: str, now: datetime | None = None) -> list[DeletionCertificate]:
     """Delete every backup of every school whose retention period is over (objects, the
-    school's schema in the backup database); one certificate per school."""
+    school's copies and run history in the backup database); one certificate per school."""
     certificates = []
     candidates = School.objects.filter(contract_end__isnull=False, backups__isnull=False).distinct()
     for school in candidates.order_by("slug"):
@@ -80,7 +80,7 @@ def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema:
             storage, key = storage_for_location(backup.location)
             storage.delete(key)
         items.append(_item(backup))
-    dropped = _drop_backup_schema(school) if backup_schema else None
+    dropped = _drop_backup_schemas(school) if backup_schema else []
     content = {
         "school": {"slug": school.slug, "name": school.name, "siiir_code": school.siiir_code or ""},
         "contract_end": school.contract_end.isoformat(),
@@ -89,7 +89,8 @@ def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema:
         "deleted_at": when.isoformat(),
         "actor": actor,
         "backups": items,
-        "backup_database_schema": dropped,
+        "backup_database_schema": school.schema_name if school.schema_name in dropped else None,
+        "backup_database_schemas_dropped": dropped,
     }
     with transaction.atomic():
         Backup.objects.filter(pk__in=[b.pk for b in backups]).update(status=Backup.Status.DELETED, deleted_at=when)
@@ -112,12 +113,12 @@ def _item(backup: Backup) -> dict:
     }  # fmt: skip
 
 
-def _drop_backup_schema(school: School) -> str | None:
-    """The school's copy in the backup database, dropped; its name, or None if there was none."""
+def _drop_backup_schemas(school: School) -> list[str]:
+    """The school's copy in the backup database, the copies kept from before migrations
+    and the history of its incremental runs, dropped; the schemas dropped."""
     if not settings.BACKUP_DATABASE_URL:
-        return None
-    with pg.connect(pg.backup_params(), autocommit=True, create=True) as conn:
-        if not pg.schema_exists(conn, school.schema_name):
-            return None
-        pg.drop_schema(conn, school.schema_name)
-    return school.schema_name
+        return []
+    with pg.connect(pg.backup_params(), create=True) as conn:
+        dropped = history.school_forget(conn, school=pg.checked_schema(school.schema_name))
+        conn.commit()
+    return dropped

@@ -3,9 +3,12 @@
     catedra backup run --school SLUG --kind full|incremental     (or --all-schools)
     catedra backup list --school SLUG
     catedra backup verify --school SLUG [--backup ID]
-    catedra backup restore --school SLUG [--at TIME] [--into NEW_SLUG] [--dry-run] [--backup ID]
+    catedra backup restore --school SLUG [--at TIME | --backup ID] [--into NEW_SLUG] [--dry-run]
     catedra backup delete --backup ID                              (refused within retention)
     catedra backup purge                                           (what retention allows)
+
+A restore gives the state as of TIME (default: the latest): the newest full backup at or
+before TIME, brought to the newest incremental run after it up to TIME.
 
 Exit status 1 when anything failed or was refused, 2 on bad arguments.
 """
@@ -47,11 +50,12 @@ class Command(BaseCommand):
         listing.add_argument("--school", metavar="SLUG", required=True)
         verify = verbs.add_parser("verify", help="checksum and trial restore into a scratch schema")
         verify.add_argument("--school", metavar="SLUG", required=True)
-        verify.add_argument("--backup", metavar="ID", type=int)
-        restore = verbs.add_parser("restore", help="restore a full backup")
+        verify.add_argument("--backup", metavar="ID", type=int, help="default: what a restore now would restore")
+        restore = verbs.add_parser("restore", help="restore the full backup and the incremental runs after it")
         restore.add_argument("--school", metavar="SLUG", required=True)
-        restore.add_argument("--backup", metavar="ID", type=int)
-        restore.add_argument("--at", metavar="TIME", help="the newest backup taken no later than this (ISO date/time)")
+        point = restore.add_mutually_exclusive_group()
+        point.add_argument("--at", metavar="TIME", help="the state as of this time (ISO date or date and time)")
+        point.add_argument("--backup", metavar="ID", type=int, help="the state of this backup or incremental run")
         restore.add_argument("--into", metavar="NEW_SLUG", help="a new school instead of the original schema")
         restore.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
         delete = verbs.add_parser("delete", help="delete one backup (only after the retention period)")
@@ -96,7 +100,10 @@ class Command(BaseCommand):
 
     def _restore(self, options) -> None:
         school = self._school(options["school"])
-        backup = self._backup(school, options.get("backup"), at=_parse_time(options.get("at")))
+        if options.get("into"):
+            self._new_slug(options["into"])
+        at = _parse_time(options.get("at"))
+        backup = self._backup(school, options.get("backup"), at=at)
         if options["dry_run"]:
             self._verify_one(backup)
             self.stdout.write("dry run: nothing was restored")
@@ -115,10 +122,11 @@ class Command(BaseCommand):
             ) from exc
         with schema_context(report.schema):
             chain = chain_report()
+        as_of = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
         self.stdout.write(
-            f"restored backup #{backup.pk} of {school.slug} into {where}: {report.tables} tables, {report.rows} rows,"
-            f" all match; audit chain {'intact' if chain.intact else 'BROKEN'} ({chain.events} events)"
-            f" ({time.monotonic() - started:.1f} s)"
+            f"restored {report.label} of {school.slug} (the state as of {as_of}) into {where}: {report.tables} tables,"
+            f" {report.rows} rows, all match; audit chain {'intact' if chain.intact else 'BROKEN'}"
+            f" ({chain.events} events) ({time.monotonic() - started:.1f} s)"
         )
         if not chain.intact:
             raise CommandError("the restored audit chain does not verify.", returncode=1)
@@ -154,10 +162,10 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         if not report.matches:
             raise CommandError(
-                f"backup #{backup.pk}: MISMATCH after trial restore: {', '.join(report.mismatches)}", returncode=1
+                f"{report.label}: MISMATCH after trial restore: {', '.join(report.mismatches)}", returncode=1
             )
         self.stdout.write(
-            f"backup #{backup.pk}: checksum ok, trial restore of {report.tables} tables and {report.rows} rows"
+            f"{report.label}: checksum ok, trial restore of {report.tables} tables and {report.rows} rows"
             f" matches the source ({seconds:.1f} s)"
         )
 
@@ -174,14 +182,30 @@ class Command(BaseCommand):
         return school
 
     def _backup(self, school: School, backup_id: int | None, at: datetime | None = None) -> Backup:
+        """The backup with `backup_id`, or the one whose state a restore as of `at` gives."""
         if backup_id is not None:
             backup = selectors.backups_of(school).filter(pk=backup_id).first()
-        else:
-            backup = selectors.full_backup_latest(school=school, at=at)
+            if backup is None:
+                raise CommandError(f"{school.slug} has no backup #{backup_id}.", returncode=2)
+            if backup.status != Backup.Status.DONE:
+                raise CommandError(f"backup #{backup_id} is {backup.status}, not a completed backup.", returncode=1)
+            return backup
+        backup = selectors.restore_point(school=school, at=at)
         if backup is None:
-            when = f" taken by {at:%Y-%m-%d %H:%M}" if at else ""
+            when = f" taken by {timezone.localtime(at):%Y-%m-%d %H:%M}" if at else ""
             raise CommandError(f"{school.slug}: no completed full backup{when}.", returncode=1)
         return backup
+
+    def _new_slug(self, slug: str) -> None:
+        """Refuse a bad or taken --into before any work."""
+        from provisioning.services import slug_validate
+
+        try:
+            slug_validate(slug)
+        except ValidationError as exc:
+            raise CommandError(f"--into: {_message(exc)}", returncode=2) from exc
+        if School.objects.filter(slug=slug).exists():
+            raise CommandError(f"--into: a school with the slug {slug!r} already exists.", returncode=2)
 
 
 def _take(school: School, kind: str) -> Backup:
@@ -199,12 +223,20 @@ def _summary(backup: Backup) -> str:
 def _line(backup: Backup) -> str:
     when = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
     if backup.kind == Backup.Kind.FULL:
-        verified = f"verified {backup.restore_verified_at:%Y-%m-%d}" if backup.restore_verified_at else "unverified"
-        what = f"{_size(backup.size)}  sha256 {backup.sha256[:16]}  {verified}  {backup.location}"
+        what = f"{_size(backup.size)}  sha256 {backup.sha256[:16]}  {_verified(backup)}  {backup.location}"
     else:
-        what = f"{backup.rows_copied} rows copied" if backup.rows_copied is not None else ""
+        copied = f"{backup.rows_copied} rows copied" if backup.rows_copied is not None else ""
+        what = f"{copied}  {_verified(backup)}"
     parts = [f"#{backup.pk}", backup.kind, backup.status, when, what if backup.status == "done" else backup.error]
     return "  ".join(part for part in parts if part)
+
+
+def _verified(backup: Backup) -> str:
+    """Verified when a trial restore (verify, a drill or a restore's check) last matched."""
+    if backup.restore_verified_at:
+        return f"verified {timezone.localtime(backup.restore_verified_at):%Y-%m-%d}"
+    failed = backup.verification.startswith(("failed", "MISMATCH"))
+    return "unverified (the last trial restore failed)" if failed else "unverified"
 
 
 def _size(size: int | None) -> str:
@@ -220,9 +252,12 @@ def _message(exc: Exception) -> str:
 def _parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
-    moment = parse_datetime(text)
-    if moment is None and (day := parse_date(text)) is not None:
-        moment = datetime.combine(day, datetime.max.time())
+    try:
+        moment = parse_datetime(text)
+        if moment is None and (day := parse_date(text)) is not None:
+            moment = datetime.combine(day, datetime.max.time())
+    except ValueError:  # well formed but impossible, e.g. month 13
+        moment = None
     if moment is None:
         raise CommandError(f"--at: not a date or time: {text!r} (e.g. 2026-11-23 or 2026-11-23T18:00).", returncode=2)
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment

@@ -1,9 +1,16 @@
 """`catedra backup ...` in-process: what operators read, and the exit statuses."""
 
+from datetime import date
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from ops.models import Backup
+from ops.backups import pg
+from ops.backups.full import backup_full_run
+from ops.backups.incremental import backup_incremental_run
+from ops.backups.storage import storage_for_location
+from ops.models import Backup, DeletionCertificate
+from tenants.models import School
 from tests.backup_fixtures import school_remove
 
 pytestmark = pytest.mark.slow
@@ -21,9 +28,12 @@ def test_run_list_verify_and_a_dry_run_restore(seeded_school, real_db, local_sto
     slug = seeded_school.slug
     assert "full backup #" in backup("run", "--school", slug, "--kind", "full")
     assert "rows copied" in backup("run", "--school", slug, "--kind", "incremental")
-    listed = backup("list", "--school", slug)
-    assert "full  done" in listed and "unverified" in listed and "incremental  done" in listed
-    assert "matches the source" in backup("verify", "--school", slug)
+    listed = backup("list", "--school", slug).splitlines()
+    [full_line] = [line for line in listed if "  full  done" in line]
+    [incremental_line] = [line for line in listed if "  incremental  done" in line]
+    assert "unverified" in full_line and "unverified" in incremental_line
+    verified = backup("verify", "--school", slug)
+    assert "+ incremental run #" in verified and "matches the source" in verified
     assert "unverified" not in backup("list", "--school", slug)
     dry = backup("restore", "--school", slug, "--dry-run")
     assert "matches the source" in dry and "nothing was restored" in dry
@@ -70,3 +80,58 @@ def test_an_unknown_school_exits_2(db):
     with pytest.raises(CommandError, match="No school has the slug") as failed:
         backup("list", "--school", "nu-exista")
     assert failed.value.returncode == 2
+
+
+def test_the_purge_command_deletes_what_retention_allows_and_prints_the_certificates(
+    seeded_school, real_db, local_storage, backup_db
+):
+    full = backup_full_run(school=seeded_school)
+    incremental = backup_incremental_run(school=seeded_school)
+    assert "nothing to purge" in backup("purge")  # the contract has no end: everything is kept
+    School.objects.filter(pk=seeded_school.pk).update(contract_end=date(2020, 6, 30))
+    try:
+        said = backup("purge")
+    finally:
+        School.objects.filter(pk=seeded_school.pk).update(contract_end=None)
+
+    [certificate] = DeletionCertificate.objects.filter(school=seeded_school)
+    assert f"{seeded_school.slug}: 2 backups deleted; certificate #{certificate.pk} seal {certificate.seal}" in said
+    assert set(Backup.objects.filter(pk__in=[full.pk, incremental.pk]).values_list("status", flat=True)) == {
+        Backup.Status.DELETED
+    }
+    storage, _key = storage_for_location(full.location)
+    assert storage.keys("") == []
+    with pg.connect(backup_db) as conn:
+        assert not pg.schema_exists(conn, seeded_school.schema_name)
+        left = conn.execute("SELECT count(*) FROM _history.run WHERE school = %s", [seeded_school.schema_name])
+        assert left.fetchone()[0] == 0
+    assert "nothing to purge" in backup("purge")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--at", "ieri"], "--at: not a date or time: 'ieri'"),
+        (["--at", "2026-13-45"], "--at: not a date or time"),
+        (["--into", "Școala Nouă"], "--into: Identificatorul are 3–40 de caractere"),
+        (["--into", "school-b"], "--into: a school with the slug 'school-b' already exists"),
+        (["--backup", "999999999"], "has no backup #999999999"),
+    ],
+)
+def test_bad_restore_arguments_exit_2_and_change_nothing(db, arguments, message):
+    schools = School.objects.count()
+    with pytest.raises(CommandError, match=message) as refused:
+        backup("restore", "--school", "school-a", *arguments)
+    assert refused.value.returncode == 2
+    assert School.objects.count() == schools
+
+
+def test_a_time_and_a_backup_together_are_refused(db):
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        backup("restore", "--school", "school-a", "--at", "2026-11-01", "--backup", "1")
+
+
+def test_a_school_without_a_full_backup_has_nothing_to_restore(db):
+    with pytest.raises(CommandError, match="school-a: no completed full backup") as refused:
+        backup("restore", "--school", "school-a", "--into", "scoala-noua")
+    assert refused.value.returncode == 1

@@ -44,7 +44,7 @@ def test_a_run_copies_only_inserted_updated_and_deleted_rows_and_none_when_nothi
             Grade.objects.filter(pk=grade.pk).update(value=10 if grade.value != 10 else 9)
         Grade.objects.filter(pk__in=[grade.pk for grade in grades[3:5]]).delete()
         template = grades[5]
-        Grade.objects.create(
+        new = Grade.objects.create(
             student_id=template.student_id, school_class_id=template.school_class_id, subject_id=template.subject_id,
             teacher_id=template.teacher_id, value=7, on=template.on,
         )  # fmt: skip
@@ -57,7 +57,16 @@ def test_a_run_copies_only_inserted_updated_and_deleted_rows_and_none_when_nothi
     assert run.tables["grades_gradeevent"] == {"inserted": history, "updated": 0, "deleted": 0}
     assert set(run.tables) == {"grades_grade", "grades_gradeevent"}
     assert run.rows_copied == 6 + history
-    assert digests(backup_db, seeded_school.schema_name) == digests(pg.live_params(), seeded_school.schema_name)
+    live = digests(pg.live_params(), seeded_school.schema_name)
+    assert digests(backup_db, seeded_school.schema_name) == live == run.digests
+    # What the run replaced is kept: the five rows it updated or deleted as they were, the new row's key.
+    with pg.connect(backup_db) as conn:
+        kept = conn.execute(
+            "SELECT key::bigint, before IS NOT NULL FROM _history.change WHERE run = %s AND tbl = 'grades_grade'",
+            [run.pk],
+        ).fetchall()
+    replaced = {grade.pk for grade in grades[:5]}
+    assert sorted(kept) == sorted([(pk, True) for pk in replaced] + [(new.pk, False)])
     assert backup_incremental_run(school=seeded_school).rows_copied == 0
 
 

@@ -1,0 +1,113 @@
+"""Tables compared and copied row by row between two PostgreSQL connections: the live
+database and the backup database (incremental runs), or the backup database and a schema
+being restored. A row is known by its one-column primary key and the md5 of its text
+(both sides use the session settings of `pg.SESSION`, so equal rows hash equally)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[str, ...]  # stored columns, in order (generated ones are not copied)
+    shape: tuple[tuple[str, str, str], ...]  # (column, type, generated) of every column
+    key: str | None  # the one-column primary key
+    key_type: str
+
+
+def tables_of(conn: psycopg.Connection, schema: str) -> dict[str, Table]:
+    """Every base table of `schema` with its columns and one-column primary key."""
+    columns = conn.execute(
+        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated::text"
+        " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
+        " ORDER BY c.relname, a.attnum",
+        [schema],
+    ).fetchall()
+    keys = conn.execute(
+        "SELECT c.relname, min(a.attname), min(format_type(a.atttypid, a.atttypmod)), count(*)"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+        " WHERE n.nspname = %s AND i.indisprimary GROUP BY c.relname",
+        [schema],
+    ).fetchall()
+    primary = {name: (column, kind) for name, column, kind, count in keys if count == 1}
+    shapes: dict[str, list[tuple[str, str, str]]] = {}
+    for table, column, kind, generated in columns:
+        shapes.setdefault(table, []).append((column, kind, generated))
+    tables = {}
+    for name, shape in shapes.items():
+        key, key_type = primary.get(name, (None, ""))
+        stored = tuple(column for column, _kind, generated in shape if not generated)
+        tables[name] = Table(name=name, columns=stored, shape=tuple(shape), key=key, key_type=key_type)
+    return tables
+
+
+def shapes(tables: dict[str, Table]) -> dict[str, tuple]:
+    """Tables and their columns, without keys (a schema being restored has none yet)."""
+    return {name: table.shape for name, table in tables.items()}
+
+
+def name(schema: str, table: str) -> sql.Composable:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+
+
+def row_hashes(conn: psycopg.Connection, relation: sql.Composable, table: Table) -> dict[str, str]:
+    """{key as text: md5 of the row's text} of `relation` (a table or a parenthesised query)."""
+    rows = conn.execute(
+        sql.SQL("SELECT {}::text, md5(t::text) FROM {} AS t").format(sql.Identifier(table.key), relation)
+    ).fetchall()
+    return dict(rows)
+
+
+def key_in(table: Table, keys: list[str]) -> sql.Composable:
+    return sql.SQL("{} = ANY({}::text[]::{}[])").format(
+        sql.Identifier(table.key), sql.Literal(keys), sql.SQL(table.key_type)
+    )
+
+
+def transfer(
+    source: psycopg.Connection,
+    relation: sql.Composable,
+    target: psycopg.Connection,
+    into: sql.Composable,
+    table: Table,
+    *,
+    where: sql.Composable,
+) -> int:
+    """COPY the rows of `relation` matching `where` into the table `into`; how many."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, table.columns))
+    reading = sql.SQL("COPY (SELECT {} FROM {} AS t WHERE {}) TO STDOUT").format(columns, relation, where)
+    writing = sql.SQL("COPY {} ({}) FROM STDIN").format(into, columns)
+    with source.cursor() as reader, target.cursor() as writer:
+        with reader.copy(reading) as out, writer.copy(writing) as into_copy:
+            for block in out:
+                into_copy.write(block)
+        return writer.rowcount
+
+
+@dataclass
+class Changes:
+    """What bringing a table to its source's rows did: keys as text."""
+
+    new: list[str]
+    changed: list[str]
+    gone: list[str]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"inserted": len(self.new), "updated": len(self.changed), "deleted": len(self.gone)}
+
+
+def changes(theirs: dict[str, str], ours: dict[str, str]) -> Changes:
+    """How `ours` (key → row hash) must change to equal `theirs`."""
+    return Changes(
+        new=[key for key in theirs if key not in ours],
+        changed=[key for key, digest in theirs.items() if key in ours and ours[key] != digest],
+        gone=[key for key in ours if key not in theirs],
+    )
