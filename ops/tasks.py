@@ -33,23 +33,16 @@ def _tag_school(sender=None, **kwargs) -> None:
 
 # -- backups (Order 3896/2023 art. 8) ---------------------------------------------------
 
-# Lifecycle states whose schools are backed up: those that still have a schema.
+# Lifecycle states whose schools are backed up: those that still have a schema (ops.selectors).
 BACKED_UP = ("active", "suspended", "ended")
 # Spread the schools' jobs over this many seconds after the scheduled time.
 DISPATCH_SPREAD = 600
 
 
 def _dispatch(kind: str) -> int:
-    from django_tenants.utils import get_public_schema_name
+    from ops.selectors import schools_to_back_up
 
-    from tenants.models import School
-
-    ids = list(
-        School.objects.filter(status__in=BACKED_UP)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = schools_to_back_up(kind=kind)
     for position, school_id in enumerate(ids):
         backup_school.apply_async((school_id, kind), countdown=position * DISPATCH_SPREAD // max(len(ids), 1))
     return len(ids)
@@ -57,7 +50,8 @@ def _dispatch(kind: str) -> int:
 
 @app.task(ignore_result=True)
 def backups_incremental_dispatch() -> int:
-    """Daily (beat, BACKUP_INCREMENTAL_TIME): one incremental job per school."""
+    """Daily (beat, BACKUP_INCREMENTAL_TIME): one incremental job per school, except ended
+    schools that opted out."""
     return _dispatch("incremental")
 
 
@@ -94,6 +88,16 @@ def backups_purge_job() -> int:
     from ops.backups.retention import backups_purge
 
     return len(backups_purge(actor="job:backups-purge"))
+
+
+@app.task(ignore_result=True)
+def backups_restore_drill_job() -> int | None:
+    """Weekly (beat, BACKUP_DRILL_WEEKDAY at BACKUP_DRILL_TIME): restore a random recent
+    backup into a scratch schema and compare it with its source; the drill's id."""
+    from ops.backups.drill import restore_drill_run
+
+    drill = restore_drill_run()
+    return drill.pk if drill else None
 
 
 def backup_failure_report(*, schema: str, kind: str, error: Exception) -> None:

@@ -219,6 +219,15 @@ if BACKUP_RETENTION_MONTHS < 24:
 BACKUP_INCREMENTAL_TIME = env.str("BACKUP_INCREMENTAL_TIME", default="02:30")
 BACKUP_FULL_TIME = env.str("BACKUP_FULL_TIME", default="03:30")
 BACKUP_FULL_DAY = env.int("BACKUP_FULL_DAY", default=1)
+# The weekly restore drill: day of the week (0 = Sunday ... 6 = Saturday) and time; it picks a
+# backup taken in the last BACKUP_DRILL_RECENT_DAYS days.
+BACKUP_DRILL_WEEKDAY = env.int("BACKUP_DRILL_WEEKDAY", default=0)
+BACKUP_DRILL_TIME = env.str("BACKUP_DRILL_TIME", default="04:30")
+BACKUP_DRILL_RECENT_DAYS = env.int("BACKUP_DRILL_RECENT_DAYS", default=35)
+if not 0 <= BACKUP_DRILL_WEEKDAY <= 6:
+    raise ImproperlyConfigured(f"BACKUP_DRILL_WEEKDAY must be 0 (Sunday) to 6 (Saturday), not {BACKUP_DRILL_WEEKDAY}.")
+if BACKUP_DRILL_RECENT_DAYS < 1:
+    raise ImproperlyConfigured("BACKUP_DRILL_RECENT_DAYS must be at least 1.")
 
 
 def _hour_minute(name: str, value: str) -> tuple[int, int]:
@@ -230,6 +239,7 @@ def _hour_minute(name: str, value: str) -> tuple[int, int]:
 
 _incremental_at = _hour_minute("BACKUP_INCREMENTAL_TIME", BACKUP_INCREMENTAL_TIME)
 _full_at = _hour_minute("BACKUP_FULL_TIME", BACKUP_FULL_TIME)
+_drill_at = _hour_minute("BACKUP_DRILL_TIME", BACKUP_DRILL_TIME)
 CELERY_BEAT_SCHEDULE |= {
     "backups-incremental": {
         "task": "ops.tasks.backups_incremental_dispatch",
@@ -240,6 +250,10 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": crontab(hour=_full_at[0], minute=_full_at[1], day_of_month=BACKUP_FULL_DAY),
     },
     "backups-purge": {"task": "ops.tasks.backups_purge_job", "schedule": crontab(hour=5, minute=0)},
+    "backups-restore-drill": {
+        "task": "ops.tasks.backups_restore_drill_job",
+        "schedule": crontab(hour=_drill_at[0], minute=_drill_at[1], day_of_week=BACKUP_DRILL_WEEKDAY),
+    },
 }
 
 # -- identity and sessions -------------------------------------------------------

@@ -4,6 +4,9 @@
     catedra backup list --school SLUG
     catedra backup verify --school SLUG [--backup ID]
     catedra backup restore --school SLUG [--at TIME | --backup ID] [--into NEW_SLUG] [--dry-run]
+    catedra backup drill [--backup ID]                             (the weekly restore drill, now)
+    catedra backup opt-out --school SLUG --reason TEXT             (ended schools only)
+    catedra backup opt-in --school SLUG
     catedra backup delete --backup ID                              (refused within retention)
     catedra backup purge                                           (what retention allows)
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -27,9 +31,10 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_report
 from ops import selectors
-from ops.backups import full, incremental, retention
+from ops.backups import full, incremental, optout, retention
+from ops.backups.drill import restore_drill, restore_drill_run
 from ops.backups.storage import StorageError
-from ops.models import Backup
+from ops.models import Backup, RestoreDrill
 from tenants import selectors as tenant_selectors
 from tenants.models import School
 
@@ -58,13 +63,20 @@ class Command(BaseCommand):
         point.add_argument("--backup", metavar="ID", type=int, help="the state of this backup or incremental run")
         restore.add_argument("--into", metavar="NEW_SLUG", help="a new school instead of the original schema")
         restore.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
+        drill = verbs.add_parser("drill", help="restore a random recent backup into a scratch schema and compare")
+        drill.add_argument("--backup", metavar="ID", type=int, help="this backup instead of a random one")
+        opt_out = verbs.add_parser("opt-out", help="switch an ended school's daily incremental backup off")
+        opt_out.add_argument("--school", metavar="SLUG", required=True)
+        opt_out.add_argument("--reason", required=True)
+        opt_in = verbs.add_parser("opt-in", help="switch a school's daily incremental backup back on")
+        opt_in.add_argument("--school", metavar="SLUG", required=True)
         delete = verbs.add_parser("delete", help="delete one backup (only after the retention period)")
         delete.add_argument("--backup", metavar="ID", type=int, required=True)
         verbs.add_parser("purge", help="delete the backups whose retention period is over, with certificates")
 
     def handle(self, *args, **options):
         try:
-            getattr(self, f"_{options['verb']}")(options)
+            getattr(self, f"_{options['verb'].replace('-', '_')}")(options)
         finally:
             connection.set_schema_to_public()
 
@@ -72,6 +84,12 @@ class Command(BaseCommand):
 
     def _run(self, options) -> None:
         schools = self._schools(options)
+        if options["all_schools"] and options["kind"] == Backup.Kind.INCREMENTAL:
+            opted_out = selectors.incremental_opted_out_ids()
+            for school in schools:
+                if school.pk in opted_out:
+                    self.stdout.write(f"{school.slug}: skipped (daily incremental switched off: contract ended)")
+            schools = [school for school in schools if school.pk not in opted_out]
         failed = 0
         for school in schools:
             started = time.monotonic()
@@ -87,6 +105,12 @@ class Command(BaseCommand):
 
     def _list(self, options) -> None:
         school = self._school(options["school"])
+        if opt_out := selectors.incremental_opt_out_open(school):
+            honoured = "" if school.status == School.Status.ENDED else " (not in effect: the school is not ended)"
+            self.stdout.write(
+                f"{school.slug}: daily incremental switched off since"
+                f" {timezone.localtime(opt_out.started_at):%Y-%m-%d} by {opt_out.started_by}{honoured}"
+            )
         backups = list(selectors.backups_of(school))
         if not backups:
             self.stdout.write(f"{school.slug}: no backups")
@@ -130,6 +154,39 @@ class Command(BaseCommand):
         )
         if not chain.intact:
             raise CommandError("the restored audit chain does not verify.", returncode=1)
+
+    def _drill(self, options) -> None:
+        if options.get("backup") is not None:
+            backup = Backup.objects.select_related("school").filter(pk=options["backup"]).first()
+            if backup is None:
+                raise CommandError(f"No backup #{options['backup']}.", returncode=2)
+            drill = restore_drill(backup=backup)
+        else:
+            drill = restore_drill_run()
+        if drill is None:
+            raise CommandError(
+                f"no backup taken in the last {settings.BACKUP_DRILL_RECENT_DAYS} days to drill.", returncode=1
+            )
+        said = f"restore drill #{drill.pk} of {drill.backup.kind} backup #{drill.backup_id}: {drill.result}"
+        if drill.result != RestoreDrill.Result.PASSED:
+            raise CommandError(f"{said}: {drill.detail}", returncode=1)
+        self.stdout.write(f"{said}, {drill.tables} tables and {drill.rows} rows match the source")
+
+    def _opt_out(self, options) -> None:
+        school = self._school(options["school"])
+        try:
+            optout.backup_incremental_opt_out(school=school, actor=ACTOR, reason=options["reason"])
+        except ValidationError as exc:
+            raise CommandError(f"opt-out refused: {_message(exc)}", returncode=1) from exc
+        self.stdout.write(f"{school.slug}: daily incremental backup switched off (monthly full backups go on)")
+
+    def _opt_in(self, options) -> None:
+        school = self._school(options["school"])
+        try:
+            optout.backup_incremental_opt_in(school=school, actor=ACTOR)
+        except ValidationError as exc:
+            raise CommandError(f"opt-in refused: {_message(exc)}", returncode=1) from exc
+        self.stdout.write(f"{school.slug}: daily incremental backup switched on")
 
     def _delete(self, options) -> None:
         backup = Backup.objects.select_related("school").filter(pk=options["backup"]).first()

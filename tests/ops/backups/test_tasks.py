@@ -19,6 +19,38 @@ def test_beat_schedules_daily_incrementals_monthly_fulls_and_the_purge():
     assert (incremental.hour, incremental.minute) == ({2}, {30})
     assert (full.hour, full.minute, full.day_of_month) == ({3}, {30}, {1})
     assert schedule["backups-purge"]["task"] == "ops.tasks.backups_purge_job"
+    drill = schedule["backups-restore-drill"]
+    assert drill["task"] == "ops.tasks.backups_restore_drill_job"
+    assert (drill["schedule"].day_of_week, drill["schedule"].hour, drill["schedule"].minute) == ({0}, {4}, {30})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("BACKUP_INCREMENTAL_TIME", "25:00", "BACKUP_INCREMENTAL_TIME must be a time of day as HH:MM"),
+        ("BACKUP_DRILL_TIME", "4.30", "BACKUP_DRILL_TIME must be a time of day as HH:MM"),
+        ("BACKUP_DRILL_WEEKDAY", "7", "BACKUP_DRILL_WEEKDAY must be 0 (Sunday) to 6 (Saturday)"),
+    ],
+)
+def test_settings_refuse_a_bad_backup_schedule(variable, value, problem):
+    from tests.helpers import clean_env, run_catedra
+
+    servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = run_catedra("check", env=clean_env(**{variable: value}, **servers))
+    assert result.returncode != 0 and problem in result.stderr
+
+
+def test_the_daily_incremental_runs_at_the_configured_time():
+    from tests.helpers import clean_env, run_catedra
+
+    servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    script = (
+        "from django.conf import settings; s = settings.CELERY_BEAT_SCHEDULE['backups-incremental']['schedule'];"
+        " print(sorted(s.hour), sorted(s.minute))"
+    )
+    result = run_catedra("shell", "-c", script, env=clean_env(BACKUP_INCREMENTAL_TIME="23:05", **servers))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[23] [5]"
 
 
 def test_a_failing_backup_is_retried_with_backoff_then_reported_without_personal_data(
