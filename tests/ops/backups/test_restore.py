@@ -84,18 +84,19 @@ def test_a_restore_at_a_time_between_two_incrementals_gives_the_state_of_the_ear
         school_remove(restored)
 
 
-def test_an_in_place_restore_brings_back_the_last_run_and_keeps_the_replaced_schema(
+def test_an_in_place_restore_brings_back_a_run_keeps_the_replaced_schema_and_the_next_run_follows_it(
     seeded_school, real_db, local_storage, backup_db
 ):
     schema = seeded_school.schema_name
     backup_full_run(school=seeded_school)
     grades_change(seeded_school, label="kept by the run")
-    backup_incremental_run(school=seeded_school)
+    run = backup_incremental_run(school=seeded_school)
     as_of_run = live_digests(schema)
     grades_change(seeded_school, label="lost by the restore")
+    backup_incremental_run(school=seeded_school)
     before_restore = live_digests(schema)
 
-    said = backup("restore", "--school", seeded_school.slug)
+    said = backup("restore", "--school", seeded_school.slug, "--backup", str(run.pk))
 
     kept = re.search(r"the previous schema is kept as (\w+):", said).group(1)
     try:
@@ -103,6 +104,12 @@ def test_an_in_place_restore_brings_back_the_last_run_and_keeps_the_replaced_sch
         assert live_digests(schema) == as_of_run
         assert live_digests(kept) == before_restore
         assert chain_of(schema).intact
+        # The copy is a run ahead of the school now (five audit events more): the next run
+        # takes it back to what the school holds.
+        after = backup_incremental_run(school=seeded_school)
+        assert after.tables["audit_auditevent"] == {"inserted": 0, "updated": 0, "deleted": 5}
+        with pg.connect(backup_db) as conn:
+            assert pg.table_digests(conn, schema) == as_of_run
     finally:
         with pg.connect(pg.live_params(), autocommit=True) as conn:
             pg.drop_schema(conn, kept)
