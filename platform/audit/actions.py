@@ -36,6 +36,11 @@ class Action(models.TextChoices):
     SCHOOL_PROVISIONED = "school.provisioned", _("Școală creată")
     SCHOOL_PROVISIONING_FAILED = "school.provisioning_failed", _("Crearea școlii a eșuat")
     SCHOOL_TRANSITION = "school.transition", _("Starea școlii schimbată")
+    BACKUP_OPTED_OUT = (
+        "backup.incremental_opted_out",
+        _("Copia de siguranță zilnică oprită (școală cu contract încheiat)"),
+    )
+    BACKUP_OPTED_IN = "backup.incremental_opted_in", _("Copia de siguranță zilnică repornită")
     # the school's structure (catalog.structure)
     YEAR_CREATED = "year.created", _("An școlar creat")
     YEAR_RULES_REVISED = "year.rules_revised", _("Regulile anului școlar revizuite")

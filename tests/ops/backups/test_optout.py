@@ -5,6 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError
 
+from audit.actions import Action
+from audit.models import AuditEvent
 from ops import selectors, tasks
 from ops.backups.optout import (
     OPT_IN_NOTHING,
@@ -46,6 +48,8 @@ def test_an_ended_school_opts_out_and_the_daily_dispatch_skips_it_while_the_mont
     opt_out = backup_incremental_opt_out(school=ended(school_a), actor="operator", reason="contract încheiat")
 
     assert opt_out.ended_at is None and opt_out.started_by == "operator"
+    event = AuditEvent.objects.filter(action=Action.BACKUP_OPTED_OUT).latest("seq")  # the control plane's trail
+    assert (event.object_id, event.reason) == (str(school_a.pk), "contract încheiat")
     incremental = selectors.schools_to_back_up(kind="incremental")
     assert school_a.pk not in incremental and school_b.pk in incremental
     assert {school_a.pk, school_b.pk} <= set(selectors.schools_to_back_up(kind="full"))
@@ -61,6 +65,7 @@ def test_opting_in_closes_the_opt_out_and_the_school_is_backed_up_daily_again(sc
     backup_incremental_opt_out(school=ended(school_a), actor="operator", reason="contract încheiat")
     closed = backup_incremental_opt_in(school=school_a, actor="operator")
     assert closed.ended_at is not None and closed.ended_by == "operator"
+    assert AuditEvent.objects.filter(action=Action.BACKUP_OPTED_IN, object_id=str(school_a.pk)).exists()
     assert school_a.pk in selectors.schools_to_back_up(kind="incremental")
     with pytest.raises(ValidationError) as refused:
         backup_incremental_opt_in(school=school_a, actor="operator")
