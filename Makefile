@@ -32,8 +32,16 @@ browser: ## Install Chromium for the browser tests (Debian's package; needs root
 run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo school (Ctrl-C stops all)
 	$(BIN)/catedra run
 
+# The benchmarks (tests/perf, mostly PostgreSQL work) run alongside the rest of the suite, each
+# in its own test database, so the two cores are both busy; their output follows the suite's.
 test: install browser ## Run the whole test suite (slow, end-to-end, browser and perf suites included)
-	$(BIN)/python -m pytest
+	@perf_log=$$(mktemp); \
+	CATEDRA_TEST_DATABASE=test_catedra_perf $(BIN)/python -m pytest tests/perf >"$$perf_log" 2>&1 & perf=$$!; \
+	trap 'kill $$perf 2>/dev/null' INT TERM; \
+	$(BIN)/python -m pytest --ignore=tests/perf; status=$$?; \
+	wait $$perf; perf_status=$$?; \
+	echo; echo "== tests/perf (run alongside) =="; cat "$$perf_log"; rm -f "$$perf_log"; \
+	[ $$status -eq 0 ] && [ $$perf_status -eq 0 ]
 
 test-fast: install ## Run the tests without the slow suites
 	$(BIN)/python -m pytest -m "not slow"
