@@ -72,8 +72,12 @@ class DemoPeople:
     parent: User  # parinte.demo, elev.demo's parent
 
 
-def catalog_demo_ensure(people: DemoPeople, *, today: date | None = None) -> bool:
-    """The demo catalog, unless the school already has a school year; True when made now."""
+def catalog_demo_ensure(
+    people: DemoPeople, *, today: date | None = None, classes: list[tuple[str, str]] = CLASSES
+) -> bool:
+    """The demo catalog, unless the school already has a school year; True when made now.
+    `today` picks the school year and how much of it has grades; `classes` (level, letter)
+    makes a bigger school for the benchmarks."""
     if SchoolYear.objects.exists():
         return False
     today = today or timezone.localdate()
@@ -85,9 +89,9 @@ def catalog_demo_ensure(people: DemoPeople, *, today: date | None = None) -> boo
             for name, kind, position, _hours in SUBJECTS
         }
         teachers = _teachers(people, subjects)
-        classes = _classes(people, year, subjects, teachers)
-        _students(people, year, classes, rng)
-        _grades_and_absences(year, classes, today, rng)
+        made = _classes(people, year, subjects, teachers, classes)
+        _students(people, year, made, rng)
+        _grades_and_absences(year, made, today, rng)
     return True
 
 
@@ -125,10 +129,10 @@ def _staff(rng: random.Random) -> User:
     return user
 
 
-def _classes(people, year, subjects, teachers) -> list[SchoolClass]:
+def _classes(people, year, subjects, teachers, names: list[tuple[str, str]]) -> list[SchoolClass]:
     rng = random.Random(11)  # noqa: S311 - demo data
     classes = []
-    for level, letter in CLASSES:
+    for level, letter in names:
         primary = level in PRIMARY
         homeroom = people.homeroom if (level, letter) == DEMO_CLASS else _staff(rng)
         school_class = structure.class_create(actor=people.admin, year=year, level=level, letter=letter)
@@ -147,7 +151,7 @@ def _classes(people, year, subjects, teachers) -> list[SchoolClass]:
 
 
 def _cnp(rng: random.Random, birth: date, serial: int) -> str:
-    first12 = f"{rng.choice('56')}{birth:%y%m%d}{rng.choice(['22', '40', '12', '32'])}{serial:03d}"
+    first12 = f"{rng.choice('56')}{birth:%y%m%d}{rng.choice(['22', '40', '12', '32'])}{serial % 999 + 1:03d}"
     return f"{first12}{cnp_check_digit(first12)}"
 
 
