@@ -151,7 +151,7 @@ def _classes(people, year, subjects, teachers, names: list[tuple[str, str]]) -> 
 
 
 def _cnp(rng: random.Random, birth: date, serial: int) -> str:
-    first12 = f"{rng.choice('56')}{birth:%y%m%d}{rng.choice(['22', '40', '12', '32'])}{serial % 999 + 1:03d}"
+    first12 = f"{rng.choice('56')}{birth:%y%m%d}{rng.choice(['22', '40', '12', '32'])}{(serial - 1) % 999 + 1:03d}"
     return f"{first12}{cnp_check_digit(first12)}"
 
 
