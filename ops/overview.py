@@ -35,7 +35,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from ops.models import Backup
+from ops.models import Backup, IncrementalOptOut, RestoreDrill
 from ops.sentry import redact
 from ops.tasks import BACKED_UP
 from tenants.models import School
@@ -60,6 +60,7 @@ PROBLEM_LABELS = {
     "incremental_overdue": _("copia incrementală programată lipsește"),
     "full_overdue": _("copia completă programată lipsește"),
     "verification_failed": _("verificarea prin restaurare a eșuat"),
+    "drill_failed": _("ultimul exercițiu de restaurare nu a reușit"),
 }
 
 
@@ -146,6 +147,24 @@ class Failure:
         return Kind(self.kind).label
 
 
+@dataclass(frozen=True)
+class Drill:
+    """The school's newest restore drill (the weekly job restores one recent backup)."""
+
+    started_at: datetime
+    result: str
+    backup_id: int
+    summary: str
+
+    @property
+    def result_label(self) -> str:
+        return RestoreDrill.Result(self.result).label
+
+    @property
+    def passed(self) -> bool:
+        return self.result == RestoreDrill.Result.PASSED
+
+
 @dataclass
 class SchoolBackups:
     """One school's card."""
@@ -160,8 +179,10 @@ class SchoolBackups:
     full_failures: int
     problems: list[str]
     failures: list[Failure] = field(default_factory=list)
-    incremental_next: datetime | None = None
+    incremental_next: datetime | None = None  # None: not scheduled (archived, or opted out)
     full_next: datetime | None = None
+    opted_out_since: datetime | None = None  # an ended school's daily incremental is off
+    drill: Drill | None = None
 
     @property
     def verification(self) -> str:
@@ -219,26 +240,41 @@ def backup_cards(*, schools: list[School], now: datetime) -> list[SchoolBackups]
     }
     records = Backup.objects.defer("tables").in_bulk(ids) if ids else {}
     failures = _failures(school_ids=[school.pk for school in schools]) if schools else {}
-    cards = []
-    for school in schools:
-        scheduled = school.status in BACKED_UP
-        cards.append(
-            SchoolBackups(
-                school=school,
-                scheduled=scheduled,
-                incremental=records.get(school.incremental_last_id),
-                full=records.get(school.full_last_id),
-                full_done=records.get(school.full_done_id),
-                verified_at=school.verified_at,
-                incremental_failures=school.incremental_failures,
-                full_failures=school.full_failures,
-                problems=[name for name in PROBLEM_LABELS if getattr(school, name)],
-                failures=failures.get(school.pk, []),
-                incremental_next=schedule.incremental_next if scheduled else None,
-                full_next=schedule.full_next if scheduled else None,
-            )
-        )
-    return cards
+    return [
+        _card(school, records=records, failures=failures.get(school.pk, []), schedule=schedule) for school in schools
+    ]
+
+
+def _card(school: School, *, records: dict[int, Backup], failures: list[Failure], schedule: Schedule) -> SchoolBackups:
+    scheduled = school.status in BACKED_UP
+    daily = scheduled and not school.incremental_opted_out
+    return SchoolBackups(
+        school=school,
+        scheduled=scheduled,
+        incremental=records.get(school.incremental_last_id),
+        full=records.get(school.full_last_id),
+        full_done=records.get(school.full_done_id),
+        verified_at=school.verified_at,
+        incremental_failures=school.incremental_failures,
+        full_failures=school.full_failures,
+        problems=[name for name in PROBLEM_LABELS if getattr(school, name)],
+        failures=failures,
+        incremental_next=schedule.incremental_next if daily else None,
+        full_next=schedule.full_next if scheduled else None,
+        opted_out_since=school.opted_out_since if school.incremental_opted_out else None,
+        drill=_drill(school),
+    )
+
+
+def _drill(school: School) -> Drill | None:
+    if school.drill_started_at is None:
+        return None
+    return Drill(
+        started_at=school.drill_started_at,
+        result=school.drill_result,
+        backup_id=school.drill_backup_id,
+        summary=summary(school.drill_detail),
+    )
 
 
 def _newest(kind: str, *statuses: str) -> QuerySet[Backup]:
@@ -270,12 +306,26 @@ def _figures() -> dict[str, object]:
     figures["full_done_id"] = Subquery(_newest(Kind.FULL, Status.DONE).values("pk")[:1])
     verified = _newest(Kind.FULL, Status.DONE).filter(restore_verified_at__isnull=False)
     figures["verified_at"] = Subquery(verified.order_by("-restore_verified_at").values("restore_verified_at")[:1])
+    opt_out = IncrementalOptOut.objects.filter(school=OuterRef("pk"), ended_at__isnull=True)
+    figures["opted_out_since"] = Subquery(opt_out.order_by("-started_at").values("started_at")[:1])
+    drills = RestoreDrill.objects.filter(backup__school=OuterRef("pk")).order_by("-started_at", "-id")
+    for name in ("started_at", "result", "detail", "backup_id"):
+        figures[f"drill_{name}"] = Subquery(drills.values(name)[:1])
     return figures
 
 
 def _scheduled(kind: str) -> Q:
-    """Schools beat starts `kind` backups for (the same states as ops.tasks' dispatch)."""
-    return Q(status__in=BACKED_UP)
+    """Schools beat starts `kind` backups for, as ops.selectors.schools_to_back_up: those
+    with a schema, except, for the daily incremental, ended schools that opted out."""
+    scheduled = Q(status__in=BACKED_UP)
+    if kind == Kind.INCREMENTAL:
+        scheduled &= ~_opted_out()
+    return scheduled
+
+
+def _opted_out() -> Q:
+    # An opt-out counts only while the school stays ended (a renewed contract ends it).
+    return Q(status=School.Status.ENDED, opted_out_since__isnull=False)
 
 
 def _flags(schedule: Schedule) -> dict[str, object]:
@@ -289,12 +339,17 @@ def _flags(schedule: Schedule) -> dict[str, object]:
                 verification=""
             )
         ),
+        "drill_failed": Q(drill_result__in=[RestoreDrill.Result.MISMATCH, RestoreDrill.Result.FAILED]),
     }
     wrapped = {name: ExpressionWrapper(condition, output_field=BooleanField()) for name, condition in flags.items()}
     any_problem = Q()
     for condition in flags.values():
         any_problem |= condition if isinstance(condition, Q) else Q(condition)
-    return {**wrapped, "has_problem": ExpressionWrapper(any_problem, output_field=BooleanField())}
+    return {
+        **wrapped,
+        "has_problem": ExpressionWrapper(any_problem, output_field=BooleanField()),
+        "incremental_opted_out": ExpressionWrapper(_opted_out(), output_field=BooleanField()),
+    }
 
 
 def _overdue(scheduled: Q, due: datetime | None, done_at: str) -> Q:

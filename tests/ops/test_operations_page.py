@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from ops import overview
-from ops.models import Backup
+from ops.models import Backup, IncrementalOptOut, RestoreDrill
 from tenants.models import School
 from tests.accounts.conftest import login, make_user, sign_in_with_2fa
 from tests.conftest import SCHOOL_A, host_client
@@ -55,6 +55,22 @@ def card_of(page: str, slug: str) -> str:
     return page[start : end if end != -1 else len(page)]
 
 
+def drill(of: Backup, result: str, *, ago: timedelta, detail: str = "") -> RestoreDrill:
+    started = timezone.now() - ago
+    return RestoreDrill.objects.create(
+        backup=of, started_at=started, finished_at=started + timedelta(minutes=2), result=result, detail=detail
+    )
+
+
+def opt_out(school: School, *, since: timedelta) -> IncrementalOptOut:
+    return IncrementalOptOut.objects.create(
+        school=school,
+        started_at=timezone.now() - since,
+        started_by="provider:operator.test",
+        reason="contract încheiat",
+    )
+
+
 @pytest.fixture
 def fleet(db):
     """Schools in the states the page must tell apart."""
@@ -89,10 +105,27 @@ def fleet(db):
     backup(archived, INCREMENTAL, DONE, ago=90 * day, rows_copied=3)
     backup(archived, FULL, DONE, ago=90 * day, size=2_000_000, restore_verified_at=timezone.now() - 89 * day)
 
+    drilled = school_make("exercitiu-esuat")
+    backup(drilled, INCREMENTAL, DONE, ago=hour, rows_copied=2)
+    drilled_full = backup(drilled, FULL, DONE, ago=3 * day, size=1_000_000, restore_verified_at=timezone.now() - day)
+    drill(drilled_full, RestoreDrill.Result.PASSED, ago=2 * day)
+    drill(drilled_full, RestoreDrill.Result.MISMATCH, ago=hour, detail="catalog_absence: 10 rows, expected 11")
+
+    opted_out = school_make("incheiata", status=School.Status.ENDED)
+    backup(opted_out, INCREMENTAL, DONE, ago=30 * day, rows_copied=0)
+    backup(opted_out, FULL, DONE, ago=2 * hour, size=1_000_000)
+    opt_out(opted_out, since=29 * day)
+
+    renewed = school_make("reinnoita")  # an opt-out left open counts only while the school is ended
+    backup(renewed, INCREMENTAL, DONE, ago=30 * day, rows_copied=0)
+    backup(renewed, FULL, DONE, ago=2 * hour, size=1_000_000)
+    opt_out(renewed, since=29 * day)
+
     newcomer = school_make("noua", age_days=0)  # created after the last scheduled runs
     school_make("in-creare", status=School.Status.PROVISIONING)  # not backed up yet: not shown
     return {"healthy": healthy, "failing": failing, "never": never, "mismatch": mismatch, "running": running,
-            "archived": archived, "newcomer": newcomer}  # fmt: skip
+            "archived": archived, "drilled": drilled, "opted_out": opted_out, "renewed": renewed,
+            "newcomer": newcomer}  # fmt: skip
 
 
 # -- who may see it ------------------------------------------------------------------------
@@ -193,11 +226,29 @@ def test_archived_and_new_schools_are_not_late_and_unready_ones_are_not_shown(op
     assert "in-creare" not in page
 
 
+def test_a_failed_restore_drill_is_a_problem_with_its_tables_named(operator, fleet):
+    card = card_of(operator.get(URL).content.decode(), "exercitiu-esuat")
+    assert "ultimul exercițiu de restaurare nu a reușit" in card
+    assert "Diferențe față de sursă" in card and "catalog_absence: 10 rows, expected 11" in card
+    assert "restaurare verificată la" in card  # the full backup's own verification is older
+
+
+def test_an_ended_school_that_opted_out_is_not_late_for_its_daily_backup(operator, fleet):
+    page = operator.get(URL).content.decode()
+    ended = card_of(page, "incheiata")
+    assert "Fără probleme" in ended
+    assert "incrementala zilnică oprită din" in ended
+    assert "completă" in ended  # the monthly full backup goes on
+    renewed = card_of(page, "reinnoita")
+    assert "copia incrementală programată lipsește" in renewed
+    assert "oprită" not in renewed
+
+
 def test_the_problems_filter_keeps_only_schools_with_problems(operator, fleet):
     page = operator.get(URL + "?probleme=1").content.decode()
-    for slug in ("esueaza", "fara-copii", "nepotrivire"):
+    for slug in ("esueaza", "fara-copii", "nepotrivire", "exercitiu-esuat", "reinnoita"):
         assert f'data-testid="school-{slug}"' in page
-    for slug in ("sanatoasa", "in-curs", "arhivata", "noua"):
+    for slug in ("sanatoasa", "in-curs", "arhivata", "noua", "incheiata"):
         assert f'data-testid="school-{slug}"' not in page
     assert "checked" in page
 
@@ -229,11 +280,12 @@ def test_the_search_finds_a_school_by_name_or_slug(operator, fleet):
 
 
 def many_schools(count: int, *, first: int = 0) -> None:
-    """`count` schools with a history each: done, failed and running backups of both kinds."""
+    """`count` schools with a history each: done, failed and running backups of both kinds,
+    a restore drill; every other school ended, with its daily backup switched off."""
     now = timezone.now()
     schools = School.objects.bulk_create(
         School(name=f"Școala de probă {n}", slug=f"proba-{n}", schema_name=f"proba_{n}",
-               status=School.Status.ACTIVE) for n in range(first, first + count)
+               status=School.Status.ENDED if n % 2 else School.Status.ACTIVE) for n in range(first, first + count)
     )  # fmt: skip
     rows = []
     for school in schools:
@@ -241,7 +293,15 @@ def many_schools(count: int, *, first: int = 0) -> None:
                                    (40, FULL, DONE), (10, FULL, FAILED), (0, FULL, RUNNING)):  # fmt: skip
             rows.append(Backup(school=school, kind=kind, status=status, source_schema=school.schema_name,
                                started_at=now - timedelta(days=days, minutes=5), size=1000, error="x"))  # fmt: skip
-    Backup.objects.bulk_create(rows)
+    backups = Backup.objects.bulk_create(rows)
+    RestoreDrill.objects.bulk_create(
+        RestoreDrill(backup=done, started_at=now, result=RestoreDrill.Result.MISMATCH, detail="t: 1 rows, expected 2")
+        for done in backups if done.kind == FULL and done.status == DONE
+    )  # fmt: skip
+    IncrementalOptOut.objects.bulk_create(
+        IncrementalOptOut(school=school, started_at=now, started_by="tests", reason="încheiat")
+        for school in schools if school.status == School.Status.ENDED
+    )  # fmt: skip
 
 
 def page_queries(client, query: str = "") -> int:
