@@ -4,7 +4,6 @@ digests, the client programs, and per-table digests."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
-from provisioning.schemas import pg_bin_dir
+from provisioning.schemas import pg_bin_dir, pg_dump_environment
 
 # Names a backup may create or drop: a school's schema, or one of our scratch schemas.
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -99,7 +98,7 @@ def program_args(params: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         args.append(f"--host={params['host']}")
     if params.get("port"):
         args.append(f"--port={params['port']}")
-    env = dict(os.environ)
+    env = pg_dump_environment()
     if params.get("password"):
         env["PGPASSWORD"] = params["password"]
     return args, env

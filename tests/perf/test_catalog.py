@@ -100,7 +100,7 @@ def row_history_off() -> None:
             "structure_student",
             "structure_enrolment",
             "accounts_user",
-        ):  # noqa: E501
+        ):
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
 
