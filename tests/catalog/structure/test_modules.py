@@ -409,7 +409,6 @@ def test_the_students_year_shows_each_modules_average(cast, voc):
     assert math.modules == []
 
 
-
 def test_average_close_itself_refuses_a_module_that_has_not_ended(cast, voc):
     """Rule 4 holds for every caller of the grades service, not only for the module page's."""
     grade(voc, voc.paul, 9, voc.second)
