@@ -40,10 +40,21 @@ def json_safe(value: Any) -> Any:
     return str(value).replace("\x00", "")
 
 
+# What json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes,
+# without making an encoder per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    """The canonical text of an event's content: sorted, compact JSON, the time in UTC ISO form."""
+    return _CANONICAL.encode({**content, "occurred_at": content["occurred_at"].astimezone(datetime.UTC).isoformat()})
+
+
 def content_hash(content: dict[str, Any]) -> str:
-    canonical = dict(content)
-    canonical["occurred_at"] = content["occurred_at"].astimezone(datetime.UTC).isoformat()
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text_hash(canonical_json(content))
+
+
+def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 

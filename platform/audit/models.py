@@ -2,11 +2,12 @@
 template and every school).
 
 The database, not the application, keeps the chain and the promise: a BEFORE INSERT
-trigger (migration 0001) serialises inserts per schema, numbers each event (`seq`, from 1
+trigger (migration 0002) serialises inserts per schema, numbers each event (`seq`, from 1
 with no gaps) and chains it (`hash` = SHA-256 of the previous event's hash and this
 event's `content_hash`); other triggers refuse UPDATE, DELETE and TRUNCATE.
 `content_hash` is computed by the application over the event's canonical content
-(audit.chain), so `catedra audit verify` can tell an altered event from an intact one.
+(audit.chain), so `catedra audit verify` can tell an altered event from an intact one;
+the application hands that very canonical JSON to `audit_append()` (migration 0003).
 """
 
 from django.contrib.postgres.indexes import BrinIndex

@@ -12,20 +12,18 @@ changes of tracked models carry the actor, the request id and the reason.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import ipaddress
-import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pghistory
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from audit.chain import CONTENT_FIELDS, content_hash, json_safe
-from audit.models import ActorKind, AuditEvent, Source
+from audit.chain import canonical_json, json_safe, text_hash
+from audit.models import ActorKind, Source
 
 
 @dataclass(frozen=True)
@@ -88,8 +86,9 @@ def audit_record(
     old: dict | None = None,
     new: dict | None = None,
     reason: str = "",
-) -> AuditEvent:
-    """Append one event to the current schema's audit trail and return it.
+) -> None:
+    """Append one event to the current schema's audit trail (numbered and chained by the
+    database when it arrives: read it back from AuditEvent, after the next statement).
 
     `actor` is a user, or a label such as "api:ministry" or "job" (default: the context's
     user or label); `obj` (or `object_type` and `object_id`) is what changed; `person`
@@ -98,58 +97,55 @@ def audit_record(
     context = _current.get()
     if isinstance(actor, str) and _request_user(context):
         actor = None  # a label stands for who acted only when nobody is signed in
-    fields = {
+    content = {
         "occurred_at": timezone.now(),
         **_actor_fields(actor, context),
         "action": str(action),
-        "object_type": object_type or (obj._meta.label_lower if obj is not None else ""),
-        "object_id": str(object_id or (obj.pk if obj is not None else ""))[:64],
+        "object_type": _text(object_type) if object_type else (obj._meta.label_lower if obj is not None else ""),
+        "object_id": _text(object_id or (obj.pk if obj is not None else ""))[:64],
         "person_id": getattr(person, "pk", None),
         "person_name": _display_name(person)[:200] if person is not None else "",
-        "old_values": json_safe(old or {}),
-        "new_values": json_safe(new or {}),
+        "old_values": json_safe(old) if old else {},
+        "new_values": json_safe(new) if new else {},
         "reason": json_safe((reason or context.reason or "").strip()),
         "request_id": context.request_id,
         "ip": context.ip,
         "source": context.source,
     }
-    fields["content_hash"] = content_hash(fields)
-    # The insert rides along with the transaction's next statement or its COMMIT (no round
-    # trip of its own); if it fails, so does the transaction, change included. Its id,
-    # seq and hash are the database's to give, at that moment.
-    # Qualified: the insert may travel with the statement that switches search_path.
-    schema = getattr(connection, "schema_name", None)
-    table = f'"{schema}".{_TABLE}' if schema else _TABLE
-    insert = _INSERT.format(table=table) + ", ".join(_literal(name, fields[name]) for name in _COLUMNS) + ")"
-    if hasattr(connection, "ride_along"):
-        connection.ride_along(insert)
+    canonical = canonical_json(content)
+    digest = text_hash(canonical)
+    # One call of the schema's audit_append() (migration 0003): a plan the database keeps,
+    # fed the canonical JSON that was just hashed, so the stored values are the hashed ones.
+    # It rides along with the transaction's next statement or its COMMIT (no round trip of
+    # its own); if it fails, so does the transaction, change included. The seq and hash
+    # are the database's to give, at that moment. The schema is named: the call may travel
+    # with the statement that switches search_path.
+    db = connections[DEFAULT_DB_ALIAS]
+    schema = getattr(db, "schema_name", None)
+    call = (
+        f"SELECT \"{schema}\".audit_append('{schema}', '{digest}', {_quoted(canonical)})"
+        if schema
+        else f"SELECT audit_append(current_schema(), '{digest}', {_quoted(canonical)})"
+    )
+    if hasattr(db, "ride_along"):
+        db.ride_along(call)
     else:
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute(insert)
-    return AuditEvent(**fields)
+        with transaction.atomic(savepoint=False), db.cursor() as cursor:
+            cursor.execute(call)
 
 
-_COLUMNS = ("content_hash", *CONTENT_FIELDS)
-_JSON_COLUMNS = frozenset({"old_values", "new_values"})
-_TABLE = AuditEvent._meta.db_table
-_INSERT = f"INSERT INTO {{table}} (seq, prev_hash, hash, {', '.join(_COLUMNS)}) VALUES (0, '', '', "  # noqa: S608 - constants
+def _quoted(text: str) -> str:
+    """`text` as a PostgreSQL escape string literal, safe whatever standard_conforming_strings
+    says. (Written out rather than asking the driver: this runs beside every write.)"""
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _literal(name: str, value: Any) -> str:
-    """`value` as a PostgreSQL literal for column `name`. Escape strings (E'...') are safe
-    whatever standard_conforming_strings says; NUL cannot travel in a query and is dropped.
-    (Written out rather than asking the driver: this runs beside every write.)"""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return f"'{value.isoformat()}'::timestamptz"
-    text = json.dumps(value, ensure_ascii=False) if name in _JSON_COLUMNS else str(value)
-    text = text.replace("\x00", "").replace("\\", "\\\\").replace("'", "''")
-    return f"E'{text}'::jsonb" if name in _JSON_COLUMNS else f"E'{text}'"
+def _text(value: Any) -> str:
+    """A string a text column keeps as it is: NUL cannot be stored (nor hashed, then)."""
+    return str(value).replace("\x00", "")
+
+
+_ACTOR_KINDS = frozenset(ActorKind.values)
 
 
 def _actor_fields(actor: Any, context: AuditContext) -> dict[str, Any]:
@@ -160,16 +156,16 @@ def _actor_fields(actor: Any, context: AuditContext) -> dict[str, Any]:
             "actor_kind": ActorKind.USER, "actor_id": actor.pk, "actor_name": _display_name(actor)[:200],
             "actor_roles": ",".join(sorted(actor.roles))[:200],
         }  # fmt: skip
-    label = str(actor or "")
+    label = _text(actor or "")
     kind = label.partition(":")[0]
-    if kind not in ActorKind.values:
+    if kind not in _ACTOR_KINDS:
         kind = ActorKind.ANONYMOUS if not label and context.request is not None else context.actor_kind
     return {"actor_kind": kind, "actor_id": None, "actor_name": label[:200], "actor_roles": ""}
 
 
 def _display_name(person: Any) -> str:
     full = person.get_full_name() if hasattr(person, "get_full_name") else ""
-    return f"{full} ({person.username})" if full else getattr(person, "username", str(person))
+    return _text(f"{full} ({person.username})" if full else getattr(person, "username", person))
 
 
 def client_ip(request, *, behind_proxy: bool) -> str:

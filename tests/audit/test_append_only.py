@@ -112,10 +112,14 @@ def test_a_school_is_made_inside_a_jobs_audit_context(db):
 )
 def test_any_text_reaches_the_audit_row_exactly_as_given(db, text):
     with schema_context("school_a"):
-        audit_record(action=Action.LOGIN, reason=text, new={"valoare": text, text: 1})
+        audit_record(
+            action=Action.LOGIN, actor=f"job:{text}", object_type="x", object_id=text, reason=text,
+            new={"valoare": text, text: 1},
+        )  # fmt: skip
         event = AuditEvent.objects.latest("seq")
     clean = text.replace("\x00", "")
     assert (event.reason, event.new_values) == (clean.strip(), {"valoare": clean, clean: 1})
+    assert (event.actor_name, event.object_id) == (f"job:{clean}", clean)
     with schema_context("school_a"):
         from audit.selectors import chain_report
 
