@@ -11,6 +11,7 @@ import json
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from django.db import connection, transaction
@@ -23,7 +24,11 @@ from audit.chain import CONTENT_FIELDS, GENESIS, content_hash, link_hash
 from audit.models import Source
 from audit.selectors import chain_report
 from audit.services import audit_context, audit_record
+from catalog.grades import services as grades
+from catalog.structure import services as structure
+from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, Subject
 from provisioning.schemas import schema_create_from_template, schema_drop
+from tests.catalog.conftest import cnp_for, past_day, school_year_bounds
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -41,9 +46,9 @@ def scratch_schema(django_db_setup, django_db_blocker):
             schema_drop("bench_audit")
 
 
-def history_triggers(enabled: bool) -> None:
+def history_triggers(enabled: bool, table: str = "accounts_user") -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE accounts_user {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
+        cursor.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER USER")
         cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
 
 
@@ -77,20 +82,57 @@ def request_write(user: User, *, audited: bool, actor: User) -> None:
         service_write(user, audited=True, actor=actor)
 
 
+@dataclass(frozen=True)
+class GradeBook:
+    teacher: User
+    student: Student
+    school_class: SchoolClass
+    subject: Subject
+    day: datetime.date
+
+
+def grade_book() -> GradeBook:
+    """A teacher of mathematics in 5A and one student, made through the services."""
+    admin = User.objects.create(username="secretara.note", roles=["school_admin"])
+    teacher = User.objects.create(username="mihai.mate", first_name="Mihai", last_name="Popescu", roles=["teacher"])
+    starts, ends = school_year_bounds()
+    year = structure.year_create(
+        actor=admin, name=f"{starts.year}-{ends.year}", starts=starts, ends=ends, structure=SchoolYear.Structure.MODULES
+    )
+    math = structure.subject_create(actor=admin, name="Matematică", position=2)
+    class_5a = structure.class_create(actor=admin, year=year, level=Level.V, letter="A")
+    structure.curriculum_set(actor=admin, school_class=class_5a, subject=math, weekly_hours=4)
+    structure.assignment_create(actor=admin, teacher=teacher, school_class=class_5a, subject=math)
+    ana = structure.student_create(
+        actor=admin, first_name="Ana", last_name="Marin", cnp=cnp_for(datetime.date(2015, 3, 14), 101),
+        school_class=class_5a, starts=year.starts,
+    )  # fmt: skip
+    return GradeBook(teacher, ana, class_5a, math, past_day(year))
+
+
+def grade_write(book: GradeBook, *, audited: bool) -> None:
+    """The catalog's own write: a teacher adds a grade (its checks read the assignment, the
+    year, the enrolment, exemptions and closed averages first)."""
+    grades.grade_add(
+        teacher=book.teacher, student=book.student, school_class=book.school_class, subject=book.subject,
+        on=book.day, value=next(_names) % 10 + 1,
+    )  # fmt: skip
+
+
 ROUNDS, WRITES = 30, 15
 
 
 @contextlib.contextmanager
-def audit_layer(monkeypatch, *, on: bool):
+def audit_layer(monkeypatch, *, on: bool, table: str, service: str):
     """With the layer: row-history triggers and audit events. Without: neither."""
-    history_triggers(enabled=on)
+    history_triggers(enabled=on, table=table)
     with monkeypatch.context() as patch:
         if not on:
-            patch.setattr("accounts.services.audit_record", lambda **kw: None)
+            patch.setattr(f"{service}.audit_record", lambda **kw: None)
         yield
 
 
-def overhead(write, monkeypatch, **kwargs) -> tuple[float, float, list[float]]:
+def overhead(write, monkeypatch, table="accounts_user", service="accounts.services", **kwargs):
     """Median seconds per write without and with the audit layer, and the overhead of each
     round. Short blocks of writes alternate between the two (ABBA order, a warm-up write
     after each switch), so both see the same machine; medians keep the disk's stalls (the
@@ -100,7 +142,7 @@ def overhead(write, monkeypatch, **kwargs) -> tuple[float, float, list[float]]:
     for round_ in range(ROUNDS):
         block = {}
         for audited in (False, True) if round_ % 2 == 0 else (True, False):
-            with audit_layer(monkeypatch, on=audited):
+            with audit_layer(monkeypatch, on=audited, table=table, service=service):
                 write(audited=audited, **kwargs)  # not timed: the switch made the session re-plan
                 block[audited] = []
                 for _write in range(WRITES):
@@ -116,14 +158,18 @@ def test_overhead_of_auditing_one_write(scratch_schema, monkeypatch, capsys):
     user = User.objects.create(username="ana.bench", first_name="Ana", last_name="Bench", roles=["teacher"])
     secretary = User.objects.create(username="secretara.bench", roles=["school_admin"])
     cases = (
-        ("account change (service)", service_write, {"actor": secretary}),
-        ("bare one-row UPDATE", bare_write, {}),
-        ("account change in a request's audit context", request_write, {"actor": secretary}),
-    )
+        ("account change (service)", service_write, {"user": user, "actor": secretary}),
+        ("bare one-row UPDATE", bare_write, {"user": user}),
+        ("account change in a request's audit context", request_write, {"user": user, "actor": secretary}),
+        (
+            "a grade added (the catalog's write, for scale)", grade_write,
+            {"book": grade_book(), "table": "grades_grade", "service": "catalog.grades.services"},
+        ),
+    )  # fmt: skip
     for label, write, kwargs in cases:
-        durable = overhead(write, monkeypatch, user=user, **kwargs)
+        durable = overhead(write, monkeypatch, **kwargs)
         with commits_not_waiting_for_the_disk():
-            work = overhead(write, monkeypatch, user=user, **kwargs)
+            work = overhead(write, monkeypatch, **kwargs)
         with capsys.disabled():
             print(f"\n[perf] audit overhead, {label}: {describe(*durable)}", end="")
             print(f"\n[perf]     the same, commits not waiting for the disk: {describe(*work)}", end="")
