@@ -30,7 +30,7 @@ from catalog.web import access
 from catalog.web import configure_forms as forms
 
 
-def _written(request, form, write) -> bool:
+def written(request, form, write) -> bool:
     """A valid POST of `form` and the service call `write(cleaned_data)` done; a refusal of the
     service becomes the form's errors (and nothing changed)."""
     if request.method != "POST" or not form.is_valid():
@@ -60,7 +60,7 @@ def _year(year_id: int) -> SchoolYear:
     return get_object_or_404(SchoolYear.objects.select_related("rule_set"), pk=year_id)
 
 
-def _class(class_id: int) -> SchoolClass:
+def class_or_404(class_id: int) -> SchoolClass:
     return get_object_or_404(SchoolClass.objects.select_related("year__rule_set", "homeroom"), pk=class_id)
 
 
@@ -85,7 +85,7 @@ def years(request):
     form = forms.YearForm(request.POST or None)
     creates = "create" in request.POST
     periods = forms.period_formset(request.POST) if creates else None
-    if creates and periods.is_valid() and _written(request, form, lambda data: _year_create(request, data, periods)):
+    if creates and periods.is_valid() and written(request, form, lambda data: _year_create(request, data, periods)):
         messages.success(request, _("Anul școlar %(name)s a fost creat.") % {"name": form.cleaned_data["name"]})
         return redirect("configure-year", year_id=SchoolYear.objects.get(name=form.cleaned_data["name"]).pk)
     proposed = request.method == "POST" and not creates and form.is_valid()
@@ -116,7 +116,7 @@ def year(request, year_id: int):
     def revise(data):
         structure.rules_revise(actor=request.user, year=school_year, note=data["note"], **form.changes())
 
-    if _written(request, form, revise):
+    if written(request, form, revise):
         version = school_year.rule_set.version
         messages.success(request, _("Regulile au fost revizuite: versiunea %(v)s.") % {"v": version})
         return redirect("configure-year", year_id=school_year.pk)
@@ -136,10 +136,10 @@ def calendar(request, year_id: int):
     def holiday_add(data):
         structure.holiday_add(actor=request.user, year=school_year, **data)
 
-    if _written(request, holiday_form, holiday_add):
+    if written(request, holiday_form, holiday_add):
         messages.success(request, _("Vacanța a fost adăugată."))
         return redirect("configure-calendar", year_id=school_year.pk)
-    if _written(request, end_form, lambda data: structure.period_end_set(actor=request.user, **data)):
+    if written(request, end_form, lambda data: structure.period_end_set(actor=request.user, **data)):
         messages.success(request, _("Sfârșitul perioadei pentru clasa aleasă a fost salvat."))
         return redirect("configure-calendar", year_id=school_year.pk)
     context = {
@@ -192,7 +192,7 @@ def _rule_shown(value) -> str:
 @access.configurer_only
 def subjects(request):
     form = forms.SubjectForm(request.POST or None)
-    if _written(request, form, lambda data: structure.subject_create(actor=request.user, **data)):
+    if written(request, form, lambda data: structure.subject_create(actor=request.user, **data)):
         messages.success(request, _("Disciplina %(name)s a fost adăugată.") % {"name": form.cleaned_data["name"]})
         return redirect("configure-subjects")
     return _page(request, "subjects.html", {"form": form, "subjects": Subject.objects.all()})
@@ -202,7 +202,7 @@ def subjects(request):
 def classes(request, year_id: int):
     school_year = _year(year_id)
     form = forms.ClassForm(request.POST or None, year=school_year)
-    if _written(request, form, lambda data: structure.class_create(actor=request.user, year=school_year, **data)):
+    if written(request, form, lambda data: structure.class_create(actor=request.user, year=school_year, **data)):
         messages.success(request, _("Clasa a fost adăugată."))
         return redirect("configure-classes", year_id=school_year.pk)
     rows = school_year.classes.select_related("homeroom").annotate(
@@ -214,9 +214,9 @@ def classes(request, year_id: int):
 @access.configurer_only
 def school_class(request, class_id: int):
     """A class's homeroom teacher, and the way to its curriculum, assignments and students."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     form = forms.HomeroomForm(request.POST or None, initial={"homeroom": found.homeroom_id})
-    if _written(request, form, lambda data: structure.homeroom_set(actor=request.user, school_class=found, **data)):
+    if written(request, form, lambda data: structure.homeroom_set(actor=request.user, school_class=found, **data)):
         messages.success(request, _("Dirigintele clasei a fost schimbat."))
         return redirect("configure-class", class_id=found.pk)
     context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label}
@@ -225,9 +225,9 @@ def school_class(request, class_id: int):
 
 @access.configurer_only
 def curriculum(request, class_id: int):
-    found = _class(class_id)
+    found = class_or_404(class_id)
     form = forms.CurriculumForm(request.POST or None)
-    if _written(request, form, lambda data: structure.curriculum_set(actor=request.user, school_class=found, **data)):
+    if written(request, form, lambda data: structure.curriculum_set(actor=request.user, school_class=found, **data)):
         messages.success(request, _("Planul de învățământ a fost actualizat."))
         return redirect("configure-curriculum", class_id=found.pk)
     entries = found.curriculum.select_related("subject").order_by("subject__position", "subject__name")
@@ -238,11 +238,9 @@ def curriculum(request, class_id: int):
 @access.configurer_only
 def assignments(request, class_id: int):
     """Who teaches what in the class (încadrări), the subjects nobody teaches yet, and a new one."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     form = forms.AssignmentForm(request.POST or None, school_class=found)
-    if _written(
-        request, form, lambda data: structure.assignment_create(actor=request.user, school_class=found, **data)
-    ):
+    if written(request, form, lambda data: structure.assignment_create(actor=request.user, school_class=found, **data)):
         messages.success(request, _("Încadrarea a fost adăugată."))
         return redirect("configure-assignments", class_id=found.pk)
     rows = list(
@@ -257,13 +255,13 @@ def assignments(request, class_id: int):
 
 @access.configurer_only
 def assignment_remove(request, class_id: int, assignment_id: int):
-    found = _class(class_id)
+    found = class_or_404(class_id)
     assignment = get_object_or_404(
         TeachingAssignment.objects.select_related("teacher", "subject"), pk=assignment_id, school_class=found
     )
     assignment.school_class = found
     form = forms.ReasonForm(request.POST or None)
-    if _written(
+    if written(
         request, form, lambda data: structure.assignment_remove(actor=request.user, assignment=assignment, **data)
     ):
         messages.success(request, _("Încadrarea a fost ștearsă."))
@@ -275,9 +273,9 @@ def assignment_remove(request, class_id: int, assignment_id: int):
 @access.configurer_only
 def students(request, class_id: int):
     """The class's students alphabetically (those who left too), and a new student."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     form = forms.StudentForm(request.POST or None)
-    if _written(request, form, lambda data: structure.student_create(actor=request.user, school_class=found, **data)):
+    if written(request, form, lambda data: structure.student_create(actor=request.user, school_class=found, **data)):
         name = f"{form.cleaned_data['last_name']} {form.cleaned_data['first_name']}"
         messages.success(request, _("Elevul %(name)s a fost înscris.") % {"name": name})
         return redirect("configure-students", class_id=found.pk)
@@ -298,7 +296,7 @@ def students(request, class_id: int):
 def student_leave(request, class_id: int, student_id: int):
     """The student leaves the class: a transfer to another school, a withdrawal, or a move to a
     parallel class."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     enrolment = _enrolment(found, student_id)
     enrolment.school_class = found
     moves = request.POST.get("form") == "move"
@@ -311,10 +309,10 @@ def student_leave(request, class_id: int, student_id: int):
     def move(data):
         structure.enrolment_move(actor=request.user, enrolment=enrolment, **data)
 
-    if _written(request, form, leave):
+    if written(request, form, leave):
         messages.success(request, _("Plecarea elevului a fost înregistrată."))
         return redirect("configure-students", class_id=found.pk)
-    if _written(request, move_form, move):
+    if written(request, move_form, move):
         messages.success(request, _("Elevul a fost mutat în %(name)s.") % {"name": move_form.cleaned_data["to_class"]})
         return redirect("configure-students", class_id=found.pk)
     context = {"school_class": found, "year": found.year, "form": form, "move_form": move_form, "enrolment": enrolment}
@@ -324,14 +322,14 @@ def student_leave(request, class_id: int, student_id: int):
 @access.configurer_only
 def student_exemptions(request, class_id: int, student_id: int):
     """The student's exemptions this year (medical from PE, no religion, deferred) and a new one."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     student = _enrolment(found, student_id).student
     form = forms.ExemptionForm(request.POST or None, school_class=found)
 
     def exempt(data):
         structure.exemption_set(actor=request.user, student=student, year=found.year, **data)
 
-    if _written(request, form, exempt):
+    if written(request, form, exempt):
         messages.success(request, _("Scutirea a fost înregistrată."))
         return redirect("configure-student-exemptions", class_id=found.pk, student_id=student.pk)
     exemptions = Exemption.objects.filter(student=student, year=found.year).select_related("subject")

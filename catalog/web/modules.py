@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.services import NotAllowed
 from catalog.grades import averages
 from catalog.grades import selectors as grade_reads
 from catalog.structure import modules as curricular
 from catalog.structure.models import CurricularModule, SchoolClass
 from catalog.web import access
+from catalog.web.configure import class_or_404, written
 from catalog.web.configure_forms import curriculum_subjects, number_field, plain_text, subject_field
 from catalog.web.forms import date_field
 
@@ -33,30 +33,10 @@ class ModuleForm(forms.Form):
         self.fields = {"subject": subject_field(curriculum_subjects(school_class)), **self.fields}
 
 
-def _written(request, form, write) -> bool:
-    """A valid POST of `form` and the service call `write(cleaned_data)` done; a refusal becomes
-    the form's errors (and nothing changed)."""
-    if request.method != "POST" or not form.is_valid():
-        return False
-    try:
-        write(form.cleaned_data)
-    except NotAllowed as error:
-        form.add_error(None, str(error))
-    except ValidationError as error:
-        form.add_error(None, error.messages)
-    else:
-        return True
-    return False
-
-
 def _page(request, template: str, context: dict):
     """The page; a POST that got here was refused (400)."""
     status = 400 if request.method == "POST" else 200
     return render(request, f"catalog/modules/{template}", context, status=status)
-
-
-def _class(class_id: int) -> SchoolClass:
-    return get_object_or_404(SchoolClass.objects.select_related("year__rule_set", "homeroom"), pk=class_id)
 
 
 def _module(school_class: SchoolClass, module_id: int) -> CurricularModule:
@@ -74,9 +54,9 @@ def _module(school_class: SchoolClass, module_id: int) -> CurricularModule:
 @access.configurer_only
 def configure(request, class_id: int):
     """The class's modules by subject, and a new one."""
-    found = _class(class_id)
+    found = class_or_404(class_id)
     form = ModuleForm(request.POST or None, school_class=found)
-    if _written(request, form, lambda data: curricular.module_create(actor=request.user, school_class=found, **data)):
+    if written(request, form, lambda data: curricular.module_create(actor=request.user, school_class=found, **data)):
         messages.success(request, _("Modulul %(name)s a fost adăugat.") % {"name": form.cleaned_data["name"].strip()})
         return redirect("modules-configure", class_id=found.pk)
     modules = curricular.modules_of(found).order_by("subject__position", "subject__name", "starts", "name")
@@ -86,11 +66,11 @@ def configure(request, class_id: int):
 
 @access.configurer_only
 def change(request, class_id: int, module_id: int):
-    found = _class(class_id)
+    found = class_or_404(class_id)
     module = _module(found, module_id)
     initial = {name: getattr(module, name) for name in ("name", "total_hours", "starts", "ends")}
     form = ModuleForm(request.POST or None, school_class=found, initial={**initial, "subject": module.subject_id})
-    if _written(request, form, lambda data: curricular.module_change(actor=request.user, module=module, **data)):
+    if written(request, form, lambda data: curricular.module_change(actor=request.user, module=module, **data)):
         messages.success(request, _("Modulul a fost modificat."))
         return redirect("modules-configure", class_id=found.pk)
     return _page(request, "change.html", {"school_class": found, "year": found.year, "form": form, "module": module})
@@ -98,10 +78,10 @@ def change(request, class_id: int, module_id: int):
 
 @access.configurer_only
 def delete(request, class_id: int, module_id: int):
-    found = _class(class_id)
+    found = class_or_404(class_id)
     module = _module(found, module_id)
     form = forms.Form(request.POST if request.method == "POST" else None)
-    if _written(request, form, lambda _data: curricular.module_delete(actor=request.user, module=module)):
+    if written(request, form, lambda _data: curricular.module_delete(actor=request.user, module=module)):
         messages.success(request, _("Modulul %(name)s a fost șters.") % {"name": module.name})
         return redirect("modules-configure", class_id=found.pk)
     return _page(request, "delete.html", {"school_class": found, "year": found.year, "form": form, "module": module})
