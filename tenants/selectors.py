@@ -39,3 +39,11 @@ def schemas_to_migrate() -> list[str]:
         .values_list("schema_name", flat=True)
     )
     return [schema for schema in schemas if schema in existing]
+
+
+def school_with_schema(slug: str) -> School | None:
+    """The school with this slug, if it has a schema to work in (commands take schools by slug)."""
+    school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
+    if school is None or school.schema_name not in set(schemas_to_migrate()):
+        return None
+    return school

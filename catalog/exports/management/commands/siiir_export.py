@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.services import NotAllowed
@@ -20,7 +20,6 @@ from catalog.exports.formats import EXPORTERS
 from catalog.structure.models import SchoolYear
 from catalog.structure.selectors import year_current
 from tenants import selectors
-from tenants.models import School
 
 
 def _day(text: str) -> date:
@@ -63,8 +62,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{path} ({len(exported.data)} bytes, sha256 {exported.sha256})")
 
     def _schema(self, slug: str) -> str:
-        school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
-        if school is None or school.schema_name not in set(selectors.schemas_to_migrate()):
+        school = selectors.school_with_schema(slug)
+        if school is None:
             raise CommandError(f"No school with a schema has the slug {slug!r}.", returncode=2)
         return school.schema_name
 

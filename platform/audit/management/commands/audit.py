@@ -47,11 +47,11 @@ class Command(BaseCommand):
     def _schemas(self, options) -> list[tuple[str, str]]:
         if options["control_plane"]:
             return [("control plane", get_public_schema_name())]
-        ready = set(selectors.schemas_to_migrate())
         if options["all_schools"]:
+            ready = selectors.schemas_to_migrate()
             schools = School.objects.filter(schema_name__in=ready).order_by("slug").values_list("slug", "schema_name")
             return list(schools)
-        school = School.objects.filter(slug=options["school"]).exclude(schema_name=get_public_schema_name()).first()
-        if school is None or school.schema_name not in ready:
+        school = selectors.school_with_schema(options["school"])
+        if school is None:
             raise CommandError(f"No school with a schema has the slug {options['school']!r}.", returncode=2)
         return [(school.slug, school.schema_name)]
