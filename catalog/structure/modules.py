@@ -18,7 +18,6 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.grades import services as grades
 from catalog.grades.models import Average, Grade
-from catalog.structure.guards import require_writer
 from catalog.structure.models import CurricularModule, CurriculumEntry, SchoolClass, Student, Subject
 from catalog.structure.services import require_configurer, require_open
 from catedra.text import has_control_characters
@@ -36,7 +35,6 @@ GRADES_OUTSIDE = _("Modulul are note între {first} și {last}: perioada lui tre
 SUBJECT_LOCKED = _("Modulul are deja note: disciplina lui nu se mai poate schimba.")
 AVERAGES_CLOSED = _("Modulul are medii încheiate: se mai poate schimba doar numele lui.")
 HAS_GRADES = _("Modulul are note sau medii: nu se mai poate șterge.")
-NOT_ENDED = grades.MODULE_RUNNING  # average_close refuses it too, whoever calls it
 
 
 # Reads
@@ -190,10 +188,7 @@ def module_delete(*, actor: User, module: CurricularModule) -> None:
 
 def module_average_close(*, teacher: User, student: Student, module: CurricularModule) -> Average:
     """Rule 4: close the student's average of `module` from its grades, once the module has ended
-    (rule 5's minimum and every other check are `average_close`'s)."""
-    require_writer(teacher, module.school_class, module.subject)
-    if not module_ended(module):
-        raise ValidationError(NOT_ENDED.format(ends=f"{module.ends:%d.%m.%Y}"), code="module_running")
+    (that, rule 5's minimum and every other check are `average_close`'s)."""
     return grades.average_close(
         teacher=teacher, student=student, school_class=module.school_class, subject=module.subject, module=module
     )
