@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
-from catedra.text import has_control_characters
+from catedra.text import search_text
 from ops import overview
 from provisioning.console import provider_required
 
@@ -15,9 +15,7 @@ PER_PAGE = 50
 @provider_required
 def backups(request):
     now = timezone.now()
-    query = request.GET.get("q", "").strip()[:100]
-    if has_control_characters(query):
-        query = ""
+    query = search_text(request.GET.get("q", ""))
     problems_only = request.GET.get("probleme") == "1"
     found = overview.schools_backed_up(now=now, query=query, problems_only=problems_only)
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("pagina"))

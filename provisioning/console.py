@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
+from catedra.text import search_text
 from provisioning import lifecycle, services
 from provisioning.tasks import provision_school
 from tenants.counties import County
@@ -54,7 +55,7 @@ class SchoolForm(forms.Form):
 @provider_required
 def schools(request):
     found = School.objects.exclude(schema_name="public").order_by("name")
-    if query := request.GET.get("q", "").strip()[:100]:
+    if query := search_text(request.GET.get("q", "")):
         found = found.filter(Q(name__icontains=query) | Q(slug__icontains=query) | Q(siiir_code__startswith=query))
     if (status := request.GET.get("stare", "")) in School.Status.values:
         found = found.filter(status=status)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.models import User
 from accounts.roles import SCHOOL_ROLES, Role
+from catedra.text import search_text
 
 MAX_CSV_BYTES = 1024 * 1024
 
@@ -49,7 +50,7 @@ class ImportForm(forms.Form):
 @manager_required
 def users_list(request):
     users = User.objects.order_by("last_name", "first_name", "username")
-    if query := request.GET.get("q", "").strip()[:100]:
+    if query := search_text(request.GET.get("q", "")):
         users = users.filter(
             Q(username__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
         )

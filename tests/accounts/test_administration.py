@@ -72,6 +72,13 @@ def test_the_import_page_reports_errors_and_a_non_utf8_file(client_a, secretary)
     assert 'data-testid="import-created"' in upload(GOOD_CSV.encode())
 
 
+def test_a_search_with_a_nul_lists_every_account(client_a, secretary, teacher):
+    sign_in_with_2fa(client_a, secretary)
+    response = client_a.get("/administrare/conturi/?q=%00")
+    assert response.status_code == 200
+    assert teacher.username in response.content.decode()
+
+
 def test_a_teacher_gets_403_on_the_account_pages(client_a, teacher):
     sign_in_with_2fa(client_a, teacher)
     assert client_a.get("/administrare/conturi/").status_code == 403

@@ -37,6 +37,13 @@ def test_the_console_lists_and_searches_schools(operator, django_assert_max_num_
     assert "Nicio școală" in operator.get("/consola/?stare=suspended").content.decode()
 
 
+@pytest.mark.parametrize("query", ["%00", "B%C3%A2rlad%00", "%1B[31m"])
+def test_a_search_with_control_characters_lists_every_school(operator, query):
+    response = operator.get(f"/consola/?q={query}")
+    assert response.status_code == 200
+    assert "Mihai Eminescu" in response.content.decode()
+
+
 def test_an_operator_onboards_a_school_from_the_console(operator, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as enqueued:
         response = operator.post("/consola/scoli/noua/", NEW_SCHOOL)
