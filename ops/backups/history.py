@@ -187,7 +187,7 @@ def run_state(copy: psycopg.Connection, *, run_id: int) -> RunState:
 
 def rows_as_of(state: RunState, table: Table) -> sql.Composable:
     """A parenthesised query giving the rows `table` had as of the run (its columns are the
-    table's, so a row's text and md5 are the table row's)."""
+    table's, so a row hashes as the table's row does)."""
     relation = tables.name(state.copy, table.name)
     if not state.later:
         return sql.SQL("(SELECT c.* FROM {} AS c)").format(relation)

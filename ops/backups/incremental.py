@@ -4,12 +4,13 @@ The backup database keeps one schema per school, named like the school's schema,
 after every run equals the school's live data as of that run (one snapshot of the live
 schema is read). Only what changed is copied:
 
-- every table is first compared whole (row count and a digest of its rows' text, both
-  computed in SQL on each side); equal tables cost one row each way;
-- a table that differs is compared row by row on its primary key and an md5 of the row's
-  text, computed in SQL on both sides: rows that are new or changed are copied (COPY),
-  rows that changed or are gone are deleted from the copy first;
-- the audit table is append-only: only events past the copy's last `seq` are copied;
+- every table is first compared whole (row count and a digest of its rows, both computed
+  in SQL on each side: `pg.table_digest`); equal tables cost one row each way;
+- append-only tables (the audit trail, numbered by `seq`; the row-history tables, by
+  `pgh_id`) get the rows past the copy's last number, and are then compared whole again;
+- a table that differs is compared row by row on its primary key and a hash of the row,
+  computed in SQL on both sides: rows that are new or changed are copied (COPY), rows
+  that changed or are gone are deleted from the copy first;
 - a table without a one-column primary key is replaced whole when it differs.
 
 Every run also keeps what it replaced in the copy (`history.py`), so the state of any
@@ -38,7 +39,11 @@ from ops.backups.tables import Table
 from ops.models import Backup
 from tenants.models import School
 
+# Append-only tables and the column numbering their rows. Row-history numbers are taken
+# at insert, not at commit, so a row may arrive below the copy's last one: the comparison
+# after appending sees it, and the table is then compared row by row.
 APPEND_ONLY = {"audit_auditevent": "seq"}
+HISTORY_KEY = "pgh_id"
 _NOTHING = {"inserted": 0, "updated": 0, "deleted": 0}
 
 
@@ -93,20 +98,19 @@ def _sync(live: psycopg.Connection, copy: psycopg.Connection, run: _Run) -> None
         _rebuild(copy, run.schema)
         run.keep = False
     for table in found.values():
-        run.digests[table.name] = pg.table_digest(live, run.schema, table.name)
+        run.digests[table.name] = pg.table_digest(live, run.schema, table.name, hashed=table.hashed)
         run.counts[table.name] = _sync_table(live, copy, run, table)
 
 
 def _sync_table(live, copy, run: _Run, table: Table) -> dict[str, int]:
     relation = tables.name(run.schema, table.name)
     appended = 0
-    if table.name in APPEND_ONLY and table.key:
-        appended = _append(live, copy, run, table, APPEND_ONLY[table.name])
-        if _count(copy, relation) == run.digests[table.name]["rows"]:
-            return {"inserted": appended}
-        # Fewer events live than in the copy: the school was restored in place. Compare all.
-    elif run.digests[table.name] == pg.table_digest(copy, run.schema, table.name):
-        return dict(_NOTHING)
+    if numbered_by := _append_only(table):
+        appended = _append(live, copy, run, table, numbered_by)
+    if run.digests[table.name] == pg.table_digest(copy, run.schema, table.name, hashed=table.hashed):
+        return {**_NOTHING, "inserted": appended}
+    # Differs still (for an append-only table: a late number, or the school was restored in
+    # place): compare row by row.
     if table.key is None:
         if run.keep:
             history.table_replaced(copy, run_id=run.id, schema=run.schema, table=table)
@@ -140,8 +144,11 @@ def _append(live, copy, run: _Run, table: Table, column: str) -> int:
     return inserted
 
 
-def _count(conn, relation: sql.Composable) -> int:
-    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()[0]
+def _append_only(table: Table) -> str | None:
+    """The column numbering an append-only table's rows, if `table` is one."""
+    if table.key and table.name in APPEND_ONLY:
+        return APPEND_ONLY[table.name]
+    return HISTORY_KEY if table.key == HISTORY_KEY else None
 
 
 def _rebuild(copy, schema: str) -> None:

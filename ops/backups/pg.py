@@ -108,28 +108,71 @@ def schema_exists(conn: psycopg.Connection, schema: str) -> bool:
     return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is not None
 
 
-def base_tables(conn: psycopg.Connection, schema: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
-        [schema],
-    ).fetchall()
-    return [name for (name,) in rows]
+# A row is hashed from its typed values (hash_record_extended, which hash partitioning
+# relies on, so stable across servers and versions) when every column's type is one whose
+# equal values always print alike; otherwise from its text (md5). Exact numerics only with
+# a scale (1.0 and 1.00 hash alike but print differently); no floating point (-0 and 0).
+_HASHABLE = re.compile(
+    r"(bigint|integer|smallint|boolean|text|uuid|jsonb|date|bytea|inet|interval"
+    r"|character varying(\(\d+\))?|character(\(\d+\))?|numeric\(\d+,\d+\)"
+    r"|time(stamp)?(\(\d\))? with(out)? time zone)(\[\])?"
+)
+# A table's digest says how it was computed: "h1:<sum>:<sum>" (sums of two 64-bit hashes of
+# its rows, seeds 0 and 1: no text, no sort), or, recorded by earlier versions and for
+# tables of other types, the md5 of its rows' sorted md5s. A recorded digest is compared
+# with one computed the same way.
+HASHED = "h1:"
 
 
-def table_digest(conn: psycopg.Connection, schema: str, table: str) -> dict[str, object]:
-    """Row count and a digest of the rows' text, independent of their physical order."""
+def hashable(types: list[str] | tuple[str, ...]) -> bool:
+    """Whether rows with columns of these types (format_type) are hashed from their values."""
+    return all(_HASHABLE.fullmatch(kind) for kind in types)
+
+
+def table_digest(conn: psycopg.Connection, schema: str, table: str, *, hashed: bool) -> dict[str, object]:
+    """Row count and a digest of the rows, independent of their physical order."""
+    relation = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    if hashed:
+        rows, first, second = conn.execute(
+            sql.SQL(
+                "SELECT count(*), coalesce(sum(hash_record_extended(t, 0)), 0),"
+                " coalesce(sum(hash_record_extended(t, 1)), 0) FROM {} AS t"
+            ).format(relation)
+        ).fetchone()
+        return {"rows": rows, "digest": f"{HASHED}{first}:{second}"}
     rows, digest = conn.execute(
         sql.SQL(
             "SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '')"
-            " FROM (SELECT md5(t::text) AS h FROM {}.{} AS t) AS hashed"
-        ).format(sql.Identifier(schema), sql.Identifier(table))
+            " FROM (SELECT md5(t::text) AS h FROM {} AS t) AS hashed"
+        ).format(relation)
     ).fetchone()
     return {"rows": rows, "digest": digest}
 
 
-def table_digests(conn: psycopg.Connection, schema: str) -> dict[str, dict[str, object]]:
-    return {table: table_digest(conn, schema, table) for table in base_tables(conn, schema)}
+def table_digests(
+    conn: psycopg.Connection, schema: str, *, like: dict[str, dict] | None = None
+) -> dict[str, dict[str, object]]:
+    """Every table's digest: computed as the one recorded in `like` was, where it has the
+    table; otherwise hashed from values where the table's types allow."""
+    digests = {}
+    for table, types in column_types(conn, schema).items():
+        recorded = (like or {}).get(table)
+        hashed = hashable(types) and (recorded is None or str(recorded.get("digest", "")).startswith(HASHED))
+        digests[table] = table_digest(conn, schema, table, hashed=hashed)
+    return digests
+
+
+def column_types(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
+    """{table: its columns' types} for every base table of `schema`."""
+    rows = conn.execute(
+        "SELECT c.relname, coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)"
+        " FILTER (WHERE a.attnum > 0), '{}')"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') GROUP BY c.relname ORDER BY c.relname",
+        [schema],
+    ).fetchall()
+    return dict(rows)
 
 
 def drop_schema(conn: psycopg.Connection, schema: str) -> None:

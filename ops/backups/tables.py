@@ -1,7 +1,8 @@
 """Tables compared and copied row by row between two PostgreSQL connections: the live
 database and the backup database (incremental runs), or the backup database and a schema
-being restored. A row is known by its one-column primary key and the md5 of its text
-(both sides use the session settings of `pg.SESSION`, so equal rows hash equally)."""
+being restored. A row is known by its one-column primary key and a hash of its values
+(`pg.hashable` says which: of the typed values, or the md5 of its text, which both sides
+print with the session settings of `pg.SESSION`, so equal rows hash equally)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+
+from ops.backups import pg
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,11 @@ class Table:
     shape: tuple[tuple[str, str, str], ...]  # (column, type, generated) of every column
     key: str | None  # the one-column primary key
     key_type: str
+
+    @property
+    def hashed(self) -> bool:
+        """Whether its rows are hashed from their typed values (else from their text)."""
+        return pg.hashable([kind for _column, kind, _generated in self.shape])
 
 
 def tables_of(conn: psycopg.Connection, schema: str) -> dict[str, Table]:
@@ -57,10 +65,11 @@ def name(schema: str, table: str) -> sql.Composable:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
 
 
-def row_hashes(conn: psycopg.Connection, relation: sql.Composable, table: Table) -> dict[str, str]:
-    """{key as text: md5 of the row's text} of `relation` (a table or a parenthesised query)."""
+def row_hashes(conn: psycopg.Connection, relation: sql.Composable, table: Table) -> dict[str, object]:
+    """{key as text: hash of the row} of `relation` (a table or a parenthesised query)."""
+    row_hash = sql.SQL("hash_record_extended(t, 0)" if table.hashed else "md5(t::text)")
     rows = conn.execute(
-        sql.SQL("SELECT {}::text, md5(t::text) FROM {} AS t").format(sql.Identifier(table.key), relation)
+        sql.SQL("SELECT {}::text, {} FROM {} AS t").format(sql.Identifier(table.key), row_hash, relation)
     ).fetchall()
     return dict(rows)
 
@@ -104,7 +113,7 @@ class Changes:
         return {"inserted": len(self.new), "updated": len(self.changed), "deleted": len(self.gone)}
 
 
-def changes(theirs: dict[str, str], ours: dict[str, str]) -> Changes:
+def changes(theirs: dict[str, object], ours: dict[str, object]) -> Changes:
     """How `ours` (key → row hash) must change to equal `theirs`."""
     return Changes(
         new=[key for key in theirs if key not in ours],
