@@ -45,6 +45,10 @@ class Backup(models.Model):
     # Incremental: per table, rows and digest of the school's live data as of the run; a
     # restore to this run must equal them (a full backup keeps its own in `tables`).
     digests = models.JSONField(default=dict, blank=True)
+    # Incremental: the school's structure changed since the previous run (a migration); the
+    # copy was rebuilt, and a full backup follows at once: the base of the runs after it (a
+    # full backup from before the migration cannot carry them).
+    structure_changed = models.BooleanField(default=False)
     # The last successful trial restore (a verification or a drill); emptied when one fails.
     restore_verified_at = models.DateTimeField(null=True, blank=True)
     verification = models.TextField(blank=True)

@@ -67,7 +67,8 @@ def backups_full_dispatch() -> int:
 )  # fmt: skip
 def backup_school(self, school_id: int, kind: str) -> int:
     """One school's backup; retried with growing delays, then reported to Sentry. Each
-    attempt is its own record: a failed one stays failed, never counted as a backup."""
+    attempt is its own record: a failed one stays failed, never counted as a backup. An
+    incremental run that finds the structure changed (a migration) queues a full backup."""
     from ops.backups.full import BackupError, backup_full_run
     from ops.backups.incremental import backup_incremental_run
     from tenants.models import School
@@ -75,11 +76,15 @@ def backup_school(self, school_id: int, kind: str) -> int:
     school = School.objects.get(pk=school_id)
     run = backup_full_run if kind == "full" else backup_incremental_run
     try:
-        return run(school=school).pk
+        record = run(school=school)
     except BackupError as exc:
         if self.request.retries >= self.max_retries:
             backup_failure_report(schema=school.schema_name, kind=kind, error=exc)
         raise BackupJobError(str(exc)) from exc
+    if record.structure_changed:
+        # After a migration: a base the new structure's runs can be restored on, now.
+        backup_school.delay(school_id, "full")
+    return record.pk
 
 
 @app.task(ignore_result=True)

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from ops import selectors
-from ops.backups.full import BackupError, _first_line, backup_verify
+from ops.backups.errors import first_line
+from ops.backups.full import BackupError, backup_verify
 from ops.backups.storage import StorageError
 from ops.models import Backup, RestoreDrill
 from ops.sentry import redact
@@ -46,7 +47,7 @@ def restore_drill(*, backup: Backup) -> RestoreDrill:
     try:
         report = backup_verify(backup=backup)
     except Exception as exc:
-        _finish(drill, RestoreDrill.Result.FAILED, detail=redact(_first_line(str(exc)) or type(exc).__name__))
+        _finish(drill, RestoreDrill.Result.FAILED, detail=redact(first_line(str(exc)) or type(exc).__name__))
         drill_alert(drill)
         if not isinstance(exc, EXPECTED_FAILURES):
             raise

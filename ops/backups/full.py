@@ -1,16 +1,19 @@
-"""Full backups: `pg_dump` of one school schema, encrypted here, checksummed, stored
+"""Full backups: a dump of one school schema, encrypted here, checksummed, stored
 off-site; restore and verification by trial restore.
 
-A backup's table digests are taken in the very snapshot pg_dump reads (exported by a
-transaction of ours and handed to pg_dump), so a restore can be compared with the
-source as it was at backup time, table by table.
+The dump is our archive (`archive.py`: the rows through COPY, the DDL from the template's,
+`structure.py`) when the school's structure is the template's, which reads nothing of the
+other schools; otherwise `pg_dump` (custom format), which reads the whole catalog. Either
+way the backup's table digests are taken in the very snapshot the rows are read in (for
+pg_dump, exported by a transaction of ours and handed to it), so a restore can be compared
+with the source as it was at backup time, table by table.
 
-pg_restore cannot rename a schema, so a dump is restored as SQL it prints: structure
+pg_restore cannot rename a schema, so a pg_dump is restored as SQL it prints: structure
 (pre-data, post-data) with the schema's name replaced, and the data section streamed
 into COPY with only the COPY and setval lines renamed — the rows themselves are never
-rewritten. Everything happens in one transaction: a restore is complete or absent.
-Triggers are created after the rows (post-data), so audit events keep their sequence
-numbers and hashes and the chain verifies in the restored schema.
+rewritten; an archive is replayed the same way. Everything happens in one transaction: a
+restore is complete or absent. Triggers are created after the rows (post-data), so audit
+events keep their sequence numbers and hashes and the chain verifies in the restored schema.
 
 Restoring an incremental run restores the newest full backup taken before it, checks the
 rows against that backup's manifest, then brings the tables that differ to the run's rows
@@ -21,7 +24,6 @@ indexes, constraints and triggers are created over the run's rows.
 from __future__ import annotations
 
 import contextlib
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -36,8 +38,10 @@ from psycopg import sql
 
 from ops import selectors
 from ops.backups import crypto, history, pg
-from ops.backups.errors import BackupError
+from ops.backups.archive import archive_replay, archive_write, is_archive
+from ops.backups.errors import BackupError, first_line
 from ops.backups.storage import BackupStorage, StorageError, backup_storage, storage_for_location
+from ops.backups.structure import renamer, structure_of
 from ops.models import Backup
 from ops.sentry import redact
 from tenants.models import School
@@ -127,32 +131,43 @@ def associated_data(record: Backup) -> bytes:
 
 
 def _dump(schema: str, target: Path) -> dict[str, dict[str, object]]:
-    """pg_dump of `schema` into `target` (custom format, compressed); the per-table
-    digests of the same snapshot."""
+    """Dump `schema` into `target`: our archive when the school's structure is the
+    template's (`archive.py`: reads nothing of other schools), else pg_dump (custom format,
+    compressed). The per-table digests are taken in the same snapshot."""
     params = pg.live_params()
-    args, env = pg.program_args(params)
     with pg.connect(params) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        command = [
-            pg.program("pg_dump"), *args, "--format=custom", "--compress=6", "--no-owner", "--no-privileges",
-            f"--schema={schema}", f"--snapshot={snapshot}", f"--file={target}",
-        ]  # fmt: skip
-        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as dump:  # noqa: S603
-            # pg_dump reads the snapshot while this transaction keeps it alive.
+        if (known := structure_of(conn, schema)) is not None:
+            archive_write(conn, schema, known, target)
             tables = pg.table_digests(conn, schema)
-            _out, errors = dump.communicate(timeout=DUMP_TIMEOUT)
+        else:
+            tables = _pg_dump(conn, params, schema, target)
         conn.rollback()
-    if dump.returncode != 0:
-        raise BackupError(f"pg_dump failed: {_first_line(errors)}")
     if not tables:
         raise BackupError(f"schema {schema} has no tables")
     return tables
 
 
+def _pg_dump(conn: psycopg.Connection, params: dict[str, str], schema: str, target: Path) -> dict:
+    """pg_dump in the snapshot of `conn` (exported to it); the digests of that snapshot."""
+    args, env = pg.program_args(params)
+    snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    command = [
+        pg.program("pg_dump"), *args, "--format=custom", "--compress=6", "--no-owner", "--no-privileges",
+        f"--schema={schema}", f"--snapshot={snapshot}", f"--file={target}",
+    ]  # fmt: skip
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as dump:  # noqa: S603
+        # pg_dump reads the snapshot while this transaction keeps it alive.
+        tables = pg.table_digests(conn, schema)
+        _out, errors = dump.communicate(timeout=DUMP_TIMEOUT)
+    if dump.returncode != 0:
+        raise BackupError(f"pg_dump failed: {first_line(errors)}")
+    return tables
+
+
 def _fail(record: Backup, exc: BaseException) -> None:
-    message = redact(_first_line(str(exc)) or type(exc).__name__)[:1000]
+    message = redact(first_line(str(exc)) or type(exc).__name__)[:1000]
     Backup.objects.filter(pk=record.pk).update(status=Backup.Status.FAILED, finished_at=timezone.now(), error=message)
     record.refresh_from_db()
 
@@ -161,11 +176,6 @@ def _discard(storage: BackupStorage, key: str) -> None:
     # The storage may be down: a `.partial` key is never a backup, whatever is left of it.
     with contextlib.suppress(StorageError):
         storage.delete(key)
-
-
-def _first_line(text: str) -> str:
-    # PostgreSQL's DETAIL/CONTEXT lines may quote row values: only the first line is kept.
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
 # -- restoring ---------------------------------------------------------------------------
@@ -238,7 +248,7 @@ def backup_restore_schema(*, backup: Backup, schema: str) -> RestoreReport:
                 conn.commit()
         except (psycopg.Error, OSError, subprocess.SubprocessError) as exc:
             # Nothing was committed: the restore is absent.
-            raise BackupError(f"restore failed: {redact(_first_line(str(exc)) or type(exc).__name__)}") from exc
+            raise BackupError(f"restore failed: {redact(first_line(str(exc)) or type(exc).__name__)}") from exc
     report.tables = len(restored)
     report.rows = sum(int(values["rows"]) for values in restored.values())
     report.mismatches = _mismatches(backup.expected_tables, restored)
@@ -392,7 +402,10 @@ def _mismatches(expected: dict, restored: dict[str, dict[str, object]]) -> list[
 
 def _replay(dump: Path, *, source: str, target: str, conn: psycopg.Connection, between=None) -> None:
     """Replay the dump under `target`; `between()` runs after the rows, before post-data."""
-    rename = _renamer(source, target)
+    if is_archive(dump):
+        archive_replay(dump, target=target, conn=conn, between=between)
+        return
+    rename = renamer(source, target)
     for section in ("pre-data", "data", "post-data"):
         command = [pg.program("pg_restore"), f"--section={section}", "--no-owner", "--no-privileges", "-f", "-"]
         if section == "data":
@@ -402,10 +415,8 @@ def _replay(dump: Path, *, source: str, target: str, conn: psycopg.Connection, b
             continue
         result = subprocess.run([*command, str(dump)], capture_output=True, timeout=DUMP_TIMEOUT)  # noqa: S603
         if result.returncode != 0:
-            raise BackupError(f"pg_restore ({section}) failed: {_first_line(result.stderr.decode(errors='replace'))}")
+            raise BackupError(f"pg_restore ({section}) failed: {first_line(result.stderr.decode(errors='replace'))}")
         ddl = rename(result.stdout.decode())
-        if section == "pre-data":
-            ddl = ddl.replace(f"CREATE SCHEMA {source};", f"CREATE SCHEMA {target};", 1)
         with conn.cursor() as cursor:
             # Straight to the server in one batch: function bodies hold `%` and `$$`.
             cursor.execute(ddl.encode())
@@ -442,7 +453,7 @@ def _replay_data(command: list[str], *, rename, source: str, target: str, conn: 
         errors = process.stderr.read().decode(errors="replace")
         process.wait(timeout=DUMP_TIMEOUT)
     if process.returncode != 0:
-        raise BackupError(f"pg_restore (data) failed: {_first_line(errors)}")
+        raise BackupError(f"pg_restore (data) failed: {first_line(errors)}")
     _run_statements(conn, rename("".join(pending)))
 
 
@@ -450,9 +461,3 @@ def _run_statements(conn: psycopg.Connection, text: str) -> None:
     if text.strip():
         with conn.cursor() as cursor:
             cursor.execute(text.encode())
-
-
-def _renamer(source: str, target: str):
-    pattern = re.compile(rf"(?<![\w$]){re.escape(pg.checked_schema(source))}\.")
-    replacement = f"{pg.checked_schema(target)}."
-    return lambda text: pattern.sub(replacement, pg.strip_meta(text))

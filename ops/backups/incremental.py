@@ -34,7 +34,8 @@ from django.utils import timezone
 from psycopg import sql
 
 from ops.backups import history, pg, tables
-from ops.backups.full import BackupError, _fail, _first_line
+from ops.backups.full import BackupError, _fail
+from ops.backups.structure import dump_section, structure_of
 from ops.backups.tables import Table
 from ops.models import Backup
 from tenants.models import School
@@ -54,6 +55,7 @@ class _Run:
     id: int
     schema: str
     keep: bool = True  # whether what the copy held goes to the history (not for a new copy)
+    structure_changed: bool = False  # the copy was rebuilt because the live structure changed
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     digests: dict[str, dict[str, object]] = field(default_factory=dict)
 
@@ -82,6 +84,7 @@ def backup_incremental_run(*, school: School) -> Backup:
     copied = sum(sum(values.values()) for values in run.counts.values())
     Backup.objects.filter(pk=record.pk).update(
         status=Backup.Status.DONE, finished_at=timezone.now(), rows_copied=copied, digests=run.digests,
+        structure_changed=run.structure_changed,
         tables={table: values for table, values in run.counts.items() if any(values.values())},
     )  # fmt: skip
     record.refresh_from_db()
@@ -95,7 +98,8 @@ def _sync(live: psycopg.Connection, copy: psycopg.Connection, run: _Run) -> None
     if not pg.schema_exists(copy, run.schema) or tables.tables_of(copy, run.schema) != found:
         if pg.schema_exists(copy, run.schema):
             history.copy_retire(copy, run_id=run.id, school=run.schema)
-        _rebuild(copy, run.schema)
+            run.structure_changed = True
+        _rebuild(live, copy, run.schema)
         run.keep = False
     for table in found.values():
         run.digests[table.name] = pg.table_digest(live, run.schema, table.name, hashed=table.hashed)
@@ -151,36 +155,20 @@ def _append_only(table: Table) -> str | None:
     return HISTORY_KEY if table.key == HISTORY_KEY else None
 
 
-def _rebuild(copy, schema: str) -> None:
+def _rebuild(live, copy, schema: str) -> None:
     """Create the school's schema in the backup database (the old one was kept or dropped):
     tables, types, sequences and primary keys as live has them; no foreign keys, indexes
     or triggers."""
-    params = pg.live_params()
-    args, env = pg.program_args(params)
-    pre, post = (
-        _dump_section(args, env, schema, section) for section in ("pre-data", "post-data")
-    )  # fmt: skip
+    known = structure_of(live, schema)
+    pre, post = (known.pre, known.post) if known else (dump_section(schema, part) for part in ("pre-data", "post-data"))
     keys = [statement for statement in post.split(";\n") if " PRIMARY KEY " in statement]
     with copy.cursor() as cursor:
         cursor.execute(("\n".join([pre, *(f"{statement};" for statement in keys)])).encode())
 
 
-def _dump_section(args: list[str], env: dict[str, str], schema: str, section: str) -> str:
-    command = [
-        pg.program("pg_dump"), *args, "--schema-only", f"--section={section}", "--no-owner", "--no-privileges",
-        "--no-comments", f"--schema={schema}",
-    ]  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
-    if result.returncode != 0:
-        raise BackupError(f"pg_dump ({section}) failed: {_first_line(result.stderr)}")
-    return pg.strip_meta(result.stdout)
-
-
 def _sync_sequences(live, copy, schema: str) -> dict[str, int]:
     """Set the copy's sequences to the live ones; {sequence: last value}."""
-    rows = live.execute(
-        "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s AND last_value IS NOT NULL", [schema]
-    ).fetchall()
-    for name, value in rows:
+    values = pg.sequence_values(live, schema)
+    for name, value in values.items():
         copy.execute("SELECT setval(%s::regclass, %s, true)", [f'"{schema}"."{name}"', value])
-    return dict(rows)
+    return values

@@ -162,15 +162,38 @@ def table_digests(
     return digests
 
 
+# The relations of one schema, through pg_depend's index on what belongs to its namespace
+# (pg_class has no index on the namespace alone: filtering it by schema reads the rows of
+# every school). Takes the schema's name as the parameter `schema`.
+SCHEMA_RELATIONS = sql.SQL(
+    "(SELECT c.* FROM pg_depend d JOIN pg_class c ON c.oid = d.objid"
+    " WHERE d.refclassid = 'pg_namespace'::regclass AND d.deptype = 'n' AND d.classid = 'pg_class'::regclass"
+    " AND d.refobjid = (SELECT oid FROM pg_namespace WHERE nspname = %(schema)s))"
+)
+
+
 def column_types(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
     """{table: its columns' types} for every base table of `schema`."""
     rows = conn.execute(
-        "SELECT c.relname, coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)"
-        " FILTER (WHERE a.attnum > 0), '{}')"
-        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') GROUP BY c.relname ORDER BY c.relname",
-        [schema],
+        sql.SQL(
+            "SELECT c.relname, coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)"
+            " FILTER (WHERE a.attnum > 0), '{{}}') FROM {} AS c"
+            " LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " WHERE c.relkind IN ('r', 'p') GROUP BY c.relname ORDER BY c.relname"
+        ).format(SCHEMA_RELATIONS),
+        {"schema": schema},
+    ).fetchall()
+    return dict(rows)
+
+
+def sequence_values(conn: psycopg.Connection, schema: str) -> dict[str, int]:
+    """{sequence: its last value} of the sequences of `schema` that have given one."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT name, value FROM (SELECT c.relname, CASE c.relkind WHEN 'S' THEN pg_sequence_last_value(c.oid)"
+            " END FROM {} AS c WHERE c.relkind = 'S') AS s (name, value) WHERE value IS NOT NULL ORDER BY name"
+        ).format(SCHEMA_RELATIONS),
+        {"schema": schema},
     ).fetchall()
     return dict(rows)
 

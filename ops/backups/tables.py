@@ -31,18 +31,21 @@ class Table:
 def tables_of(conn: psycopg.Connection, schema: str) -> dict[str, Table]:
     """Every base table of `schema` with its columns and one-column primary key."""
     columns = conn.execute(
-        "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated::text"
-        " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
-        " ORDER BY c.relname, a.attnum",
-        [schema],
+        sql.SQL(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated::text"
+            " FROM {} AS c JOIN pg_attribute a ON a.attrelid = c.oid"
+            " WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
+        ).format(pg.SCHEMA_RELATIONS),
+        {"schema": schema},
     ).fetchall()
     keys = conn.execute(
-        "SELECT c.relname, min(a.attname), min(format_type(a.atttypid, a.atttypmod)), count(*)"
-        " FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
-        " WHERE n.nspname = %s AND i.indisprimary GROUP BY c.relname",
-        [schema],
+        sql.SQL(
+            "SELECT c.relname, min(a.attname), min(format_type(a.atttypid, a.atttypmod)), count(*)"
+            " FROM {} AS c JOIN pg_index i ON i.indrelid = c.oid"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indisprimary GROUP BY c.relname"
+        ).format(pg.SCHEMA_RELATIONS),
+        {"schema": schema},
     ).fetchall()
     primary = {name: (column, kind) for name, column, kind, count in keys if count == 1}
     shapes: dict[str, list[tuple[str, str, str]]] = {}

@@ -15,20 +15,21 @@ pg_dump reads.
 
 Measured for the first school (empty: the figures are what a dump costs besides its rows;
 tests/perf/test_backups.py measures a school with a year of data):
-- the full backup's dump as `ops.backups.full._dump` runs it (an exported snapshot, pg_dump
-  --schema=<school> in it, the per-table digests in the same snapshot), with pg_dump's
-  slowest statements at the largest size (from the server's log);
-- the same pg_dump with `join_collapse_limit=1` for its session: PostgreSQL 16's pg_dump
-  asks for the dependencies between materialized views with a query whose plan, once
-  pg_class is large, scans all of pg_depend once per dependency of the system views' rules
-  (~400 times); joining in the order the query is written avoids that;
-- what reads nothing of the other schemas: every table of the school through COPY in one
-  repeatable-read snapshot, and a fingerprint of the school's structure found through the
-  catalog's index of what depends on its namespace (to check the school against a DDL
-  image taken once per migration state).
+- the full backup's dump as `ops.backups.full._dump` runs it for a school whose structure
+  is the template's: our archive (`ops/backups/archive.py`), every table through COPY in
+  the backup's repeatable-read snapshot, the DDL from the template's (dumped once per
+  migration state and kept), the structure fingerprint that decides it read through the
+  catalog's index of what belongs to the school's namespace; once with the template's DDL
+  taken (pg_dump of the template: the first school after a migration), then as every
+  further school pays it;
+- pg_dump of the school as the fallback runs it (a school whose structure differs), with
+  `join_collapse_limit=1` for its session: PostgreSQL 16's pg_dump asks for the
+  dependencies between materialized views with a query whose plan, once pg_class is large,
+  scans all of pg_depend once per dependency of the system views' rules (~400 times);
+  joining in the order the query is written avoids that. Its slowest statements at the
+  largest size come from the server's log.
 """
 
-import gzip
 import os
 import re
 import shutil
@@ -46,7 +47,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ops.backups import full, pg
+from ops.backups import archive, full, pg, structure
 from provisioning.schemas import TEMPLATE_SCHEMA, pg_bin_dir, template_image
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
@@ -71,18 +72,11 @@ SETTINGS = {
     "max_connections": "20",
 }
 PLANNED = "-c join_collapse_limit=1"
-# The full backup's pg_dump is stopped after this long (the figure is then a lower bound):
-# the plan above takes 75-130 s at 1,000 schemas, more than CI can give it. (pg_dump turns
-# statement_timeout off for its session, so the benchmark cancels its query itself.)
-CAP_SECONDS = 30
 CATALOGS = ("pg_class", "pg_attribute", "pg_type", "pg_depend", "pg_proc", "pg_trigger", "pg_constraint", "pg_index",
             "pg_rewrite")  # fmt: skip
 COUNTED = ("pg_class", "pg_depend")
 _TEMPLATE_REF = re.compile(rf"(?<![\w$]){TEMPLATE_SCHEMA}\.")
 _LOGGED = re.compile(r"^pg_dump\|LOG:  duration: ([\d.]+) ms\s+statement: (.*)$", re.MULTILINE)
-_STOPPED = re.compile(
-    r"^pg_dump\|ERROR:  canceling statement due to user request\npg_dump\|STATEMENT:  (.*)$", re.MULTILINE
-)
 
 
 class Cluster:
@@ -184,35 +178,6 @@ def pg_dump_planned(params: dict[str, str], target: Path) -> None:
     subprocess.run(command, env={**env, "PGOPTIONS": PLANNED}, check=True, capture_output=True, timeout=600)
 
 
-# The school's own objects, through the catalog's index on what depends on its namespace
-# (tables, sequences, functions; indexes, constraints and triggers through their table):
-# nothing here reads the rows of other schemas.
-MEMBERS = """
-SELECT classid::regclass::text, objid FROM pg_depend
-WHERE refclassid = 'pg_namespace'::regclass AND refobjid = %(schema)s::regnamespace AND deptype = 'n'
-"""
-# Everything that makes up the school's structure, with its name taken out; the arrays
-# (relations and functions of the school) keep every join an index look-up.
-FINGERPRINT = """
-WITH relations AS (SELECT c.oid, c.relname, c.relkind FROM unnest(%(relations)s::oid[]) AS r (oid)
-                   JOIN pg_class c ON c.oid = r.oid)
-SELECT md5(string_agg(item, E'\\n' ORDER BY item)) FROM (
-    SELECT replace(named, %(schema)s || '.', '') FROM (
-        SELECT r.relname || ' ' || r.relkind::text || ' ' || a.attname || ' '
-               || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' '
-               || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
-        FROM relations r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-        LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
-        UNION ALL SELECT pg_get_indexdef(i.indexrelid) FROM relations r JOIN pg_index i ON i.indrelid = r.oid
-        UNION ALL SELECT con.conname || ' ' || pg_get_constraintdef(con.oid)
-        FROM relations r JOIN pg_constraint con ON con.conrelid = r.oid
-        UNION ALL SELECT pg_get_triggerdef(t.oid) FROM relations r JOIN pg_trigger t ON t.tgrelid = r.oid
-        WHERE NOT t.tgisinternal
-        UNION ALL SELECT p.proname || ' ' || md5(p.prosrc) FROM unnest(%(functions)s::oid[]) AS f (oid)
-        JOIN pg_proc p ON p.oid = f.oid
-    ) AS named (named)
-) AS structure (item)
-"""
 # PostgreSQL 16's pg_dump (buildMatViewRefreshDependencies): the dependencies between
 # materialized views. Only its plan is looked at (EXPLAIN), never run here.
 MATVIEW_DEPENDENCIES = """
@@ -228,44 +193,6 @@ WITH RECURSIVE w AS (
 )
 SELECT 'pg_class'::regclass::oid AS classid, objid, refobjid FROM w WHERE refrelkind = 'm'
 """
-
-
-def members(conn: psycopg.Connection, schema: str) -> dict[str, list[int]]:
-    """The oids of the school's relations and functions, by catalog."""
-    found: dict[str, list[int]] = defaultdict(list)
-    for catalog, oid in conn.execute(MEMBERS, {"schema": schema}).fetchall():
-        found[catalog].append(oid)
-    return found
-
-
-def school_tables(conn: psycopg.Connection, schema: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT relname FROM pg_class WHERE oid = ANY(%s::oid[]) AND relkind IN ('r', 'p') ORDER BY relname",
-        [members(conn, schema)["pg_class"]],
-    ).fetchall()
-    return [name for (name,) in rows]
-
-
-def copy_dump(conn: psycopg.Connection, target: Path) -> None:
-    """Every table of the school through COPY in one repeatable-read snapshot, compressed
-    (`conn` is the backup's own connection, as the one that exports the snapshot today)."""
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    conn.read_only = True
-    with gzip.open(target, "wb", compresslevel=6) as out:
-        for table in school_tables(conn, SCHOOL):
-            statement = sql.SQL("COPY {}.{} TO STDOUT").format(sql.Identifier(SCHOOL), sql.Identifier(table))
-            with conn.cursor().copy(statement) as copy:
-                for block in copy:
-                    out.write(block)
-    conn.rollback()
-
-
-def fingerprint(conn: psycopg.Connection, schema: str = SCHOOL) -> str:
-    found = members(conn, schema)
-    values = {"schema": schema, "relations": found["pg_class"], "functions": found["pg_proc"]}
-    fingerprint = conn.execute(FINGERPRINT, values).fetchone()[0]
-    conn.rollback()
-    return fingerprint
 
 
 def matview_plan_rescans_pg_depend(params: dict[str, str]) -> bool:
@@ -313,41 +240,24 @@ def statements_logged(cluster: Cluster):
     spent = defaultdict(float)
     for duration, statement in _LOGGED.findall(text):
         spent[" ".join(statement.split())[:64]] += float(duration) / 1000
-    for statement in _STOPPED.findall(text):
-        spent[f"(stopped) {' '.join(statement.split())[:54]}"] += CAP_SECONDS
     found += sorted(((seconds, statement) for statement, seconds in spent.items()), reverse=True)
 
 
-def seconds(value: float | None) -> str:
-    return f"{value:6.2f} s" if value is not None else f"> {CAP_SECONDS} s (stopped)"
+def archive_dump(target: Path, *, image_taken: bool) -> float:
+    """Seconds of `ops.backups.full._dump` of the school (our archive): once with the
+    template's DDL dumped first, or the median of a few with it kept."""
+    if image_taken:
+        return timed(lambda: full._dump(SCHOOL, target))
+    structure._images.clear()
+    started = time.perf_counter()
+    full._dump(SCHOOL, target)
+    return time.perf_counter() - started
 
 
-def full_backup_dump(cluster: Cluster, target: Path) -> float | None:
-    """Seconds of `ops.backups.full._dump` (median of a few runs, one when slow); None when
-    its pg_dump was still running after CAP_SECONDS and was stopped."""
-    try:
-        return timed(lambda: capped(cluster, lambda: full._dump(SCHOOL, target)))
-    except full.BackupError as exc:
-        if "canceling statement due to user request" not in str(exc):
-            raise
-        return None
-
-
-def capped(cluster: Cluster, work) -> None:
-    watchdog = threading.Timer(CAP_SECONDS, pg_dump_cancel, args=(cluster,))
-    watchdog.start()
-    try:
-        work()
-    finally:
-        watchdog.cancel()
-
-
-def pg_dump_cancel(cluster: Cluster) -> None:
-    with pg.connect(cluster.params("postgres"), autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND datname = %s",
-            [DATABASE],
-        )
+def school_fingerprint(conn: psycopg.Connection, schema: str = SCHOOL) -> str | None:
+    found = structure.fingerprint(conn, schema)
+    conn.rollback()
+    return found
 
 
 @pytest.fixture
@@ -364,8 +274,10 @@ def test_one_schools_dump_as_schools_accumulate(django_db_setup, django_db_block
     params = cluster.params()
     # The full backup's own code, pointed at the benchmark's database.
     monkeypatch.setattr(pg, "live_params", lambda: params)
-    dumped, copied = tmp_path / "school.dump", tmp_path / "school.copy.gz"
+    dumped, archived = tmp_path / "school.dump", tmp_path / "school.tar.gz"
     started, made, rows = time.perf_counter(), 0, []
+    with pg.connect(params, autocommit=True) as making:
+        making.execute(ddl.encode())  # the template, as `catedra migrate` leaves it
     for size in SIZES:
         making = time.perf_counter()
         schools_make(params, ddl, range(made, size))
@@ -373,26 +285,28 @@ def test_one_schools_dump_as_schools_accumulate(django_db_setup, django_db_block
         made = size
         row["rescans"] = matview_plan_rescans_pg_depend(params)
         with statements_logged(cluster) if size == SIZES[-1] else nullcontext([]) as slowest:
-            row["dump"] = full_backup_dump(cluster, dumped)
+            row["first"] = archive_dump(archived, image_taken=False)
+        row["dump"] = archive_dump(archived, image_taken=True)
         row["planned"] = timed(lambda: pg_dump_planned(params, dumped))
-        row["copy"] = timed(lambda: copy_dump(conn, copied))
-        row["fingerprint"] = timed(lambda: fingerprint(conn))
+        row["fingerprint"] = timed(lambda: school_fingerprint(conn))
         rows.append(row)
+    assert archive.is_archive(archived)
     lines = [
         f"\n[perf] one school's full-backup dump with N school schemas in the database (cluster in {cluster.root}):"
     ]
     for row in rows:
         lines.append(
             f"[perf]   {row['size']:5d} schemas ({row['pg_class']:6d} pg_class, {row['pg_depend']:7d} pg_depend rows;"
-            f" made in {row['made_s']:3.0f} s): full-backup dump {seconds(row['dump'])}, pg_dump with"
-            f" {PLANNED.removeprefix('-c ')} {row['planned']:5.2f} s | COPY in a snapshot"
-            f" {row['copy'] * 1000:3.0f} ms, structure fingerprint {row['fingerprint'] * 1000:3.0f} ms"
-            f" | pg_dump's matview query planned as pg_depend scans per row: {'YES' if row['rescans'] else 'no'}"
+            f" made in {row['made_s']:3.0f} s): full-backup dump {row['dump']:5.2f} s (the first after a"
+            f" migration, with the template's DDL taken: {row['first']:5.2f} s), of which structure fingerprint"
+            f" {row['fingerprint'] * 1000:3.0f} ms | pg_dump of the school (the fallback),"
+            f" {PLANNED.removeprefix('-c ')} {row['planned']:5.2f} s | pg_dump's matview query planned as"
+            f" pg_depend scans per row: {'YES' if row['rescans'] else 'no'}"
         )  # fmt: skip
-    lines.append(f"[perf]   pg_dump's slowest statements in the full-backup dump at {SIZES[-1]} schemas:")
+    lines.append(f"[perf]   pg_dump's slowest statements taking the template's DDL at {SIZES[-1]} schemas:")
     lines += [f"[perf]     {spent:6.2f} s  {statement}" for spent, statement in slowest[:3]]
     lines.append(f"[perf]   benchmark {time.perf_counter() - started:.0f} s")
     with capsys.disabled():
         print("\n".join(lines))
     # The fingerprint names the structure, not the school: the same DDL, the same fingerprint.
-    assert fingerprint(conn) == fingerprint(conn, f"school_{SIZES[-1] - 1}")
+    assert school_fingerprint(conn) == school_fingerprint(conn, f"school_{SIZES[-1] - 1}") is not None

@@ -4,6 +4,7 @@ import pytest
 import sentry_sdk
 from django.conf import settings as django_settings
 
+from ops.backups import pg
 from ops.models import Backup
 from ops.sentry import sentry_init
 from ops.tasks import backup_school
@@ -76,3 +77,26 @@ def test_a_failing_backup_is_retried_with_backoff_then_reported_without_personal
     sent = b"".join(envelope.serialize() for envelope in transport.envelopes).decode()
     for personal in ("Irina", "Bălan", "secretariat@", "elev.copiat"):
         assert personal not in sent
+
+
+def test_an_incremental_run_that_finds_the_structure_changed_queues_a_full_backup(
+    seeded_school, real_db, backup_db, local_storage
+):
+    from catedra.celery_app import app
+
+    schema = seeded_school.schema_name
+    first = backup_school.apply(args=(seeded_school.pk, "incremental")).get()
+    assert not Backup.objects.get(pk=first).structure_changed
+    with pg.connect(pg.live_params(), autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {schema}.grades_grade ADD COLUMN tests_migration integer")
+    app.conf.task_always_eager = True  # the queued full backup runs here, at once
+    try:
+        run = Backup.objects.get(pk=backup_school.apply(args=(seeded_school.pk, "incremental")).get())
+    finally:
+        app.conf.task_always_eager = False
+        with pg.connect(pg.live_params(), autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {schema}.grades_grade DROP COLUMN tests_migration")
+    assert run.structure_changed
+    full = Backup.objects.get(school=seeded_school, kind=Backup.Kind.FULL)
+    assert full.status == Backup.Status.DONE and full.started_at > run.started_at
+    assert full.tables["grades_grade"] == run.digests["grades_grade"]  # the migrated structure's base
