@@ -9,6 +9,7 @@ Secrets may also be read from `<NAME>_FILE` (Kubernetes secrets mounted as files
 from pathlib import Path
 
 import environ
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +65,10 @@ IDENTITY_APPS = [
 # So is the audit trail: the provider's actions in public, each school's in its schema.
 # Row-history triggers (pgtrigger, pghistory) use unqualified names: they must be in both.
 AUDIT_APPS = ["pgtrigger", "pghistory", "audit"]
+# A history row carries its context (actor, request id, reason) itself, copied by the trigger
+# from the transaction's settings: no context row to upsert per tracked change.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_CONTEXT_ID_FIELD = pghistory.ContextUUIDField()
 SHARED_APPS = [
     # Before django_tenants: its `migrate` command gives way to ours (public, template, schools).
     "provisioning",

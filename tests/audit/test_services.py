@@ -68,8 +68,19 @@ def test_a_raw_sql_update_of_an_audited_model_still_leaves_a_history_row(teacher
             cursor.execute("UPDATE accounts_user SET roles = %s WHERE id = %s", [["teacher", "director"], teacher.pk])
         history = teacher.history.order_by("pgh_id").last()
         assert (history.pgh_label, history.roles) == ("update", ["teacher", "director"])
-        assert history.pgh_context.metadata["reason"] == "corecție"
-        assert history.pgh_context.metadata["actor"] == "system:cli:repair"
+        assert history.pgh_context["reason"] == "corecție"
+        assert history.pgh_context["actor"] == "system:cli:repair"
+
+
+def test_changes_in_one_audit_context_share_its_id_and_metadata(teacher, secretary):
+    with schema_context("school_a"):
+        with audit_context(source=Source.PAGE, request_id="req-0123456789"):
+            User.objects.filter(pk=teacher.pk).update(first_name="Ioan")
+            User.objects.filter(pk=secretary.pk).update(first_name="Maria")
+        first, second = (user.history.get(pgh_label="update") for user in (teacher, secretary))
+    assert first.pgh_context_id is not None and first.pgh_context_id == second.pgh_context_id
+    assert first.pgh_context == second.pgh_context
+    assert first.pgh_context["request_id"] == "req-0123456789"
 
 
 def test_a_bulk_update_leaves_a_history_row_per_user(teacher, secretary):

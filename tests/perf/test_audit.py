@@ -123,16 +123,19 @@ ROUNDS, WRITES = 30, 15
 
 
 @contextlib.contextmanager
-def audit_layer(monkeypatch, *, on: bool, table: str, service: str):
-    """With the layer: row-history triggers and audit events. Without: neither."""
-    history_triggers(enabled=on, table=table)
+def audit_layer(monkeypatch, *, on: bool, table: str, service: str, parts: tuple[str, ...] = ("history", "event")):
+    """With the layer: row-history triggers and audit events (or only the `parts` named).
+    Without: neither."""
+    history_triggers(enabled=on and "history" in parts, table=table)
     with monkeypatch.context() as patch:
-        if not on:
+        if not (on and "event" in parts):
             patch.setattr(f"{service}.audit_record", lambda **kw: None)
         yield
 
 
-def overhead(write, monkeypatch, table="accounts_user", service="accounts.services", **kwargs):
+def overhead(
+    write, monkeypatch, table="accounts_user", service="accounts.services", parts=("history", "event"), **kwargs
+):
     """Median seconds per write without and with the audit layer, and the overhead of each
     round. Short blocks of writes alternate between the two (ABBA order, a warm-up write
     after each switch), so both see the same machine; medians keep the disk's stalls (the
@@ -142,7 +145,7 @@ def overhead(write, monkeypatch, table="accounts_user", service="accounts.servic
     for round_ in range(ROUNDS):
         block = {}
         for audited in (False, True) if round_ % 2 == 0 else (True, False):
-            with audit_layer(monkeypatch, on=audited, table=table, service=service):
+            with audit_layer(monkeypatch, on=audited, table=table, service=service, parts=parts):
                 write(audited=audited, **kwargs)  # not timed: the switch made the session re-plan
                 block[audited] = []
                 for _write in range(WRITES):
@@ -173,6 +176,12 @@ def test_overhead_of_auditing_one_write(scratch_schema, monkeypatch, capsys):
         with capsys.disabled():
             print(f"\n[perf] audit overhead, {label}: {describe(*durable)}", end="")
             print(f"\n[perf]     the same, commits not waiting for the disk: {describe(*work)}", end="")
+    # Where the bare UPDATE's overhead comes from: each half of the layer alone, against nothing.
+    for part, label in (("history", "the row-history trigger alone"), ("event", "the audit event alone")):
+        with commits_not_waiting_for_the_disk():
+            work = overhead(bare_write, monkeypatch, service=__name__, parts=(part,), user=user)
+        with capsys.disabled():
+            print(f"\n[perf]     bare one-row UPDATE, {label} (commits not waiting): {describe(*work)}", end="")
     with capsys.disabled():
         print()
 
