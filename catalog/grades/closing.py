@@ -31,10 +31,10 @@ from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ClassClosing, Exam, Grade, YearResult
-from catalog.grades.selectors import Standing, class_standings
+from catalog.grades.selectors import Discipline, Standing, class_standings, discipline_name, disciplines_of
 from catalog.grades.services import value_parse
 from catalog.structure.guards import reason_check, require_homeroom
-from catalog.structure.models import CurriculumEntry, Exemption, Scheme, SchoolClass, SchoolYear, Student, Subject
+from catalog.structure.models import CurricularModule, Exemption, Scheme, SchoolClass, SchoolYear, Student, Subject
 from catalog.structure.services import require_open
 
 AVERAGE_MISSING = _("{student}: media la {subject} nu este încheiată.")
@@ -46,6 +46,7 @@ ONLY_LEADERSHIP_EXAMS = _("Doar conducerea școlii înregistrează rezultatele e
 NO_RESULT = _("Elevul nu are situația școlară încheiată în această clasă.")
 NO_RESIT = _("Elevul nu este corigent la {subject}: nu susține examen de corigență.")
 NO_DEFERRAL = _("Elevul nu are situația neîncheiată la {subject}.")
+MODULE_NOT_OF_SUBJECT = _("Modulul nu este al acestei discipline la clasa elevului.")
 EXAM_TWICE = _("Rezultatul acestui examen este deja înregistrat.")
 EXAM_DATE = _("Data examenului trebuie să fie după începutul anului școlar și nu în viitor.")
 EXAM_KIND = _("Tipul examenului nu este valid.")
@@ -77,7 +78,8 @@ def _final(standing: Standing, school_class: SchoolClass, exams: list[Exam], rul
     deferred = set(standing.status.deferred)
     exam_failed = False
     for exam in exams:
-        name, result = exam.subject.name, exam.value if exam.value is not None else exam.calificativ
+        name = discipline_name(exam.subject, exam.module)
+        result = exam.value if exam.value is not None else exam.calificativ
         if exam.kind == Exam.Kind.DEFERRED:
             deferred.discard(name)
         if exam.absent or (exam.kind == Exam.Kind.RESIT and not averages.passes(result)):
@@ -98,31 +100,57 @@ def _final(standing: Standing, school_class: SchoolClass, exams: list[Exam], rul
     return Final(str(status.status), final_averages, list(status.failed), list(status.deferred), conduct, general)
 
 
-def _counts(model, school_class: SchoolClass) -> dict[tuple[int, int], int]:
-    """Rows of `model` (grades or absences) per (student, subject) in the class."""
-    rows = model.objects.filter(school_class=school_class).values_list("student_id", "subject_id")
-    counts = defaultdict(int)
-    for student_id, subject_id, count in rows.annotate(n=Count("id")):
-        counts[student_id, subject_id] = count
-    return counts
+@dataclass(frozen=True)
+class _Attendance:
+    """A class's absences and grades, counted per student for rule 11's deferral."""
+
+    absent: dict[tuple[int, int], list[date]]  # (student, subject) -> the days of its absences
+    graded: dict[tuple, int]  # (student, subject) and (student, subject, module) -> grades
+
+    @classmethod
+    def of(cls, school_class: SchoolClass) -> "_Attendance":
+        absent = defaultdict(list)
+        for student_id, subject_id, on in Absence.objects.filter(school_class=school_class).values_list(
+            "student_id", "subject_id", "on"
+        ):
+            absent[student_id, subject_id].append(on)
+        graded = defaultdict(int)
+        for student_id, subject_id, module_id in Grade.objects.filter(school_class=school_class).values_list(
+            "student_id", "subject_id", "module_id"
+        ):
+            graded[student_id, subject_id] += 1
+            graded[student_id, subject_id, module_id] += 1
+        return cls(absent, graded)
+
+    def too_absent(self, student_id: int, discipline: Discipline) -> bool:
+        """Half the discipline's hours or more missed, and fewer grades than its minimum. A
+        module's hours are its own, its absences those at its subject during its dates."""
+        entry, module = discipline.entry, discipline.module
+        days = self.absent[student_id, entry.subject_id]
+        if module is None:
+            return averages.is_deferred(
+                absent_hours=len(days), yearly_hours=entry.yearly_hours,
+                grade_count=self.graded[student_id, entry.subject_id],
+                minimum=averages.minimum_grades(weekly_hours=entry.weekly_hours),
+            )  # fmt: skip
+        return averages.is_deferred(
+            absent_hours=sum(module.starts <= on <= module.ends for on in days), yearly_hours=module.total_hours,
+            grade_count=self.graded[student_id, entry.subject_id, module.pk],
+            minimum=averages.module_minimum_grades(total_hours=module.total_hours),
+        )  # fmt: skip
 
 
-def _deferred_by_absences(school_class: SchoolClass, standings: list[Standing]) -> dict[int, set[str]]:
-    """Rule 11: subjects without an average that stay open because the student missed half
+def _deferred_by_absences(
+    school_class: SchoolClass, standings: list[Standing], disciplines: dict[str, Discipline]
+) -> dict[int, set[str]]:
+    """Rule 11: disciplines without an average that stay open because the student missed half
     their hours or more and has too few grades (the others are the teachers' to close)."""
-    curriculum = CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
-    entries = {entry.subject.name: entry for entry in curriculum}
-    absent, graded = _counts(Absence, school_class), _counts(Grade, school_class)
+    attendance = _Attendance.of(school_class)
     deferred = defaultdict(set)
     for standing in standings:
         student_id = standing.student.pk
         for name, value in standing.subject_averages.items():
-            entry = entries.get(name)
-            if value is None and entry is not None and averages.is_deferred(
-                absent_hours=absent[student_id, entry.subject_id], yearly_hours=entry.yearly_hours,
-                grade_count=graded[student_id, entry.subject_id],
-                minimum=averages.minimum_grades(weekly_hours=entry.weekly_hours),
-            ):  # fmt: skip
+            if value is None and attendance.too_absent(student_id, disciplines[name]):
                 deferred[student_id].add(name)
     return deferred
 
@@ -132,17 +160,19 @@ def _completeness_check(school_class: SchoolClass, standings: list[Standing]) ->
     absences with too few grades) and every conduct grade set."""
     if school_class.scheme == Scheme.DESCRIPTIVE:
         return
-    by_absences = _deferred_by_absences(school_class, standings)
+    disciplines = {d.name: d for d in disciplines_of(school_class)}
+    by_absences = _deferred_by_absences(school_class, standings, disciplines)
     approved = set(
         Exemption.objects.filter(year=school_class.year_id, kind=Exemption.Kind.DEFERRED).values_list(
-            "student_id", "subject__name"
+            "student_id", "subject_id"
         )
     )
     problems = []
     for standing in standings:
         student_id, student = standing.student.pk, standing.student.user.get_full_name()
         for name, value in standing.subject_averages.items():
-            if value is None and name not in by_absences[student_id] and (student_id, name) not in approved:
+            subject_id = disciplines[name].entry.subject_id
+            if value is None and name not in by_absences[student_id] and (student_id, subject_id) not in approved:
                 problems.append(AVERAGE_MISSING.format(student=student, subject=name))
         if standing.conduct is None:
             problems.append(CONDUCT_MISSING.format(student=student))
@@ -168,7 +198,7 @@ def _store(actor: User, school_class: SchoolClass, student: Student, final: Fina
 
 def _exams_of(school_class: SchoolClass) -> dict[int, list[Exam]]:
     exams = defaultdict(list)
-    for exam in Exam.objects.filter(school_class=school_class).select_related("subject").order_by("on", "id"):
+    for exam in Exam.objects.filter(school_class=school_class).select_related("subject", "module").order_by("on", "id"):
         exams[exam.student_id].append(exam)
     return exams
 
@@ -218,29 +248,32 @@ def class_results_reopen(*, actor: User, school_class: SchoolClass, reason: str)
         closing.delete()
 
 
-def _exam_subject_check(result: YearResult, subject: Subject, kind: str) -> None:
+def _exam_subject_check(result: YearResult, name: str, kind: str) -> None:
     if kind == Exam.Kind.RESIT:
-        if result.status != YearResult.Status.CORIGENT or subject.name not in result.failed:
-            raise ValidationError(NO_RESIT.format(subject=subject.name), code="no_resit")
+        if result.status != YearResult.Status.CORIGENT or name not in result.failed:
+            raise ValidationError(NO_RESIT.format(subject=name), code="no_resit")
     elif kind == Exam.Kind.DEFERRED:
-        if subject.name not in result.deferred:
-            raise ValidationError(NO_DEFERRAL.format(subject=subject.name), code="no_deferral")
+        if name not in result.deferred:
+            raise ValidationError(NO_DEFERRAL.format(subject=name), code="no_deferral")
     else:
         raise ValidationError(EXAM_KIND, code="kind")
 
 
 def exam_record(
     *, actor: User, student: Student, school_class: SchoolClass, subject: Subject, kind: str, on: date,
-    grade: str = "", absent: bool = False,
+    grade: str = "", absent: bool = False, module: CurricularModule | None = None,
 ) -> YearResult:  # fmt: skip
-    """Rule 11: the result of a resit or deferred-subject exam (`grade` as typed, or `absent`),
-    recorded by the director or a deputy; the student's result is computed again and stored."""
+    """Rule 11: the result of a resit or deferred-subject exam (`grade` as typed, or `absent`)
+    at a subject or at one of its curricular `module`s, recorded by the director or a deputy;
+    the student's result is computed again and stored."""
     if not (actor.is_active and actor.has_role(Role.DIRECTOR, Role.DEPUTY)):
         raise NotAllowed(ONLY_LEADERSHIP_EXAMS)
     year = school_class.year
     require_open(year)
     if not isinstance(on, date) or not year.starts <= on <= timezone.localdate():
         raise ValidationError(EXAM_DATE, code="date")
+    if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
+        raise ValidationError(MODULE_NOT_OF_SUBJECT, code="module")
     value, calificativ = (None, "") if absent else value_parse(grade, scheme=school_class.scheme)
     with transaction.atomic():
         SchoolClass.objects.select_for_update().get(pk=school_class.pk)
@@ -249,23 +282,24 @@ def exam_record(
         result = YearResult.objects.filter(student=student, school_class=school_class).first()
         if result is None:
             raise ValidationError(NO_RESULT, code="no_result")
-        if Exam.objects.filter(student=student, school_class=school_class, subject=subject, kind=kind).exists():
+        scope = {"student": student, "school_class": school_class, "subject": subject, "module": module}
+        if Exam.objects.filter(**scope, kind=kind).exists():
             raise ValidationError(EXAM_TWICE, code="twice")
-        _exam_subject_check(result, subject, kind)
+        name = discipline_name(subject, module)
+        _exam_subject_check(result, name, kind)
         exam = Exam.objects.create(
-            student=student, school_class=school_class, subject=subject, kind=kind, on=on, absent=absent,
-            value=value, calificativ=calificativ, recorded_by=actor,
-        )  # fmt: skip
+            **scope, kind=kind, on=on, absent=absent, value=value, calificativ=calificativ, recorded_by=actor
+        )
         if kind == Exam.Kind.DEFERRED and not absent:
-            # The exam closes the subject's average (rule 11).
+            # The exam closes the subject's (or the module's) average (rule 11).
             Average.objects.update_or_create(
-                student=student, school_class=school_class, subject=subject, module=None,
+                **scope,
                 defaults={"value": value, "calificativ": calificativ, "closed": True, "closed_by": actor,
                           "suggested": ""},
             )  # fmt: skip
         audit_record(
             action=Action.EXAM_RECORDED, actor=actor, obj=exam, person=student.user,
-            new={"class": str(school_class), "subject": subject.name, "kind": kind, "on": on, "absent": absent,
+            new={"class": str(school_class), "subject": name, "kind": kind, "on": on, "absent": absent,
                  "value": value, "calificativ": calificativ},
         )  # fmt: skip
         standing = next(s for s in class_standings(school_class=school_class) if s.student.pk == student.pk)

@@ -115,7 +115,8 @@ class Exam(ValueOrCalificativ, models.Model):
 
     A deferred exam closes the subject's average with its grade; a resit's grade replaces the
     failed average in the year's result. A student who does not sit the exam is recorded as
-    absent (no grade): the subject counts as failed."""
+    absent (no grade): the subject counts as failed. In a subject taught in curricular
+    modules the exam is of one `module` (each module is a discipline at the year's end)."""
 
     class Kind(models.TextChoices):
         RESIT = "resit", _("examen de corigență")
@@ -124,6 +125,7 @@ class Exam(ValueOrCalificativ, models.Model):
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="exams")
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    module = models.ForeignKey(CurricularModule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     on = models.DateField(_("data"))
     absent = models.BooleanField(default=False)
@@ -135,7 +137,11 @@ class Exam(ValueOrCalificativ, models.Model):
     class Meta:
         ordering = ["on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["student", "school_class", "subject", "kind"], name="one_exam_per_kind"),
+            models.UniqueConstraint(
+                fields=["student", "school_class", "subject", "module", "kind"],
+                nulls_distinct=False,
+                name="one_exam_per_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(absent=True, value__isnull=True, calificativ="")
                 | Q(absent=False, value__gte=1, value__lte=10, calificativ="")

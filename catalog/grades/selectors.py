@@ -204,13 +204,51 @@ def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:
     return dict(rows.annotate(n=Count("id")))
 
 
-# Standings: the year's results per student (DOMAIN rules 6, 7, 10, 11)
+# Standings: the year's results per student (DOMAIN rules 4, 6, 7, 10, 11)
+
+
+@dataclass(frozen=True)
+class Discipline:
+    """One average that the year's end counts (rule 11, the medie generală of rule 6): a
+    subject of the class's curriculum or, for a subject taught in curricular modules (rule 4,
+    technological classes), each of its modules: in the catalog of a technological class a
+    module stands as a discipline of its own, with its own average, resit and deferral."""
+
+    entry: CurriculumEntry
+    module: CurricularModule | None = None
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return self.entry.subject_id, self.module.pk if self.module is not None else None
+
+    @property
+    def name(self) -> str:
+        return discipline_name(self.entry.subject, self.module)
+
+
+def discipline_name(subject: Subject, module: CurricularModule | None = None) -> str:
+    """How results name a discipline: the subject, or "subject – module"."""
+    return subject.name if module is None else f"{subject.name} – {module.name}"
+
+
+def disciplines_of(school_class: SchoolClass) -> list[Discipline]:
+    """The class's disciplines in curriculum order (rule 20), each subject taught in modules
+    replaced by its modules in teaching order. One query (two in a technological class)."""
+    entries = sorted(
+        CurriculumEntry.objects.filter(school_class=school_class).select_related("subject"),
+        key=lambda e: (e.subject.position, e.subject.name),
+    )
+    modules = defaultdict(list)
+    if school_class.technological:
+        for module in CurricularModule.objects.filter(school_class=school_class):
+            modules[module.subject_id].append(module)
+    return [Discipline(entry, module) for entry in entries for module in (modules[entry.subject_id] or [None])]
 
 
 @dataclass(frozen=True)
 class Standing:
     student: Student
-    subject_averages: dict[str, int | str | None]
+    subject_averages: dict[str, int | str | None]  # discipline name -> average (None: not closed)
     conduct: Decimal | str | None
     general_average: Decimal | None
     status: averages.Standing
@@ -219,17 +257,16 @@ class Standing:
 def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> list[Standing]:
     """Every student's averages, conduct, medie generală and status, by the year's rule set.
 
-    Closed averages count as they were closed. Open subjects count as not closed (amânat
-    until closed) or, `provisional`, as the average their grades give now, with the conduct
-    of the periods graded so far. A fixed number of queries for the whole class."""
+    Closed averages count as they were closed: a subject's annual average, or each module's
+    of a subject taught in modules. Open disciplines count as not closed (amânat until
+    closed) or, `provisional`, as the average their grades give now, with the conduct of the
+    periods graded so far. A fixed number of queries for the whole class."""
     rules = school_class.year.rule_set
     students = [e.student for e in enrolments_active(school_class, on=None)]
-    entries = {
-        e.subject_id: e for e in CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
-    }
+    disciplines = disciplines_of(school_class)
     closed = defaultdict(dict)
-    for average in Average.objects.filter(school_class=school_class, closed=True, module__isnull=True):
-        closed[average.student_id][average.subject_id] = (
+    for average in Average.objects.filter(school_class=school_class, closed=True):
+        closed[average.student_id][average.subject_id, average.module_id] = (
             average.value if average.value is not None else average.calificativ
         )
     if provisional:
@@ -251,33 +288,41 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
         unexcused[student_id][subject_id] += 1
     periods = 1 if provisional else school_class.year.periods.count()
     return [
-        _standing(student, school_class, rules, entries, closed[student.pk], excluded[student.pk],
+        _standing(student, school_class, rules, disciplines, closed[student.pk], excluded[student.pk],
                   deferred[student.pk], conduct[student.pk], unexcused[student.pk], periods)
         for student in students
     ]  # fmt: skip
 
 
 def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:
-    """Fill the subjects not closed yet with the average (or calificativ) the grades give now."""
+    """Fill the disciplines not closed yet with the average (or calificativ) the grades give now
+    (a module's: its grades only)."""
     grades = defaultdict(lambda: defaultdict(list))
-    for student_id, subject_id, value, calificativ in Grade.objects.filter(school_class=school_class).values_list(
-        "student_id", "subject_id", "value", "calificativ"
-    ):
-        grades[student_id][subject_id].append(value if value is not None else calificativ)
-    for student_id, subjects in grades.items():
-        for subject_id, values in subjects.items():
-            if subject_id not in closed[student_id]:
+    for student_id, subject_id, module_id, value, calificativ in Grade.objects.filter(
+        school_class=school_class
+    ).values_list("student_id", "subject_id", "module_id", "value", "calificativ"):
+        values = grades[student_id]
+        values[subject_id, None].append(value if value is not None else calificativ)
+        if module_id is not None:
+            values[subject_id, module_id].append(value if value is not None else calificativ)
+    for student_id, disciplines in grades.items():
+        for key, values in disciplines.items():
+            if key not in closed[student_id]:
                 numbers = [v for v in values if isinstance(v, int)]
-                closed[student_id][subject_id] = (
+                closed[student_id][key] = (
                     averages.annual_average(numbers) if numbers else averages.suggest_calificativ(values)
                 )
 
 
-def _standing(student, school_class, rules, entries, closed, excluded, deferred, conduct, unexcused, periods):
-    subject_averages = {
-        entries[subject_id].subject.name: closed.get(subject_id) for subject_id in entries if subject_id not in excluded
-    }
-    deferred_names = [entries[s].subject.name for s in deferred if s in entries]
+def _standing(student, school_class, rules, disciplines, closed, excluded, deferred, conduct, unexcused, periods):
+    # Rule 7: an exempt subject leaves the averages (with all its modules).
+    subject_averages = {d.name: closed.get(d.key) for d in disciplines if d.entry.subject_id not in excluded}
+    # An approved deferral leaves the subject open; of a subject in modules, the modules not closed.
+    deferred_names = [
+        d.name for d in disciplines
+        if d.entry.subject_id in deferred and (d.module is None or closed.get(d.key) is None)
+    ]  # fmt: skip
+    entries = {d.entry.subject_id: d.entry for d in disciplines}
     pairs = [(count, entries[s].yearly_hours) for s, count in unexcused.items() if s in entries]
     total = sum(unexcused.values())
     conduct_value = None

@@ -45,6 +45,7 @@ DESCRIPTIVE_ONLY = _("La clasa pregătitoare nu se dau note: evaluarea se face p
 EXEMPT = _("Elevul este scutit la această disciplină ({kind}): nu primește note.")
 AVERAGE_CLOSED = _("Media la această disciplină este încheiată: notele nu se mai pot schimba.")
 MODULE_RUNNING = _("Modulul se termină pe {ends}: media lui se încheie de atunci încolo.")
+IN_MODULES = _("La {subject} mediile se încheie pe module: fiecare modul are media lui.")
 MODULE_MISMATCH = _("Modulul nu aparține acestei discipline și clase, sau data nu este în perioada lui.")
 ABSENT_THAT_DAY = _("Atenție: elevul are absență la această disciplină în ziua notei.")
 TOO_FEW_GRADES = _("Sunt {count} note; pentru încheierea mediei sunt necesare cel puțin {minimum}.")
@@ -202,6 +203,8 @@ def average_close(
     _exemption_check(student, school_class, subject)
     if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
         raise ValidationError(MODULE_MISMATCH, code="module")
+    if module is None and _taught_in_modules(school_class, subject):  # rule 4: each module its own average
+        raise ValidationError(IN_MODULES.format(subject=subject.name), code="in_modules")
     if module is not None and timezone.localdate() < module.ends:  # rule 4: closed when the module ends
         raise ValidationError(MODULE_RUNNING.format(ends=f"{module.ends:%d.%m.%Y}"), code="module_running")
     grades = _grades_for(student, school_class, subject, module)
@@ -235,6 +238,13 @@ def average_close(
         )  # fmt: skip
     average.warnings = warnings
     return average
+
+
+def _taught_in_modules(school_class: SchoolClass, subject: Subject) -> bool:
+    return (
+        school_class.technological
+        and CurricularModule.objects.filter(school_class=school_class, subject=subject).exists()
+    )
 
 
 def _late_grade_check(grades: list[Grade], school_class: SchoolClass, value, calificativ: str) -> list[str]:

@@ -20,7 +20,7 @@ from catalog.grades import closing
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.models import CALIFICATIVE_CHOICES, ConductGrade, Exam, YearResult
-from catalog.structure.models import Scheme, SchoolClass, SchoolYear
+from catalog.structure.models import CurricularModule, Scheme, SchoolClass, SchoolYear
 from catalog.structure.selectors import enrolments_active, year_current
 from catalog.web import access
 from catalog.web.forms import date_field
@@ -60,6 +60,9 @@ def averages_close(request, class_id: int, subject_id: int):
     school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
     if not writes:
         raise Http404
+    if school_class.technological and school_class.modules.filter(subject=subject).exists():
+        messages.info(request, grades.IN_MODULES.format(subject=subject.name))  # rule 4: the module pages
+        return redirect("gradebook", class_id=school_class.pk, subject_id=subject.pk)
     if request.method == "POST":
         _averages_close_chosen(request, school_class, subject, set(request.POST.getlist("student")))
         return redirect("averages-close", class_id=school_class.pk, subject_id=subject.pk)
@@ -194,6 +197,7 @@ def results_reopen(request, class_id: int):
 class ExamForm(forms.Form):
     result = forms.IntegerField(widget=forms.HiddenInput)
     subject = forms.IntegerField(widget=forms.HiddenInput)
+    module = forms.IntegerField(widget=forms.HiddenInput, required=False)  # of a subject taught in modules
     kind = forms.ChoiceField(choices=Exam.Kind.choices, widget=forms.HiddenInput)
     on = date_field(gettext_lazy("Data examenului"))
     grade = forms.CharField(label=gettext_lazy("Nota"), max_length=3, required=False)
@@ -212,13 +216,20 @@ def _leadership(user) -> None:
 
 
 def _pending_exams(year: SchoolYear) -> list[dict]:
-    """Each result waiting for an exam, with its subjects (corigență or încheierea situației)."""
+    """Each result waiting for an exam, with its disciplines (corigență or încheierea situației):
+    subjects, and the curricular modules of the technological classes."""
     results = YearResult.objects.filter(
         school_class__year=year, status__in=[YearResult.Status.CORIGENT, YearResult.Status.AMANAT]
     ).select_related("student__user", "school_class")
-    subjects = {}
-    for entry in year.classes.values_list("curriculum__subject_id", "curriculum__subject__name"):
-        subjects.setdefault(entry[1], entry[0])
+    disciplines = {}  # (class id, discipline name) -> (subject id, module id)
+    for class_id, subject_id, name in year.classes.values_list(
+        "pk", "curriculum__subject_id", "curriculum__subject__name"
+    ):
+        disciplines[class_id, name] = (subject_id, None)
+    for module in CurricularModule.objects.filter(school_class__year=year).select_related("subject"):
+        disciplines[module.school_class_id, grade_reads.discipline_name(module.subject, module)] = (
+            module.subject_id, module.pk
+        )  # fmt: skip
     pending = []
     for result in sorted(results, key=lambda r: (r.school_class.level, r.school_class.letter, str(r.student))):
         kind, names = (
@@ -227,7 +238,10 @@ def _pending_exams(year: SchoolYear) -> list[dict]:
             else (Exam.Kind.DEFERRED, result.deferred)
         )
         for name in names:
-            pending.append({"result": result, "subject_name": name, "subject_id": subjects.get(name), "kind": kind})
+            subject_id, module_id = disciplines.get((result.school_class_id, name), (None, None))
+            pending.append(
+                {"result": result, "subject_name": name, "subject_id": subject_id, "module_id": module_id, "kind": kind}
+            )
     return pending
 
 
@@ -268,10 +282,14 @@ def exam_record(request):
     subject = result.school_class.curriculum.filter(subject_id=data["subject"]).select_related("subject").first()
     if subject is None:
         raise Http404
+    module = None
+    if data["module"] is not None:
+        modules = CurricularModule.objects.filter(school_class=result.school_class, subject=subject.subject)
+        module = get_object_or_404(modules, pk=data["module"])
     try:
         updated = closing.exam_record(
             actor=request.user, student=result.student, school_class=result.school_class, subject=subject.subject,
-            kind=data["kind"], on=data["on"], grade=data["grade"], absent=data["absent"],
+            kind=data["kind"], on=data["on"], grade=data["grade"], absent=data["absent"], module=module,
         )  # fmt: skip
         messages.success(
             request, _("%(student)s: %(status)s.") % {"student": result.student, "status": updated.get_status_display()}

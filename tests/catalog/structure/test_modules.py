@@ -4,6 +4,7 @@ at least 2 grades, one per 25 hours started)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,9 +15,11 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.actions import Action
 from audit.models import AuditEvent
+from catalog.attendance import services as attendance
+from catalog.grades import closing
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
-from catalog.grades.models import Average, Grade
+from catalog.grades.models import Average, Exam, Grade, YearResult
 from catalog.structure import modules
 from catalog.structure import services as structure
 from catalog.structure.models import CurricularModule, Level, RuleSet, SchoolClass, Student, Subject
@@ -418,3 +421,152 @@ def test_average_close_itself_refuses_a_module_that_has_not_ended(cast, voc):
             teacher=voc.ion, student=voc.paul, school_class=voc.school_class, subject=voc.subject, module=voc.second
         )
     assert not Average.objects.filter(module=voc.second).exists()
+
+
+# -- the year's end: each module is a discipline (rules 4, 6, 11) ------------------------------
+
+
+@pytest.fixture
+def ended(cast, voc) -> Vocational:
+    return vocational_ended(cast, voc)
+
+
+def vocational_ended(cast, voc: Vocational) -> Vocational:
+    """Both modules over by today (the second ended yesterday), Ion homeroom of IX T, every
+    period's conduct 10, mathematics closed at 9 for both students."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    CurricularModule.objects.filter(pk=voc.second.pk).update(ends=yesterday)
+    voc.second.refresh_from_db()
+    structure.homeroom_set(actor=cast.admin, school_class=voc.school_class, homeroom=voc.ion)
+    for student in (voc.paul, voc.sorin):
+        for period in cast.year.periods.all():
+            grades.conduct_set(
+                homeroom=voc.ion, student=student, school_class=voc.school_class, period=period, value=10
+            )
+        for value in (9, 9, 9):
+            grades.grade_add(
+                teacher=cast.mihai, student=student, school_class=voc.school_class, subject=cast.math,
+                on=voc.first_day, value=value,
+            )  # fmt: skip
+        grades.average_close(teacher=cast.mihai, student=student, school_class=voc.school_class, subject=cast.math)
+    return voc
+
+
+def module_grades(voc: Vocational, student: Student, first: list[int], second: list[int]) -> None:
+    for value in first:
+        grade(voc, student, value, voc.first)
+    for value in second:
+        grade(voc, student, value, voc.second, on=voc.second.starts)
+
+
+def close_modules(voc: Vocational, student: Student) -> None:
+    for module in (voc.first, voc.second):
+        modules.module_average_close(teacher=voc.ion, student=student, module=module)
+
+
+FIRST, SECOND, MATH = (
+    "Bazele electrotehnicii – Măsurări electrice",
+    "Bazele electrotehnicii – Circuite electrice",
+    "Matematică",
+)
+
+
+def test_each_module_counts_as_a_discipline_at_the_years_end(cast, ended):
+    voc = ended
+    module_grades(voc, voc.paul, [10, 9], [6, 7])  # 9.5 -> 10 and 6.5 -> 7
+    module_grades(voc, voc.sorin, [3, 4], [8, 8])  # the first module failed: 3.5 -> 4
+    for student in (voc.paul, voc.sorin):
+        close_modules(voc, student)
+    standings = {s.student: s for s in grade_reads.class_standings(school_class=voc.school_class)}
+    paul, sorin = standings[voc.paul], standings[voc.sorin]
+    # The subject's annual average is not asked for; each module's is, in curriculum and teaching order.
+    assert list(paul.subject_averages.items()) == [(MATH, 9), (FIRST, 10), (SECOND, 7)]
+    assert paul.status.status == "promovat"
+    assert paul.general_average == Decimal("9.00")  # rule 6: (9 + 10 + 7 + conduct 10) / 4
+    assert (sorin.status.status, sorin.status.failed) == ("corigent", (FIRST,))
+
+
+def test_a_module_without_its_average_keeps_the_class_from_closing(cast, ended):
+    voc = ended
+    for student in (voc.paul, voc.sorin):
+        module_grades(voc, student, [8, 9], [8, 9])
+        modules.module_average_close(teacher=voc.ion, student=student, module=voc.first)
+    with pytest.raises(ValidationError, match="La Bazele electrotehnicii mediile se încheie pe module") as refused:
+        grades.average_close(teacher=voc.ion, student=voc.paul, school_class=voc.school_class, subject=voc.subject)
+    assert refused.value.code == "in_modules" and not Average.objects.filter(module__isnull=True, subject=voc.subject)
+    with pytest.raises(ValidationError) as refused:
+        closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
+    assert refused.value.messages == [
+        f"Sorin Ilie: media la {SECOND} nu este încheiată.",
+        f"Paul Nistor: media la {SECOND} nu este încheiată.",
+    ]
+    assert not YearResult.objects.exists()
+
+
+def test_a_resit_at_a_failed_module_replaces_that_modules_average(cast, ended):
+    voc = ended
+    module_grades(voc, voc.paul, [10, 9], [8, 8])
+    module_grades(voc, voc.sorin, [3, 4], [8, 8])
+    for student in (voc.paul, voc.sorin):
+        close_modules(voc, student)
+    closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
+    result = YearResult.objects.get(student=voc.sorin)
+    assert (result.status, result.failed, result.averages[FIRST]) == ("corigent", [FIRST], 4)
+    exam = {
+        "actor": cast.director, "student": voc.sorin, "school_class": voc.school_class, "subject": voc.subject,
+        "kind": Exam.Kind.RESIT, "on": timezone.localdate(), "grade": "7",
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match=f"nu este corigent la {SECOND}"):
+        closing.exam_record(**exam, module=voc.second)
+    with pytest.raises(ValidationError, match="nu este corigent la Bazele electrotehnicii:"):
+        closing.exam_record(**exam)  # the subject as a whole has no average to resit
+    with pytest.raises(ValidationError, match="Modulul nu este al acestei discipline"):
+        closing.exam_record(**{**exam, "subject": cast.math}, module=voc.first)
+    result = closing.exam_record(**exam, module=voc.first)
+    assert (result.status, result.averages[FIRST], result.failed) == ("promovat", 7, [])
+    assert Exam.objects.get(student=voc.sorin).module == voc.first
+    event = AuditEvent.objects.filter(action=Action.EXAM_RECORDED).get()
+    assert event.new_values["subject"] == FIRST
+    with pytest.raises(ValidationError, match="deja înregistrat"):
+        closing.exam_record(**exam, module=voc.first)
+
+
+def test_a_module_missed_by_half_with_too_few_grades_is_deferred_and_its_exam_closes_it(cast, ended):
+    """Rule 11 by the module's own hours: the first module has 50 h, so 25 absences during its
+    dates with one grade (of the 2 needed) leave it open; absences at the subject outside its
+    dates do not count towards it."""
+    voc = ended
+    module_grades(voc, voc.paul, [8, 9], [8, 9])
+    close_modules(voc, voc.paul)
+    module_grades(voc, voc.sorin, [8], [8, 9])
+    modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=voc.second)
+    day = voc.first.starts
+    for hour in range(25):
+        attendance.absence_record(
+            teacher=voc.ion, student=voc.sorin, school_class=voc.school_class, subject=voc.subject,
+            on=day + timedelta(days=hour // 5), hour=hour % 5 + 1,
+        )  # fmt: skip
+    closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
+    result = YearResult.objects.get(student=voc.sorin)
+    assert (result.status, result.deferred) == ("amanat", [FIRST])
+    result = closing.exam_record(
+        actor=cast.director, student=voc.sorin, school_class=voc.school_class, subject=voc.subject,
+        kind=Exam.Kind.DEFERRED, on=timezone.localdate(), grade="8", module=voc.first,
+    )  # fmt: skip
+    assert (result.status, result.averages[FIRST]) == ("promovat", 8)
+    assert Average.objects.get(student=voc.sorin, module=voc.first).value == 8
+
+
+def test_absences_outside_a_modules_dates_do_not_defer_it(cast, ended):
+    voc = ended
+    for student in (voc.paul, voc.sorin):
+        module_grades(voc, student, [8], [8, 9])
+        modules.module_average_close(teacher=voc.ion, student=student, module=voc.second)
+    for hour in range(25):  # all in the second module's dates
+        attendance.absence_record(
+            teacher=voc.ion, student=voc.sorin, school_class=voc.school_class, subject=voc.subject,
+            on=voc.second.starts + timedelta(days=hour // 5), hour=hour % 5 + 1,
+        )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
+    assert f"Sorin Ilie: media la {FIRST} nu este încheiată." in refused.value.messages

@@ -385,3 +385,46 @@ def test_the_student_sees_the_module_averages_of_their_year(voc, as_user):
     assert "media <strong>10</strong>" in page[first : first + 400]
     second = page.index("Modulul Circuite electrice")
     assert "media neîncheiată" in page[second : second + 400]
+
+
+# -- the year's end of a subject taught in modules ------------------------------------------
+
+
+def test_a_subject_in_modules_has_no_annual_average_page(voc, as_user):
+    """Rule 4: its averages are the modules'; the subject's own page sends the teacher back."""
+    for value in (9, 8):
+        grade(voc, voc.paul, value, voc.first)
+    client = as_user(voc.ion)
+    assert "Mediile se încheie pe module" in page_of(client.get(gradebook(voc)))
+    url = f"/clase/{voc.school_class.pk}/discipline/{voc.subject.pk}/medii/"
+    for response in (client.get(url, follow=True), client.post(url, {"student": [voc.paul.pk]}, follow=True)):
+        assert response.redirect_chain[-1][0] == gradebook(voc)
+        assert "La Bazele electrotehnicii mediile se încheie pe module" in messages_of(response)
+    assert not Average.objects.exists()
+
+
+def test_the_leadership_records_a_resit_at_a_module(cast, voc, as_user):
+    from catalog.grades import closing
+    from catalog.grades.models import Exam, YearResult
+    from tests.catalog.structure.test_modules import FIRST, close_modules, module_grades, vocational_ended
+
+    voc = vocational_ended(cast, voc)
+    module_grades(voc, voc.paul, [10, 9], [8, 8])
+    module_grades(voc, voc.sorin, [3, 4], [8, 8])
+    for student in (voc.paul, voc.sorin):
+        close_modules(voc, student)
+    closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
+    client = as_user(cast.director)
+    page = page_of(client.get("/sfarsit-de-an/"))
+    assert FIRST in page and f'<input type="hidden" name="module" value="{voc.first.pk}">' in page
+    result = YearResult.objects.get(student=voc.sorin)
+    exam = {"result": result.pk, "subject": voc.subject.pk, "kind": "resit", "on": timezone.localdate().isoformat()}
+    # A module of another class is not this exam's; another module of the subject has no resit.
+    other = vocational_elsewhere(cast, voc)
+    for module in (other.pk, 10**30, -1):
+        assert client.post("/sfarsit-de-an/examen/", {**exam, "grade": "7", "module": module}).status_code == 404
+    response = client.post("/sfarsit-de-an/examen/", {**exam, "grade": "7", "module": voc.second.pk}, follow=True)
+    assert "nu este corigent la" in messages_of(response) and not Exam.objects.exists()
+    response = client.post("/sfarsit-de-an/examen/", {**exam, "grade": "7", "module": voc.first.pk}, follow=True)
+    assert "Promovat" in messages_of(response)
+    assert Exam.objects.get().module == voc.first
