@@ -350,7 +350,23 @@ WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+# Mail (sign-in codes, parents' absence notices): EMAIL_URL, a secret, names the SMTP server,
+# e.g. smtp+tls://user:password@smtp.example.ro:587 (STARTTLS) or smtp+ssl://…:465; without it
+# development prints messages to stderr, which production refuses (they carry personal data).
+EMAIL_URL = env.str("EMAIL_URL", default="")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="catedra.mail.ConsoleEmailBackend")
+if EMAIL_URL:
+    try:
+        _mail = environ.Env.email_url_config(EMAIL_URL)
+    except (ImproperlyConfigured, ValueError):
+        # The URL holds a password: the message names the variable, never its value.
+        raise ImproperlyConfigured("EMAIL_URL is not a mail URL (smtp://, smtp+tls:// or smtp+ssl://).") from None
+    if not _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend") or not _mail["EMAIL_HOST"]:
+        raise ImproperlyConfigured("EMAIL_URL is not a mail URL (smtp://, smtp+tls:// or smtp+ssl://).")
+    EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT = _mail["EMAIL_BACKEND"], _mail["EMAIL_HOST"], _mail["EMAIL_PORT"] or 25
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _mail["EMAIL_HOST_USER"] or "", _mail["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _mail.get("EMAIL_USE_TLS", False), _mail.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds: a stuck server fails the send, not the worker
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Catedra <no-reply@catedra.ro>")
 
 LOGGING = {
@@ -380,6 +396,12 @@ if SENTRY_DSN:
     )
 
 
+# Mail backends from which no message leaves the machine.
+_MAIL_NOWHERE = {"catedra.mail.ConsoleEmailBackend"} | {
+    f"django.core.mail.backends.{kind}.EmailBackend" for kind in ("console", "locmem", "dummy", "filebased")
+}
+
+
 def _production_problems() -> list[str]:
     """What keeps this configuration from being run in production."""
     problems = []
@@ -405,6 +427,8 @@ def _production_problems() -> list[str]:
         problems.append("BACKUP_S3_ENDPOINT is not set (monthly full backups must leave the premises).")
     if not BACKUP_DATABASE_URL:
         problems.append("BACKUP_DATABASE_URL is not set (daily incrementals need a backup database).")
+    if EMAIL_BACKEND in _MAIL_NOWHERE:
+        problems.append("EMAIL_URL is not set: sign-in codes and parents' notices would be printed, not sent.")
     return problems
 
 

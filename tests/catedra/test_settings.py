@@ -19,6 +19,7 @@ def production_env() -> dict[str, str]:
         BACKUP_ENCRYPTION_KEY=GOOD_BACKUP_KEY,
         BACKUP_S3_ENDPOINT="https://s3.backups.example.test",
         BACKUP_DATABASE_URL=settings.BACKUP_DATABASE_URL,
+        EMAIL_URL="smtp+tls://catedra:secret@smtp.example.test:587",
     )
 
 
@@ -31,7 +32,14 @@ def test_check_deploy_passes_with_every_production_setting_given(production_env)
 def test_production_refuses_the_embedded_servers_and_the_development_secret():
     result = run_catedra("check", "--deploy", env=clean_env(CATEDRA_ENV="production"))
     assert result.returncode != 0
-    for named in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BACKUP_ENCRYPTION_KEY", "BACKUP_S3_ENDPOINT"):
+    for named in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "BACKUP_ENCRYPTION_KEY",
+        "BACKUP_S3_ENDPOINT",
+        "EMAIL_URL",
+    ):
         assert named in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -50,6 +58,7 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         ("BACKUP_ENCRYPTION_KEY", "Y2F0ZWRyYS1kZXZlbG9wbWVudC1iYWNrdXAta2V5ISE=", "BACKUP_ENCRYPTION_KEY"),
         ("BACKUP_S3_ENDPOINT", "", "BACKUP_S3_ENDPOINT"),
         ("BACKUP_DATABASE_URL", "", "BACKUP_DATABASE_URL"),
+        ("EMAIL_URL", "", "EMAIL_URL"),
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(production_env, variable, value, named):
