@@ -1,5 +1,5 @@
 """A school year's structure copied into the next (empty) year: classes promoted one level,
-their curriculum, optionally their teaching assignments, and their students.
+their curriculum and curricular modules, optionally their teaching assignments, and their students.
 
 How levels move on (`NEXT_LEVEL`): pregătitoare → I → … → IV → V → … → VIII and IX → … → XII.
 VIII ends the gymnasium and XII the high school: those classes are not carried (their students
@@ -17,6 +17,13 @@ What a promoted class gets:
   year had no class of that level, its own plan, to be checked by hand;
 - with `assignments`, the teachers who taught it last year, for each subject of the new plan
   (teachers follow their classes), except across IV → V;
+- in a technological class, the curricular modules (DOMAIN rule 4) that go with its new plan: those
+  of the class whose plan it takes (last year's X T for a new X T: the modules of level X, which
+  usually differ from level IX's), else its own when that class is not technological; only for the
+  subjects of the new plan. Their dates move by the difference between the two years' first days
+  (whole weeks when both years start on a Monday) and are then kept inside the new year. They are a
+  starting point the secretariat edits, like the plan; each goes through `module_create`'s checks,
+  and one that fails them is left out with a note rather than stopping the copy;
 - every student still enrolled at the source year's end (an enrolment without an end),
   from the first day of the new year.
 
@@ -38,6 +45,7 @@ from accounts.roles import Role
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.structure.models import (
+    CurricularModule,
     CurriculumEntry,
     Enrolment,
     Level,
@@ -46,6 +54,15 @@ from catalog.structure.models import (
     Student,
     TeachingAssignment,
     level_cycle,
+)
+from catalog.structure.modules import (
+    NAME_TAKEN,
+    _dates_check,
+    _hours_check,
+    _name_check,
+    _name_free_check,
+    _saved,
+    _subject_check,
 )
 from catalog.structure.services import _homeroom_role_grant, require_configurer, require_open
 
@@ -64,6 +81,8 @@ NOTE_HOMEROOM_GONE = _("{name}: {teacher} nu mai este profesor activ, alegeți d
 NOTE_OWN_PLAN = _("{name}: anul trecut nu a existat o clasă de acest nivel; verificați planul copiat de la {source}.")
 NOTE_NOT_PLACED = _("{student} rămâne în {level}, dar nu există o clasă {level} {letter} în anul nou.")
 NOTE_NOT_ENROLLED = _("{student} nu mai era înscris într-o clasă la sfârșitul anului {year}.")
+NOTE_MODULES_DROPPED = _("{name}: modulele de {subject} nu se copiază, disciplina nu este în planul clasei.")
+NOTE_MODULE_LEFT_OUT = _("{name}: modulul „{module}” ({subject}) nu se copiază: {reason}")
 
 
 @dataclass
@@ -77,6 +96,7 @@ class ClassCopy:
     curriculum_from: SchoolClass | None
     curriculum: list[CurriculumEntry] = field(default_factory=list)
     assignments: list[TeachingAssignment] = field(default_factory=list)
+    modules: list[CurricularModule] = field(default_factory=list)  # unsaved, dates in the new year
     students: list[Student] = field(default_factory=list)  # moving on with the class
     held_back: list[Student] = field(default_factory=list)  # staying at this level (stays_behind)
 
@@ -111,6 +131,10 @@ class YearCopy:
     def assignments(self) -> int:
         return sum(len(c.assignments) for c in self.classes)
 
+    @property
+    def modules(self) -> int:
+        return sum(len(c.modules) for c in self.classes)
+
 
 def year_copy_check(*, actor: User, source: SchoolYear, target: SchoolYear) -> None:
     """Refuse a copy that may not happen: not a configurer, a closed or non-empty target, not a later year."""
@@ -135,6 +159,7 @@ def year_copy_plan(
     plans = _curricula(source)
     taught = _assignments(source) if assignments else {}
     enrolled = _enrolled_at_end(source)
+    modules = _modules(source)
     for school_class in classes:
         level = NEXT_LEVEL.get(Level(school_class.level))
         if level is None:
@@ -148,6 +173,8 @@ def year_copy_plan(
         subjects = {entry.subject_id for entry in copy.curriculum}
         if level_cycle(level) == level_cycle(school_class.level):
             copy.assignments = [a for a in taught.get(school_class.pk, []) if a.subject_id in subjects]
+        if school_class.technological:
+            _modules_choose(copy, plan, modules)
         copy.students = [s for s in enrolled.get(school_class.pk, []) if s.pk not in stays_behind]
         plan.classes.append(copy)
     _held_back_place(plan, set(stays_behind), enrolled)
@@ -172,6 +199,7 @@ def year_copy(
                 "source": source.name, "target": target.name, "assignments": assignments,
                 "classes": {copy.name: str(copy.source) for copy in plan.classes},
                 "curriculum_entries": plan.curriculum, "teaching_assignments": plan.assignments,
+                "curricular_modules": plan.modules,
                 "students": plan.students, "held_back": sum(len(copy.held_back) for copy in plan.classes),
                 "not_placed": [student.pk for student in plan.not_placed],
                 "finished": [str(school_class) for school_class in plan.finished],
@@ -199,6 +227,17 @@ def _class_write(copy: ClassCopy, target: SchoolYear) -> None:
         Enrolment(student=student, school_class=school_class, starts=target.starts, entry=Enrolment.Entry.START)
         for student in [*copy.students, *copy.held_back]
     )
+    for module in copy.modules:
+        _module_write(module, school_class)
+
+
+def _module_write(module: CurricularModule, school_class: SchoolClass) -> None:
+    """`module_create`'s checks again, now against the written class and its plan, then the row."""
+    module.school_class = school_class
+    _subject_check(school_class, module.subject)
+    _module_check(school_class, module)
+    _name_free_check(school_class, module.subject, module.name)
+    _saved(module)
 
 
 def _homeroom(school_class: SchoolClass, level: str, notes: list[str]) -> User | None:
@@ -223,6 +262,51 @@ def _curriculum_choose(copy: ClassCopy, classes: list[SchoolClass], plans: dict,
     copy.curriculum = plans.get(copy.curriculum_from.pk, [])
     if not same_level and copy.curriculum:
         notes.append(NOTE_OWN_PLAN.format(name=copy.name, source=copy.source))
+
+
+def _modules_choose(copy: ClassCopy, plan: YearCopy, modules: dict[int, list[CurricularModule]]) -> None:
+    """The modules that go with the new plan (see the module), moved into the new year."""
+    origin = copy.curriculum_from or copy.source
+    origin = origin if origin.technological else copy.source
+    subjects = {entry.subject_id for entry in copy.curriculum}
+    new_class = SchoolClass(year=plan.target, level=copy.level, letter=copy.letter, technological=True)
+    dropped: set[str] = set()
+    taken: set[tuple[int, str]] = set()  # (subject, name) as `name__iexact` compares
+    for module in modules.get(origin.pk, []):
+        if module.subject_id not in subjects:
+            dropped.add(module.subject.name)
+            continue
+        moved = _module_moved(module, plan.source, plan.target)
+        try:
+            _module_check(new_class, moved)
+            if (moved.subject_id, moved.name.upper()) in taken:
+                raise ValidationError(NAME_TAKEN.format(name=moved.name), code="name_taken")
+        except ValidationError as error:
+            reason = " ".join(error.messages)
+            plan.notes.append(
+                NOTE_MODULE_LEFT_OUT.format(name=copy.name, module=module.name, subject=module.subject, reason=reason)
+            )
+            continue
+        taken.add((moved.subject_id, moved.name.upper()))
+        copy.modules.append(moved)
+    plan.notes.extend(NOTE_MODULES_DROPPED.format(name=copy.name, subject=name) for name in sorted(dropped))
+
+
+def _module_moved(module: CurricularModule, source: SchoolYear, target: SchoolYear) -> CurricularModule:
+    """An unsaved copy of `module`, its dates moved by the years' first days and kept inside `target`
+    (clamping both ends keeps the start before the end)."""
+    shift = target.starts - source.starts
+    starts, ends = (min(max(day + shift, target.starts), target.ends) for day in (module.starts, module.ends))
+    return CurricularModule(
+        subject=module.subject, name=module.name, total_hours=module.total_hours, starts=starts, ends=ends
+    )
+
+
+def _module_check(school_class: SchoolClass, module: CurricularModule) -> None:
+    """`module_create`'s checks of the module itself; the name is kept as they clean it."""
+    module.name = _name_check(module.name)
+    _hours_check(module.total_hours)
+    _dates_check(school_class, module.starts, module.ends)
 
 
 def _held_back_place(plan: YearCopy, stays_behind: set[int], enrolled: dict[int, list[Student]]) -> None:
@@ -262,6 +346,14 @@ def _assignments(year: SchoolYear) -> dict[int, list[TeachingAssignment]]:
     ).select_related("teacher", "subject")
     for assignment in assignments.order_by("subject__position", "teacher__last_name"):
         taught[assignment.school_class_id].append(assignment)
+    return taught
+
+
+def _modules(year: SchoolYear) -> dict[int, list[CurricularModule]]:
+    taught = defaultdict(list)
+    modules = CurricularModule.objects.filter(school_class__year=year).select_related("subject")
+    for module in modules.order_by("starts", "name"):
+        taught[module.school_class_id].append(module)
     return taught
 
 
