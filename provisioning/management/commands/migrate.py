@@ -6,6 +6,8 @@ django-tenants' own command does.
 """
 
 import multiprocessing
+import multiprocessing.pool
+import signal
 import time
 
 from django.conf import settings
@@ -53,8 +55,7 @@ class Command(MigrateSchemasCommand):
         options = {**self.options, "verbosity": 0}
         failures = []
         connections.close_all()  # each worker opens its own connection
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes=processes, maxtasksperchild=50) as pool:
+        with worker_pool(processes) as pool:
             jobs = [(self.args, options, schema) for schema in schemas]
             for done, (schema, seconds, error) in enumerate(pool.imap_unordered(_migrate_school, jobs), 1):
                 if error:
@@ -62,8 +63,26 @@ class Command(MigrateSchemasCommand):
                     self.stderr.write(f"[{done}/{len(schemas)}] {schema}: FAILED: {error}")
                 else:
                     self.stdout.write(f"[{done}/{len(schemas)}] {schema}: ok ({seconds:.1f} s)")
+            # Workers leave on their own once the queue is done (leaving the block would
+            # terminate them with SIGTERM, which is for errors only).
+            pool.close()
+            pool.join()
         if failures:
             raise CommandError(f"{len(failures)} of {len(schemas)} schools failed to migrate: {', '.join(failures)}")
+
+
+def worker_pool(processes: int) -> multiprocessing.pool.Pool:
+    """Forked workers that end when told: see `_worker_signals_reset`."""
+    context = multiprocessing.get_context("fork")
+    return context.Pool(processes=processes, maxtasksperchild=50, initializer=_worker_signals_reset)
+
+
+def _worker_signals_reset() -> None:
+    """A forked worker inherits the caller's Python signal handlers: `catedra run` turns
+    SIGTERM and SIGINT into "stop when you can", which would make the pool's SIGTERM a no-op
+    and its join wait forever. Workers take the default actions back."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _migrate_school(job) -> tuple[str, float, str]:
