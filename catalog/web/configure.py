@@ -74,7 +74,8 @@ def _enrolment(school_class: SchoolClass, student_id: int) -> Enrolment:
 @access.configurer_only
 @require_safe
 def index(request):
-    years = SchoolYear.objects.annotate(class_count=Count("classes"))
+    # A GROUP BY query ignores Meta.ordering: the order is spelled out.
+    years = SchoolYear.objects.annotate(class_count=Count("classes")).order_by("-starts")
     return render(request, "catalog/configure/index.html", {"years": years, "current": year_current()})
 
 
@@ -205,9 +206,11 @@ def classes(request, year_id: int):
     if written(request, form, lambda data: structure.class_create(actor=request.user, year=school_year, **data)):
         messages.success(request, _("Clasa a fost adăugată."))
         return redirect("configure-classes", year_id=school_year.pk)
-    rows = school_year.classes.select_related("homeroom").annotate(
-        students=Count("enrolments", filter=Q(enrolments__ends__isnull=True))
-    )
+    rows = (
+        school_year.classes.select_related("homeroom")
+        .annotate(students=Count("enrolments", filter=Q(enrolments__ends__isnull=True)))
+        .order_by("level", "letter")
+    )  # fmt: skip
     return _page(request, "classes.html", {"year": school_year, "form": form, "classes": rows})
 
 

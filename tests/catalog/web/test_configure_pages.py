@@ -306,6 +306,27 @@ def test_a_bad_revision_is_refused_and_the_rules_stay(cast, admin, changes, mess
     assert cast.year.rule_set == rule_set and RuleSet.objects.count() == before
 
 
+def test_years_are_listed_newest_first_and_a_year_s_classes_by_level(cast, admin):
+    # The index and the classes page count rows with GROUP BY, which ignores Meta.ordering.
+    starts, ends = cast.year.starts, cast.year.ends
+    for shift in (1, -1, 2):
+        structure.year_create(
+            actor=cast.admin, name=f"{starts.year + shift}-{ends.year + shift}",
+            starts=starts.replace(year=starts.year + shift), ends=ends.replace(year=ends.year + shift),
+            structure=SchoolYear.Structure.MODULES,
+        )  # fmt: skip
+    page = page_of(admin.get(BASE))
+    names = [year.name for year in SchoolYear.objects.order_by("-starts")]
+    assert [page.index(f"<strong>{name}</strong>") for name in names] == sorted(
+        page.index(f"<strong>{name}</strong>") for name in names
+    )
+    page = page_of(admin.get(f"{BASE}ani/{cast.year.pk}/clase/"))
+    shown = [
+        page.index(f"<strong>{school_class}</strong>") for school_class in (cast.class_3a, cast.class_5a, cast.class_6b)
+    ]
+    assert shown == sorted(shown)
+
+
 # -- subjects ------------------------------------------------------------------------------
 
 
