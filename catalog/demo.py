@@ -1,18 +1,25 @@
 """The demo school's catalog: a realistic gimnaziu with primary classes (about 300 students),
 its teachers, curriculum and assignments, and the current school year's grades and
-absences up to today, so that `make run` shows a living school.
+absences up to today, so that `make run` shows a living school. With a director, also
+the previous school year, closed: the same students a level lower, with a whole year of
+grades, absences, conduct and closed averages, the results closed by the homeroom
+teachers, the resits passed and the year closed by the director.
 
 Runs inside the demo school's schema (the caller enters it). Deterministic: the same
 names, grades and absences on every machine. The structure goes through the services
-(audited one by one); the year's grades and absences are loaded as an import (bulk, with
-one audit event per class and subject; row history records every row).
+(audited one by one); the years' grades and absences, and last year's conduct grades and
+averages, are loaded as an import (bulk, with one audit event per class and subject; row
+history records every row). Last year's results, resits and closing go through the
+end-of-year services, so the rules decide every status.
 """
 
 import random
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import transaction
+import pgtrigger
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ParentLink, User
@@ -20,10 +27,13 @@ from accounts.roles import Role
 from audit.actions import Action
 from audit.services import audit_context, audit_record
 from catalog.attendance.models import Absence
-from catalog.grades.models import Grade
+from catalog.grades import averages
+from catalog.grades.closing import class_results_close, exam_record, year_close
+from catalog.grades.models import Average, ConductGrade, Exam, Grade, YearResult
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
-from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student, Subject, level_cycle
+from catalog.structure.models import Enrolment, Level, Scheme, SchoolClass, SchoolYear, Student, Subject, level_cycle
+from catalog.structure.selectors import enrolments_active
 
 FIRST_NAMES = [
     "Andrei", "Ana", "Maria", "Ioana", "Alexandru", "Elena", "Mihai", "David", "Sofia", "Ștefan", "Daria",
@@ -61,6 +71,7 @@ CLASSES = [
 ]  # fmt: skip
 CLASS_SIZE = {**dict.fromkeys(PRIMARY, 20), **dict.fromkeys(SECONDARY, 24)}
 DEMO_CLASS = (Level.V, "A")  # the demo teacher, homeroom teacher and student are here
+IMPORTED = "Date demonstrative (import)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class DemoPeople:
     homeroom: User  # diriginte.demo: homeroom of V A, Romanian in the secondary classes
     student: User  # elev.demo, in V A
     parent: User  # parinte.demo, elev.demo's parent
+    director: User | None = None  # director.demo closes last year; without one there is no last year
 
 
 def catalog_demo_ensure(
@@ -83,20 +95,22 @@ def catalog_demo_ensure(
     today = today or timezone.localdate()
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     with transaction.atomic(), audit_context(actor_kind="job", actor_label="job:demo"):
-        year = _year(people.admin, today)
+        year = _year(people.admin, today.year if today.month >= 9 else today.year - 1)
         subjects = {
             name: structure.subject_create(actor=people.admin, name=name, kind=kind, position=position)
             for name, kind, position, _hours in SUBJECTS
         }
         teachers = _teachers(people, subjects)
-        made = _classes(people, year, subjects, teachers, classes)
+        made = _classes(people, year, subjects, teachers, _homerooms(people, classes))
         _students(people, year, made, rng)
         _grades_and_absences(year, made, today, rng)
+        if people.director is not None:
+            _last_year(people, year, subjects, teachers, made)
     return True
 
 
-def _year(admin: User, today: date) -> SchoolYear:
-    first = today.year if today.month >= 9 else today.year - 1
+def _year(admin: User, first: int) -> SchoolYear:
+    """The school year that starts in September of `first`, in five modules."""
     modules = [
         (date(first, 9, 8), date(first, 10, 23)), (date(first, 11, 2), date(first, 12, 18)),
         (date(first + 1, 1, 8), date(first + 1, 2, 12)), (date(first + 1, 2, 22), date(first + 1, 4, 2)),
@@ -129,12 +143,17 @@ def _staff(rng: random.Random) -> User:
     return user
 
 
-def _classes(people, year, subjects, teachers, names: list[tuple[str, str]]) -> list[SchoolClass]:
+def _homerooms(people: DemoPeople, names: list[tuple[str, str]]) -> dict[tuple[str, str], User]:
+    """This year's homeroom teacher of each class (level, letter)."""
     rng = random.Random(11)  # noqa: S311 - demo data
+    return {name: people.homeroom if name == DEMO_CLASS else _staff(rng) for name in names}
+
+
+def _classes(people, year, subjects, teachers, homerooms: dict[tuple[str, str], User]) -> list[SchoolClass]:
+    """The classes (level, letter) of `homerooms`, in its order, with their plan and teachers."""
     classes = []
-    for level, letter in names:
+    for (level, letter), homeroom in homerooms.items():
         primary = level in PRIMARY
-        homeroom = people.homeroom if (level, letter) == DEMO_CLASS else _staff(rng)
         school_class = structure.class_create(actor=people.admin, year=year, level=level, letter=letter)
         structure.homeroom_set(actor=people.admin, school_class=school_class, homeroom=homeroom)
         for name, _kind, _position, hours in SUBJECTS:
@@ -194,46 +213,182 @@ def _school_days(year: SchoolYear, today: date) -> list[date]:
     return days
 
 
-def _grades_and_absences(year: SchoolYear, classes: list[SchoolClass], today: date, rng: random.Random) -> None:
-    """About one grade per weekly hour per month, and a few absences, up to yesterday."""
+def _grades_and_absences(
+    year: SchoolYear, classes: list[SchoolClass], today: date, rng: random.Random, *, closed: bool = False
+) -> None:
+    """About one grade per weekly hour per month, and a few absences, up to yesterday. A
+    `closed` year has the minimum number of grades plus one at every subject (DOMAIN rule 5)
+    and no student weak enough to fail it (they all moved up)."""
     days = _school_days(year, today)
     if not days:
         return
     weeks = max(1, len(days) // 5)
     for school_class in classes:
-        if school_class.scheme == "descriptive":
+        if school_class.scheme == Scheme.DESCRIPTIVE:
             continue
         students = [e.student for e in school_class.enrolments.select_related("student")]
-        ability = {s.pk: rng.gauss(7.6, 1.3) for s in students}
+        ability = {s.pk: max(rng.gauss(7.6, 1.3), 5.5 if closed else 0) for s in students}
+        taken = set()
         for assignment in school_class.assignments.select_related("subject", "teacher"):
             entry = school_class.curriculum.get(subject=assignment.subject)
             count = max(1, round(entry.weekly_hours * weeks / 5))
+            if closed:
+                count = averages.minimum_grades(weekly_hours=entry.weekly_hours) + 1
             grades, absences = [], []
             for student in students:
                 for on in sorted(rng.sample(days, min(count, len(days)))):
                     grades.append(_grade(school_class, assignment, student, on, ability[student.pk], rng))
                 for on in rng.sample(days, min(len(days), rng.choice([0, 0, 0, 1, 1, 2, 3]))):
-                    absences.append(Absence(
-                        student=student, school_class=school_class, subject=assignment.subject,
-                        teacher=assignment.teacher, on=on, hour=rng.randint(1, 6),
-                    ))  # fmt: skip
-            Grade.objects.bulk_create(grades)
-            Absence.objects.bulk_create(absences, ignore_conflicts=True)
+                    hour = rng.randint(1, 6)
+                    if (student.pk, on, hour) not in taken:  # one absence per student and hour
+                        taken.add((student.pk, on, hour))
+                        absences.append(Absence(
+                            student=student, school_class=school_class, subject=assignment.subject,
+                            teacher=assignment.teacher, on=on, hour=hour,
+                        ))  # fmt: skip
+            _imported(Grade, grades)
+            _imported(Absence, absences)
             audit_record(
-                action=Action.GRADE_ADDED, actor="job:demo", obj=school_class, reason="Date demonstrative (import)",
+                action=Action.GRADE_ADDED, actor="job:demo", obj=school_class, reason=IMPORTED,
                 new={"subject": assignment.subject.name, "grades": len(grades), "absences": len(absences)},
             )  # fmt: skip
 
 
+def _imported(model, rows: list) -> None:
+    """Insert `rows` of a model with row history, and their history in one statement: the rows
+    its per-row insert trigger would write (same columns, context and label), about ten times
+    faster on a year's grades."""
+    with pgtrigger.ignore(f"{model._meta.label}:insert_insert"):
+        made = model.objects.bulk_create(rows)
+    event = model._meta.get_field("history").related_model
+    columns = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in event._meta.concrete_fields
+        if not field.name.startswith("pgh_")
+    )
+    context = "NULLIF(CURRENT_SETTING('pghistory.context_{}', TRUE), '')"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {event._meta.db_table} ({columns}, pgh_obj_id, pgh_label, pgh_created_at, pgh_context, "  # noqa: S608 - names from the models
+            f"pgh_context_id) SELECT {columns}, id, 'insert', NOW(), {context.format('metadata')}::JSONB, "
+            f"{context.format('id')}::UUID FROM {model._meta.db_table} WHERE id = ANY(%s)",
+            [[row.pk for row in made]],
+        )
+
+
 def _grade(school_class, assignment, student, on, ability, rng) -> Grade:
     value = max(1, min(10, round(rng.gauss(ability, 1.2))))
-    fields = {"value": value, "calificativ": ""}
-    if school_class.scheme == "calificative":
-        fields = {
-            "value": None,
-            "calificativ": "FB" if value >= 9 else "B" if value >= 7 else "S" if value >= 5 else "I",
-        }
     return Grade(
         student=student, school_class=school_class, subject=assignment.subject, teacher=assignment.teacher, on=on,
-        kind=rng.choice(["oral", "written", ""]), **fields,
+        kind=rng.choice(["oral", "written", ""]), **_marked(school_class, value),
     )  # fmt: skip
+
+
+def _marked(school_class: SchoolClass, value: int) -> dict:
+    """A grade's fields in the class's scheme: the grade, or the calificativ it stands for (I–IV)."""
+    if school_class.scheme == Scheme.CALIFICATIVE:
+        return {"value": None, "calificativ": "FB" if value >= 9 else "B" if value >= 7 else "S" if value >= 5 else "I"}
+    return {"value": value, "calificativ": ""}
+
+
+def _last_year(people: DemoPeople, current: SchoolYear, subjects, teachers, classes: list[SchoolClass]) -> SchoolYear:
+    """Last school year, closed. Today's classes were a level lower (today's pregătitoare is
+    new; last year's VIII classes have left the school), with the same students."""
+    rng = random.Random(2025)  # noqa: S311 - demo data
+    year = _year(people.admin, current.starts.year - 1)
+    moved_up = [school_class for school_class in classes if school_class.level != Level.PREP]
+    made = _classes(people, year, subjects, teachers, _last_homerooms(classes))
+    for last, now in zip(made, moved_up, strict=True):
+        for enrolment in enrolments_active(now).order_by("pk"):
+            structure.enrolment_add(
+                actor=people.admin, student=enrolment.student, school_class=last, starts=year.starts
+            )
+    _grades_and_absences(year, made, year.ends + timedelta(days=1), rng, closed=True)
+    for school_class in made:
+        _conduct_import(school_class, rng)
+        _averages_import(school_class)
+        class_results_close(actor=school_class.homeroom, school_class=school_class)
+    _resits(people.director, year, made, subjects, rng)
+    year_close(actor=people.director, year=year)
+    return year
+
+
+def _last_homerooms(classes: list[SchoolClass]) -> dict[tuple[str, str], User]:
+    """Last year's homeroom teacher of each class a level lower than today's: the teacher
+    follows the class, except that a IV class's învățătoare took today's pregătitoare."""
+    now = {(school_class.level, school_class.letter): school_class.homeroom for school_class in classes}
+    rng = random.Random(13)  # noqa: S311 - demo data
+    homerooms = {}
+    for level, letter in now:
+        if level == Level.PREP:
+            continue
+        below = Level(f"{int(level) - 1:02d}")
+        follows = now.get((Level.PREP, letter)) if below == Level.IV else now[level, letter]
+        homerooms[below, letter] = follows or _staff(rng)
+    return homerooms
+
+
+def _conduct_import(school_class: SchoolClass, rng: random.Random) -> None:
+    """Every period's conduct grade (mostly 10), set by the homeroom teacher, as an import."""
+    if school_class.scheme == Scheme.DESCRIPTIVE:
+        return
+    periods = list(school_class.year.periods.order_by("number"))
+    grades = [
+        ConductGrade(
+            student_id=student_id, school_class=school_class, period=period, set_by=school_class.homeroom,
+            **_marked(school_class, rng.choice([10, 10, 10, 10, 10, 10, 10, 9, 9, 8])),
+        )
+        for student_id in school_class.enrolments.order_by("pk").values_list("student_id", flat=True)
+        for period in periods
+    ]  # fmt: skip
+    _imported(ConductGrade, grades)
+    audit_record(
+        action=Action.CONDUCT_SET, actor="job:demo", obj=school_class, reason=IMPORTED,
+        new={"class": str(school_class), "conduct_grades": len(grades)},
+    )  # fmt: skip
+
+
+def _averages_import(school_class: SchoolClass) -> None:
+    """Every annual average closed by the subject's teacher as the rules compute it (DOMAIN
+    rules 3 and 9; in a tie of calificative the teacher takes the first one given), as an import."""
+    if school_class.scheme == Scheme.DESCRIPTIVE:
+        return
+    marks = defaultdict(list)
+    grades = Grade.objects.filter(school_class=school_class).order_by("on", "id")
+    for student_id, subject_id, value, calificativ in grades.values_list(
+        "student_id", "subject_id", "value", "calificativ"
+    ):
+        marks[subject_id, student_id].append(value if value is not None else calificativ)
+    for assignment in school_class.assignments.select_related("subject", "teacher").order_by("subject__position"):
+        closed = [
+            Average(
+                student_id=student_id, school_class=school_class, subject=assignment.subject,
+                closed_by=assignment.teacher, **_average_of(values),
+            )
+            for (subject_id, student_id), values in marks.items() if subject_id == assignment.subject_id
+        ]  # fmt: skip
+        _imported(Average, closed)
+        audit_record(
+            action=Action.AVERAGE_CLOSED, actor="job:demo", obj=school_class, reason=IMPORTED,
+            new={"subject": assignment.subject.name, "averages": len(closed)},
+        )  # fmt: skip
+
+
+def _average_of(values: list[int | str]) -> dict:
+    if isinstance(values[0], int):
+        return {"value": averages.annual_average(values), "calificativ": ""}
+    return {"value": None, "calificativ": averages.suggest_calificativ(values) or Counter(values).most_common(1)[0][0]}
+
+
+def _resits(director: User, year: SchoolYear, classes: list[SchoolClass], subjects, rng: random.Random) -> None:
+    """The corigenți pass their resits at the end of August (DOMAIN rule 11)."""
+    on = year.ends - timedelta(days=6)
+    for school_class in classes:
+        corigenti = YearResult.objects.filter(school_class=school_class, status=YearResult.Status.CORIGENT)
+        for result in corigenti.select_related("student").order_by("pk"):
+            for name in result.failed:
+                grade = "S" if school_class.scheme == Scheme.CALIFICATIVE else str(rng.choice([5, 6, 7]))
+                exam_record(
+                    actor=director, student=result.student, school_class=school_class, subject=subjects[name],
+                    kind=Exam.Kind.RESIT, on=on, grade=grade,
+                )  # fmt: skip

@@ -3,8 +3,8 @@
 Every demo login uses DEMO_PASSWORD; demo staff (who must use 2FA) share one TOTP
 secret, DEMO_TOTP_SECRET, so a person adds it once to an authenticator app and a
 script can compute codes. None of this exists in production: the demo is refused there.
-The school's catalog (about 300 students, the year's grades and absences) comes from
-`catalog.demo`.
+The school's catalog (about 300 students, the year's grades and absences, last year
+closed) comes from `catalog.demo`.
 """
 
 import base64
@@ -74,7 +74,7 @@ def demo_school_ensure() -> tuple[School, bool]:
 
 def demo_people_ensure(school: School) -> None:
     """The demo logins (in the demo school, and the operator in public) and the school's
-    catalog (classes, students, the year's grades and absences); idempotent."""
+    catalog (classes, students, the year's grades and absences, last year closed); idempotent."""
     with transaction.atomic():
         with schema_context(school.schema_name):
             users = {username: _demo_user(username, name, roles) for username, name, roles in DEMO_PEOPLE}
@@ -85,6 +85,7 @@ def demo_people_ensure(school: School) -> None:
                     homeroom=users["diriginte.demo"],
                     student=users["elev.demo"],
                     parent=users["parinte.demo"],
+                    director=users["director.demo"],
                 )
             )
         with schema_context("public"):

@@ -1,13 +1,18 @@
 """The demo school's documented logins work, with the documented 2FA secret, and its
-catalog is a living school. The demo is made once here (it takes seconds)."""
+catalog is a living school with last year closed. The demo takes seconds to make: each
+test here makes it once (the last one twice)."""
 
 import pyotp
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django_tenants.utils import schema_context
 
-from catalog.grades.models import Grade
-from catalog.structure.models import SchoolClass, Student
+from accounts.models import User
+from accounts.roles import Role
+from catalog.attendance.models import Absence
+from catalog.demo import DemoPeople, catalog_demo_ensure
+from catalog.grades.models import Average, ConductGrade, Exam, Grade, YearResult
+from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student
 from provisioning import demo
 from tests.conftest import host_client
 
@@ -26,7 +31,7 @@ def test_the_demo_school_is_alive_and_every_documented_login_works(db):
     assert created
     with schema_context(school.schema_name):
         assert 250 <= Student.objects.count() <= 350
-        assert SchoolClass.objects.count() == 13
+        assert SchoolClass.objects.filter(year=SchoolYear.objects.order_by("-starts").first()).count() == 13
         ana = Student.objects.get(user__username="elev.demo")
         has_grades = Grade.objects.filter(student=ana).exists()
     clients = {}
@@ -51,3 +56,100 @@ def test_there_is_no_demo_in_production(db, settings):
     settings.PRODUCTION = True
     with pytest.raises(ImproperlyConfigured):
         demo.demo_school_ensure()
+
+
+def _years() -> tuple[SchoolYear, SchoolYear]:
+    last, current = SchoolYear.objects.order_by("starts")
+    return last, current
+
+
+def test_the_demo_has_last_year_closed_with_every_class_s_results(db):
+    school, _created = demo.demo_school_ensure()
+    with schema_context(school.schema_name):
+        last, current = _years()
+        assert last.name == f"{current.starts.year - 1}-{current.starts.year}"
+        assert last.is_closed and last.closed_by.username == "director.demo"
+        assert not current.is_closed
+        assert last.periods.count() == 5
+        classes = list(last.classes.order_by("level", "letter"))
+        assert len(classes) == 12  # today's classes but pregătitoare, a level lower (last year's VIII left)
+        for school_class in classes:
+            assert school_class.closing is not None
+            enrolled = Enrolment.objects.filter(school_class=school_class).count()
+            assert enrolled > 0 and YearResult.objects.filter(school_class=school_class).count() == enrolled
+        results = YearResult.objects.filter(school_class__year=last)
+        # They all moved up a level: the corigenți passed their resits, nobody is repetent.
+        assert set(results.values_list("status", flat=True)) == {YearResult.Status.PROMOVAT}
+        resits = Exam.objects.filter(school_class__year=last, kind=Exam.Kind.RESIT)
+        assert resits.exists()
+        for exam in resits:  # each one replaced a failed average, and the result was computed again
+            failed = Average.objects.get(student=exam.student, school_class=exam.school_class, subject=exam.subject)
+            assert failed.value < 5 if failed.value is not None else failed.calificativ == "I"
+            passed = exam.value if exam.value is not None else exam.calificativ
+            assert results.get(student=exam.student).averages[exam.subject.name] == passed
+        graded = results.filter(school_class__level__gte=Level.V)
+        assert graded.exists() and not graded.filter(general_average__isnull=True).exists()
+        assert not Average.objects.filter(school_class__year=last, closed=False).exists()
+        assert (
+            ConductGrade.objects.filter(school_class__year=last).count()
+            == 5 * results.exclude(school_class__level=Level.PREP).count()
+        )
+
+
+def test_today_s_students_above_pregatitoare_were_a_level_lower_last_year(db):
+    school, _created = demo.demo_school_ensure()
+    with schema_context(school.schema_name):
+        last, current = _years()
+        now = Enrolment.objects.filter(school_class__year=current).select_related("school_class")
+        assert now.count() > 250
+        for enrolment in now:
+            earlier = Enrolment.objects.filter(student=enrolment.student, school_class__year=last).first()
+            if enrolment.school_class.level == Level.PREP:
+                assert earlier is None
+                continue
+            level = int(enrolment.school_class.level) - 1
+            assert (int(earlier.school_class.level), earlier.school_class.letter) == (
+                level,
+                enrolment.school_class.letter,
+            )
+        ana = Student.objects.get(user__username="elev.demo")
+        assert str(Enrolment.objects.get(student=ana, school_class__year=last).school_class.level) == Level.IV
+        # The bulk loads keep the row history: one insert event per grade and per absence.
+        for model in (Grade, Absence, Average, ConductGrade):
+            events = model._meta.get_field("history").related_model.objects.filter(pgh_label="insert")
+            assert events.count() == model.objects.count() > 0
+            assert not events.filter(pgh_context__isnull=True).exists()
+
+
+def _cast() -> DemoPeople:
+    def user(username: str, roles: list[str]) -> User:
+        return User.objects.create(username=username, first_name=username.title(), last_name="Demo", roles=roles)
+
+    return DemoPeople(
+        admin=user("secretara", [Role.SCHOOL_ADMIN]), teacher=user("profesor", [Role.TEACHER]),
+        homeroom=user("diriginta", [Role.TEACHER]), student=user("eleva", [Role.STUDENT]),
+        parent=user("mama", [Role.PARENT]), director=user("directorul", [Role.DIRECTOR]),
+    )  # fmt: skip
+
+
+def _catalog_seen() -> tuple[list, ...]:
+    """The catalog's people, grades, absences, results and exams, by CNP rather than by row ids."""
+    return (
+        sorted(Student.objects.values_list("cnp", "user__first_name", "user__last_name", "register_number")),
+        sorted(Enrolment.objects.values_list("student__cnp", "school_class__year__name", "school_class__level",
+                                             "school_class__letter")),
+        sorted(Grade.objects.values_list("student__cnp", "school_class__year__name", "subject__name", "on", "value",
+                                         "calificativ")),
+        sorted(Absence.objects.values_list("student__cnp", "subject__name", "on", "hour")),
+        sorted(YearResult.objects.values_list("student__cnp", "status", "general_average", "conduct", "averages")),
+        sorted(Exam.objects.values_list("student__cnp", "subject__name", "on", "value", "calificativ")),
+    )  # fmt: skip
+
+
+def test_the_demo_catalog_is_the_same_on_every_run(db, school_a, school_b):
+    seen = []
+    for school in (school_a, school_b):
+        with schema_context(school.schema_name):
+            assert catalog_demo_ensure(_cast())
+            seen.append(_catalog_seen())
+    assert all(seen[0]) and seen[0] == seen[1]
