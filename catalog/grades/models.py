@@ -2,6 +2,7 @@
 `catalog.grades.services` (audited); the row history triggers catch anything else."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -226,3 +227,41 @@ class DescriptiveReport(models.Model):
 
     def __str__(self) -> str:
         return self.get_area_display()
+
+
+@tracked()
+class LegacyAverage(ValueOrCalificativ, models.Model):
+    """A semester average of a school year before 2022-23, imported from the school's earlier
+    catalog (DOMAIN rule 8), with the semester's grades and written paper (teză) when the
+    file gave them. The annual average is not stored: it is the semesters' mean, truncated."""
+
+    class Semester(models.IntegerChoices):
+        FIRST = 1, _("Semestrul I")
+        SECOND = 2, _("Semestrul al II-lea")
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="legacy_averages")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    semester = models.PositiveSmallIntegerField(choices=Semester.choices)
+    grades = ArrayField(models.CharField(max_length=2), default=list, blank=True)  # "9" or "FB", as given
+    thesis = models.PositiveSmallIntegerField(null=True, blank=True)
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_class", "subject", "semester"], name="one_legacy_average_per_semester"
+            ),
+            _one_of_value_or_calificativ("legacy_average_value_or_calificativ"),
+            models.CheckConstraint(condition=Q(semester__in=[1, 2]), name="legacy_average_semester"),
+            models.CheckConstraint(
+                condition=Q(thesis__isnull=True) | Q(thesis__gte=1, thesis__lte=10, calificativ=""),
+                name="legacy_average_thesis",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.shown

@@ -158,20 +158,24 @@ def students_import(
 
 
 def _text(data: bytes, report: StudentImport) -> str:
-    def refuse(message) -> str:
-        report.problems.append(RowProblem(None, "", message))
-        return ""
+    text, problem = file_text(data)
+    if problem:
+        report.problems.append(RowProblem(None, "", problem))
+    return text
 
+
+def file_text(data: bytes, *, too_big=FILE_TOO_BIG) -> tuple[str, str]:
+    """An uploaded CSV file's text, or "" and why it cannot be read (too big, empty, not UTF-8)."""
     if len(data) > MAX_BYTES:
-        return refuse(FILE_TOO_BIG)
+        return "", too_big
     if not data.strip():
-        return refuse(FILE_EMPTY)
+        return "", FILE_EMPTY
     if b"\x00" in data:  # binary, or UTF-16 ("Unicode text" from Excel)
-        return refuse(FILE_NOT_UTF8)
+        return "", FILE_NOT_UTF8
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
-        return refuse(FILE_NOT_UTF8)
+        return "", FILE_NOT_UTF8
 
 
 # -- one row -------------------------------------------------------------------------------

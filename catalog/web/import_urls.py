@@ -1,4 +1,5 @@
-"""Imports into the catalog (students and parents from CSV) and copying a year's structure."""
+"""Imports into the catalog (students and parents, and the years before 2022-23, from CSV) and copying a
+year's structure."""
 
 from django.urls import path
 
@@ -8,4 +9,6 @@ urlpatterns = [
     path("", imports.students_import, name="import-students"),
     path("model.csv", imports.students_template, name="import-students-template"),
     path("copiere-an/", imports.year_copy, name="import-year-copy"),
+    path("istoric/", imports.legacy_import, name="import-legacy"),
+    path("istoric/model.csv", imports.legacy_template, name="import-legacy-template"),
 ]

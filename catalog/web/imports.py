@@ -1,14 +1,19 @@
-"""Pages of the imports: students and parents from a CSV file, the file to fill in, and copying
-a year's structure into the next. Only the school's configurers (admin, director, deputy)
-see them; anyone else gets a 404. The services judge everything; nothing changes on a refusal."""
+"""Pages of the imports: students and parents from a CSV file, the file to fill in, copying
+a year's structure into the next, and the history of the years before 2022-23. Only the
+school's configurers (admin, director, deputy) see them, and only the director the history's
+import; anyone else gets a 404. The services judge everything; nothing changes on a refusal."""
+
+from functools import wraps
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.roles import Role
+from catalog.grades import legacy
 from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
 from catalog.structure.models import SchoolClass, SchoolYear
@@ -113,3 +118,65 @@ def _copy_defaults() -> dict:
     later = SchoolYear.objects.filter(closed_at__isnull=True)
     target = later.filter(starts__gt=source.starts).order_by("starts").first() if source else None
     return {"source": source, "target": target, "assignments": True}
+
+
+class LegacyImportForm(forms.Form):
+    year = forms.ModelChoiceField(
+        label=_("Anul școlar"), queryset=SchoolYear.objects.none(),
+        error_messages={"required": _("Alegeți anul școlar."), "invalid_choice": _("Alegeți un an din listă.")},
+    )  # fmt: skip
+    file = forms.FileField(
+        label=_("Fișierul CSV"), error_messages={"required": _("Alegeți fișierul."), "empty": imports.FILE_EMPTY}
+    )
+    dry_run = forms.BooleanField(label=_("Doar verifică fișierul, fără să importe"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        open_legacy = SchoolYear.objects.filter(legacy=True, closed_at__isnull=True)
+        self.fields["year"].queryset = open_legacy.order_by("-starts")
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError(legacy.FILE_TOO_BIG, code="too_big")
+        return upload.read()
+
+
+def director_only(view):
+    """A configurer page that only the director may open; anyone else gets a 404."""
+
+    @access.configurer_only
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_role(Role.DIRECTOR):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@director_only
+def legacy_import(request):
+    """The semester averages of a year before 2022-23 from a CSV file (DOMAIN rule 8)."""
+    posted = request.method == "POST"
+    form = LegacyImportForm(request.POST if posted else None, request.FILES if posted else None)
+    report = None
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = legacy.legacy_import(
+                actor=request.user, year=data["year"], data=data["file"], dry_run=data["dry_run"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    refused = posted and (not form.is_valid() or (report is not None and not report.ok))
+    context = {"form": form, "report": report, "columns": legacy.COLUMNS}
+    return render(request, "catalog/imports/legacy.html", context, status=400 if refused else 200)
+
+
+@require_GET
+@director_only
+def legacy_template(request):
+    response = HttpResponse(legacy.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="istoric-model.csv"'
+    return response

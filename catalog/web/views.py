@@ -22,9 +22,10 @@ from catalog.attendance import services as attendance
 from catalog.attendance.models import ParentRequest
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
+from catalog.grades.legacy import legacy_record
 from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
 from catalog.structure import modules as curricular
-from catalog.structure.models import CurricularModule, Student
+from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, ParentRequestForm
@@ -282,18 +283,38 @@ def absences_excuse(request, class_id: int, student_id: int):
 
 @login_required
 def student_year(request, student_id: int):
-    """A student's year: grades, absences and averages per subject (parents, the student, staff)."""
+    """A student's year: grades, absences and averages per subject (parents, the student, staff);
+    `?an=` picks another year the student was in (a year before 2022-23 shows its semesters)."""
     student = access.student_for(request.user, student_id)
-    year = year_current()
+    years = list(SchoolYear.objects.filter(classes__enrolments__student=student).distinct().order_by("-starts"))
+    current = year_current()
+    year = _year_asked(request.GET.get("an"), years, current)
     school_class = class_of(student, year) if year else None
     report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
-    context = {"student": student, "year": year, "school_class": school_class, "report": report}
-    if school_class is not None and (
-        school_class.homeroom_id == request.user.pk or request.user.child_links.filter(student=student.user).exists()
+    context = {"student": student, "year": year, "years": years, "school_class": school_class, "report": report}
+    if school_class is not None and year.legacy:
+        context["legacy"] = legacy_record(student=student, school_class=school_class)
+    if (
+        school_class is not None
+        and year == current
+        and (
+            school_class.homeroom_id == request.user.pk
+            or request.user.child_links.filter(student=student.user).exists()
+        )
     ):
         context["parent_requests"] = ParentRequest.objects.filter(student=student, school_class=school_class)
         context["request_form"] = ParentRequestForm()
     return render(request, "web/student_year.html", context)
+
+
+def _year_asked(asked: str | None, years: list[SchoolYear], current: SchoolYear | None) -> SchoolYear | None:
+    """The year `?an=` names among the student's years (else 404), or the current year."""
+    if asked is None:
+        return current
+    found = next((year for year in years if str(year.pk) == asked), None)
+    if found is None:
+        raise Http404
+    return found
 
 
 @login_required

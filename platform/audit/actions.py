@@ -76,6 +76,7 @@ class Action(models.TextChoices):
     RESULTS_REOPENED = "results.reopened", _("Situația clasei redeschisă")
     RESULT_SET = "result.set", _("Situația școlară a elevului")
     EXAM_RECORDED = "exam.recorded", _("Examen de corigență sau de încheiere a situației")
+    LEGACY_IMPORTED = "legacy.imported", _("Medii semestriale din anii dinainte de 2022-2023 importate")
     # absences (catalog.attendance)
     ABSENCE_RECORDED = "absence.recorded", _("Absență înregistrată")
     ABSENCE_DELETED = "absence.deleted", _("Absență ștearsă")

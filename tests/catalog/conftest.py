@@ -18,7 +18,7 @@ from accounts.models import ParentLink, User
 from accounts.roles import Role
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
-from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, Subject
+from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student, Subject
 from tests.accounts.conftest import make_user
 
 
@@ -142,3 +142,42 @@ def cast(in_school_a) -> Cast:
         year=year, class_5a=c5a, class_3a=c3a, class_6b=c6b, ana=ana, bogdan=bogdan, ioana=ioana, victor=victor,
         **people, **subject,
     )  # fmt: skip
+
+
+@dataclass
+class OldYear:
+    year: SchoolYear
+    viii_a: SchoolClass
+    viii_b: SchoolClass
+    ii_a: SchoolClass
+    luca: Student  # VIII A, then VIII B in the second semester
+    sara: Student  # VIII A
+    irina: Student  # II A
+
+
+@pytest.fixture
+def old(cast) -> OldYear:
+    """2020-2021 in two semesters: VIII A (grades: Luca, Sara; Luca moves to VIII B in the
+    second semester) and II A (calificative: Irina), with their students of then."""
+    year = structure.year_create(
+        actor=cast.admin, name="2020-2021", starts=date(2020, 9, 14), ends=date(2021, 6, 25),
+        structure=SchoolYear.Structure.SEMESTERS,
+    )  # fmt: skip
+    viii_a = structure.class_create(actor=cast.admin, year=year, level=Level.VIII, letter="A")
+    viii_b = structure.class_create(actor=cast.admin, year=year, level=Level.VIII, letter="B")
+    ii_a = structure.class_create(actor=cast.admin, year=year, level=Level.II, letter="A")
+
+    def student(first, school_class, birth, serial) -> Student:
+        return structure.student_create(
+            actor=cast.admin, first_name=first, last_name="Vechi", cnp=cnp_for(birth, serial),
+            school_class=school_class, starts=year.starts,
+        )  # fmt: skip
+
+    luca = student("Luca", viii_a, date(2006, 4, 2), 301)
+    sara = student("Sara", viii_a, date(2006, 8, 9), 302)
+    irina = student("Irina", ii_a, date(2012, 2, 5), 303)
+    second = year.periods.get(number=2)
+    structure.enrolment_move(
+        actor=cast.admin, enrolment=Enrolment.objects.get(student=luca), to_class=viii_b, on=second.starts
+    )
+    return OldYear(year=year, viii_a=viii_a, viii_b=viii_b, ii_a=ii_a, luca=luca, sara=sara, irina=irina)

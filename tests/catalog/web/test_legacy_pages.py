@@ -1,0 +1,119 @@
+"""The history of the years before 2022-23 on the pages: the director's import page (nobody
+else sees it), and a student's earlier years on the student page, for the student, their
+parent and the school's management (`?an=`; a year that is not the student's is a 404)."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import ParentLink
+from catalog.grades import legacy
+from catalog.grades.models import LegacyAverage
+from tests.catalog.web.test_queries import queries_of
+
+URL = "/configurare/import/istoric/"
+HEADER = "cnp;disciplina;semestru;note;teza;medie"
+
+
+def upload(client, year, text: str, **fields):
+    data = f"{HEADER}\n{text}\n".encode()
+    return client.post(URL, {"year": year.pk, "file": SimpleUploadedFile("istoric.csv", data, "text/csv"), **fields})
+
+
+def test_the_director_imports_a_legacy_year_and_sees_what_was_imported(cast, old, as_user):
+    client = as_user(cast.director)
+    page = client.get(URL)
+    text = page.content.decode()
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in text and "2020-2021" in text
+    assert cast.year.name not in text  # only years before 2022-23 are offered
+    response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;\n{old.sara.cnp};Matematică;2;;;9")
+    text = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="import-done"' in text
+    assert "2 medii semestriale importate" in text
+    assert LegacyAverage.objects.filter(student=old.sara).count() == 2
+
+
+def test_a_bad_file_shows_its_problems_and_a_dry_run_saves_nothing(cast, old, as_user):
+    client = as_user(cast.director)
+    response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;9")
+    text = response.content.decode()
+    assert response.status_code == 400 and 'data-testid="import-errors"' in text
+    assert "<td>2</td><td>medie</td>" in text and str(legacy.DIFFERS.format(given=9, computed=8)) in text
+    response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;", dry_run="on")
+    assert response.status_code == 200 and 'data-testid="import-checked"' in response.content.decode()
+    assert not LegacyAverage.objects.exists()
+
+
+def test_the_form_refuses_a_year_that_is_not_offered_and_a_missing_file(cast, old, as_user):
+    client = as_user(cast.director)
+    response = upload(client, cast.year, f"{old.sara.cnp};Matematică;1;;;9")
+    assert response.status_code == 400 and "Alegeți un an din listă." in response.content.decode()
+    response = client.post(URL, {"year": old.year.pk})
+    assert response.status_code == 400 and "Alegeți fișierul." in response.content.decode()
+    assert not LegacyAverage.objects.exists()
+
+
+def test_nobody_but_the_director_opens_the_import_or_its_template(cast, old, as_user):
+    for someone in (cast.admin, cast.mihai, cast.parent, cast.stats):
+        client = as_user(someone)
+        assert client.get(URL).status_code == 404
+        assert client.get(f"{URL}model.csv").status_code == 404
+        assert upload(client, old.year, f"{old.sara.cnp};Matematică;1;;;9").status_code == 404
+    assert not LegacyAverage.objects.exists()
+    template = as_user(cast.director).get(f"{URL}model.csv")
+    assert template.status_code == 200 and template.content.decode() == legacy.template_csv()
+
+
+def test_the_configuration_index_links_the_imports(cast, as_user):
+    assert URL in as_user(cast.director).get("/configurare/").content.decode()
+    text = as_user(cast.admin).get("/configurare/").content.decode()
+    assert "/configurare/import/" in text and URL not in text
+
+
+def _imported(cast, old) -> None:
+    data = f"{HEADER}\n{old.sara.cnp};Matematică;1;9 9 8;8;\n{old.sara.cnp};Matematică;2;;;9\n".encode()
+    assert legacy.legacy_import(actor=cast.director, year=old.year, data=data).ok
+
+
+def test_a_parent_sees_their_child_s_legacy_year_with_its_semesters_and_annual_average(cast, old, as_user):
+    _imported(cast, old)
+    ParentLink.objects.create(parent=cast.parent, student=old.sara.user)
+    client = as_user(cast.parent)
+    text = client.get(f"/elevi/{old.sara.pk}/").content.decode()
+    assert "Elevul nu este înscris într-o clasă în anul școlar curent." in text  # Sara left long ago
+    assert f'href="?an={old.year.pk}"' not in text  # only one year: nothing to choose from
+    response = client.get(f"/elevi/{old.sara.pk}/?an={old.year.pk}")
+    text = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="legacy"' in text
+    assert "<strong>8</strong> (9 9 8; teza 8)" in text and "<strong>9</strong>" in text
+    assert "anuală: <strong>8,50</strong>" in text
+    assert "Cerere de motivare" not in text  # requests belong to the current year
+
+
+def test_a_student_switches_between_their_years(cast, old, as_user):
+    from catalog.structure import services as structure
+
+    structure.enrolment_add(actor=cast.admin, student=cast.ana, school_class=old.ii_a, starts=old.year.starts)
+    client = as_user(cast.ana.user)
+    text = client.get(f"/elevi/{cast.ana.pk}/").content.decode()
+    assert f'<strong aria-current="page">{cast.year.name}</strong>' in text and f'href="?an={old.year.pk}"' in text
+    text = client.get(f"/elevi/{cast.ana.pk}/?an={old.year.pk}").content.decode()
+    assert '<strong aria-current="page">2020-2021</strong>' in text and f'href="?an={cast.year.pk}"' in text
+
+
+def test_a_year_that_is_not_the_student_s_or_not_a_year_is_a_404(cast, old, as_user):
+    client = as_user(cast.parent)  # Ana's mother; Ana was not at school in 2020-2021
+    for asked in (old.year.pk, 999999, "x", "", "1 OR 1=1"):
+        assert client.get(f"/elevi/{cast.ana.pk}/", {"an": asked}).status_code == 404, asked
+    assert client.get(f"/elevi/{old.sara.pk}/", {"an": old.year.pk}).status_code == 404  # not her child
+
+
+def test_a_legacy_year_s_page_costs_the_same_queries_for_one_or_many_subjects(
+    cast, old, as_user, django_assert_max_num_queries
+):
+    _imported(cast, old)
+    client = as_user(cast.director)
+    url = f"/elevi/{old.sara.pk}/?an={old.year.pk}"
+    few = queries_of(django_assert_max_num_queries, client, url, 25)
+    rows = "\n".join(f"{old.sara.cnp};{name};{n};9 8 7;;" for name in ("Limba și literatura română", "Educație fizică",
+                                                                    "Religie") for n in (1, 2))  # fmt: skip
+    assert legacy.legacy_import(actor=cast.director, year=old.year, data=f"{HEADER}\n{rows}\n".encode()).ok
+    assert queries_of(django_assert_max_num_queries, client, url, few) == few
