@@ -37,7 +37,7 @@ from audit.services import audit_context, audit_record
 from catalog.grades import averages
 from catalog.grades.models import LegacyAverage
 from catalog.structure.cnp import cnp_validate
-from catalog.structure.imports import EXTRA_CELLS, RowProblem, file_text
+from catalog.structure.imports import EXTRA_CELLS, ImportReport, RowProblem, file_text
 from catalog.structure.models import Enrolment, LearningPeriod, Scheme, SchoolClass, SchoolYear, Student, Subject
 from catalog.structure.services import require_open
 
@@ -91,17 +91,8 @@ class LegacySubject:
 
 
 @dataclass
-class LegacyImport:
-    """What an import did (or, dry or refused, would have done) and every problem found."""
-
-    dry_run: bool = False
-    rows: int = 0
+class LegacyImport(ImportReport):
     averages: list[LegacyAverage] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
     @property
     def students(self) -> int:

@@ -89,20 +89,24 @@ class RowProblem:
 
 
 @dataclass
-class StudentImport:
+class ImportReport:
     """What an import did (or, dry or refused, would have done) and every problem found."""
 
     dry_run: bool = False
     rows: int = 0
-    students: list[Student] = field(default_factory=list)
-    parents_created: list[User] = field(default_factory=list)
-    parents_reused: list[User] = field(default_factory=list)
-    links: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class StudentImport(ImportReport):
+    students: list[Student] = field(default_factory=list)
+    parents_created: list[User] = field(default_factory=list)
+    parents_reused: list[User] = field(default_factory=list)
+    links: int = 0
 
 
 @dataclass
