@@ -37,6 +37,15 @@ class AbsenceForm(forms.Form):
     )  # fmt: skip
 
 
+class LateForm(forms.Form):
+    """The absence (of today, at the teacher's hour) that a late arrival turns excused (rule 14)."""
+
+    absence = forms.IntegerField(
+        min_value=1, max_value=2**63 - 1,
+        error_messages=dict.fromkeys(("required", "invalid", "min_value", "max_value"), _("Alegeți absența.")),
+    )  # fmt: skip
+
+
 class ChangeForm(forms.Form):
     """A grade's correction or deletion: the reason is required (Order art. 16(2))."""
 

@@ -16,6 +16,11 @@ urlpatterns = [
         views.absence_add,
         name="absence-add",
     ),
+    path(
+        "clase/<int:class_id>/discipline/<int:subject_id>/elevi/<int:student_id>/intarziere/",
+        views.absence_late,
+        name="absence-late",
+    ),
     path("clase/<int:class_id>/elevi/<int:student_id>/motivare/", views.absences_excuse, name="absences-excuse"),
     path("clase/<int:class_id>/discipline/<int:subject_id>/medii/", year_end.averages_close, name="averages-close"),
     path("clase/<int:class_id>/elevi/<int:student_id>/raport/", views.descriptive_report, name="descriptive-report"),

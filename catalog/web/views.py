@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from catalog.attendance import services as attendance
-from catalog.attendance.models import ParentRequest
+from catalog.attendance.models import Absence, ParentRequest
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.legacy import legacy_record
@@ -28,7 +28,7 @@ from catalog.structure import modules as curricular
 from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
-from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, ParentRequestForm
+from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, LateForm, ParentRequestForm
 
 
 def school_home(request):
@@ -209,6 +209,25 @@ def absence_add(request, class_id: int, subject_id: int, student_id: int):
         return _("Absență trecută la ora %(hour)s.") % {"hour": data["hour"]}
 
     return _quick_write(request, class_id, subject_id, student_id, AbsenceForm, write)
+
+
+@login_required
+@require_POST
+def absence_late(request, class_id: int, subject_id: int, student_id: int):
+    """Rule 14: the subject teacher excuses a late arrival at their own hour, the same day."""
+
+    def write(*, school_class, subject, student, data) -> str:
+        absence = (
+            Absence.objects.filter(pk=data["absence"], student=student, school_class=school_class, subject=subject)
+            .select_related("subject", "school_class")
+            .first()
+        )
+        if absence is None:
+            raise ValidationError(_("Absența nu mai există în catalogul acestei discipline."), code="absence")
+        attendance.absence_excuse_late(teacher=request.user, absence=absence)
+        return _("Absența de la ora %(hour)s a fost motivată: elevul a întârziat.") % {"hour": absence.hour}
+
+    return _quick_write(request, class_id, subject_id, student_id, LateForm, write)
 
 
 @login_required

@@ -157,3 +157,54 @@ def test_a_teacher_corrects_a_grade_only_with_a_reason(cast, as_user):
     grade.refresh_from_db()
     assert grade.value == 5
     assert as_user(cast.radu).get(f"/note/{grade.pk}/").status_code == 404
+
+
+# -- a late arrival (rule 14) --------------------------------------------------------------
+
+
+def _absent_today(cast, student=None, hour: int = 2) -> Absence:
+    from django.utils import timezone
+
+    from catalog.attendance import services as attendance
+
+    return attendance.absence_record(
+        teacher=cast.mihai, student=student or cast.ana, school_class=cast.class_5a, subject=cast.math,
+        on=timezone.localdate(), hour=hour,
+    )  # fmt: skip
+
+
+def test_the_subject_teacher_excuses_a_late_arrival_from_the_gradebook_the_same_day(cast, as_user):
+    absence = _absent_today(cast)
+    client = as_user(cast.mihai)
+    page = client.get(gradebook_url(cast.class_5a, cast.math)).content.decode()
+    assert "A întârziat: motivează absența de la ora 2" in page
+    row = client.post(
+        gradebook_url(cast.class_5a, cast.math, cast.ana, "intarziere"), {"absence": absence.pk}, HTTP_HX_REQUEST="true"
+    )
+    text = row.content.decode()
+    assert row.status_code == 200 and 'role="status"' in text and "A întârziat" not in text
+    absence.refresh_from_db()
+    assert absence.excusal is not None and absence.excusal.reason == "late"
+    assert AuditEvent.objects.filter(action=Action.ABSENCES_EXCUSED, actor_id=cast.mihai.pk).count() == 1
+
+
+def test_a_late_arrival_of_another_day_or_absence_or_hand_is_refused_and_changes_nothing(cast, as_user):
+    from datetime import timedelta
+
+    absence = _absent_today(cast)
+    yesterday = Absence.objects.filter(pk=absence.pk)
+    url = gradebook_url(cast.class_5a, cast.math, cast.ana, "intarziere")
+    client = as_user(cast.mihai)
+    bogdan = _absent_today(cast, cast.bogdan, hour=3)
+    for value in ("", "x", "0", str(2**63), str(bogdan.pk), "999999"):  # not Ana's absence at mathematics
+        row = client.post(url, {"absence": value}, HTTP_HX_REQUEST="true")
+        assert row.status_code == 200 and 'role="alert"' in row.content.decode(), value
+    yesterday.update(on=absence.on - timedelta(days=1))
+    row = client.post(url, {"absence": absence.pk}, HTTP_HX_REQUEST="true")
+    assert "Întârzierea se motivează doar în aceeași zi" in row.content.decode()
+    yesterday.update(on=absence.on)
+    assert as_user(cast.elena).post(url, {"absence": absence.pk}).status_code == 403  # homeroom, not the subject's
+    for stranger in (cast.radu, cast.admin, cast.parent):
+        assert as_user(stranger).post(url, {"absence": absence.pk}).status_code == 404
+    assert as_user(cast.mihai).get(url).status_code == 405
+    assert not Absence.objects.filter(excusal__isnull=False).exists()
