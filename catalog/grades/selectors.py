@@ -262,7 +262,8 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
     closed) or, `provisional`, as the average their grades give now, with the conduct of the
     periods graded so far. A fixed number of queries for the whole class."""
     rules = school_class.year.rule_set
-    students = [e.student for e in enrolments_active(school_class, on=None)]
+    enrolments = list(enrolments_active(school_class, on=None))
+    students = [enrolment.student for enrolment in enrolments]
     disciplines = disciplines_of(school_class)
     closed = defaultdict(dict)
     for average in Average.objects.filter(school_class=school_class, closed=True):
@@ -286,12 +287,25 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
         "student_id", "subject_id"
     ):
         unexcused[student_id][subject_id] += 1
-    periods = 1 if provisional else school_class.year.periods.count()
+    year = school_class.year
+    periods = list(year.periods.all())
     return [
-        _standing(student, school_class, rules, disciplines, closed[student.pk], excluded[student.pk],
-                  deferred[student.pk], conduct[student.pk], unexcused[student.pk], periods)
-        for student in students
+        _standing(enrolment.student, school_class, rules, disciplines, closed[enrolment.student_id],
+                  excluded[enrolment.student_id], deferred[enrolment.student_id], conduct[enrolment.student_id],
+                  unexcused[enrolment.student_id], 1 if provisional else _periods_in_class(enrolment, periods, year))
+        for enrolment in enrolments
     ]  # fmt: skip
+
+
+def _periods_in_class(enrolment, periods, year) -> int:
+    """How many of the year's periods need the student's conduct grade in this class: those they
+    were in the class for (at the period's start or end, as `conduct_set` accepts). A student
+    who joined mid-year has no conduct grade here for the periods before."""
+    return sum(
+        1 for period in periods
+        if any(enrolment.starts <= day and (enrolment.ends is None or enrolment.ends >= day)
+               for day in (period.starts, min(period.ends, year.ends)))
+    ) or 1  # fmt: skip
 
 
 def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:

@@ -332,3 +332,40 @@ def test_the_year_closes_only_when_every_class_is_closed_and_no_exam_is_pending(
     for write in frozen:
         with pytest.raises(ValidationError, match="este încheiat"):
             write()
+
+
+def test_a_student_who_joined_mid_year_is_closed_with_the_conduct_of_the_periods_they_were_in(cast):
+    """A move from a parallel class (or a transfer in) after the first periods: the homeroom
+    teacher cannot grade conduct for periods before the student came, and the class closes
+    with the conduct of the periods since (DOMAIN rule 10)."""
+    from catalog.structure.models import Enrolment, SchoolYear
+
+    year = structure.year_create(
+        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
+        structure=SchoolYear.Structure.MODULES,
+    )  # fmt: skip
+    v_a = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    v_b = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="B")
+    for school_class in (v_a, v_b):
+        structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=cast.math, weekly_hours=1)
+        structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=school_class, subject=cast.math)
+    carmen = structure.student_create(
+        actor=cast.admin, first_name="Carmen", last_name="Nou", cnp=cnp_for(date(2013, 6, 1), 401), school_class=v_b,
+        starts=year.starts,
+    )  # fmt: skip
+    periods = list(year.periods.order_by("number"))
+    structure.enrolment_move(
+        actor=cast.admin, enrolment=Enrolment.objects.get(student=carmen), to_class=v_a, on=periods[2].starts
+    )
+    for value in (8, 9, 9, 10):
+        grades.grade_add(
+            teacher=cast.mihai, student=carmen, school_class=v_a, subject=cast.math, on=periods[3].starts, value=value
+        )
+    grades.average_close(teacher=cast.mihai, student=carmen, school_class=v_a, subject=cast.math)
+    with pytest.raises(ValidationError):  # she was in V B then
+        grades.conduct_set(homeroom=cast.elena, student=carmen, school_class=v_a, period=periods[0], value=10)
+    for period, value in zip(periods[2:], (10, 9, 8), strict=True):
+        grades.conduct_set(homeroom=cast.elena, student=carmen, school_class=v_a, period=period, value=value)
+    closing.class_results_close(actor=cast.elena, school_class=v_a)
+    result = result_of(cast, carmen, v_a)
+    assert (result.status, result.conduct, result.general_average) == (Status.PROMOVAT, "9.00", Decimal("9.00"))
