@@ -19,7 +19,6 @@ of the annual average: it is computed from the two semesters when shown.
 """
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +36,7 @@ from audit.services import audit_context, audit_record
 from catalog.grades import averages
 from catalog.grades.models import LegacyAverage
 from catalog.structure.cnp import cnp_validate
-from catalog.structure.imports import EXTRA_CELLS, ImportReport, RowProblem, file_text
+from catalog.structure.imports import EXTRA_CELLS, ImportReport, RowProblem, file_text, folded
 from catalog.structure.models import Enrolment, LearningPeriod, Scheme, SchoolClass, SchoolYear, Student, Subject
 from catalog.structure.services import require_open
 
@@ -168,7 +167,7 @@ class _Lookup:
         enrolments = Enrolment.objects.filter(school_class__year=year).select_related("student", "school_class")
         for enrolment in enrolments.order_by("starts", "pk"):
             self.enrolments[enrolment.student.cnp].append(enrolment)
-        self.subjects = {_key(subject.name): subject for subject in Subject.objects.all()}
+        self.subjects = {folded(subject.name): subject for subject in Subject.objects.all()}
 
     def enrolment(self, cnp: str, semester: int) -> Enrolment | None:
         """The class the student was in during the semester: the last one they entered before it ended."""
@@ -178,12 +177,6 @@ class _Lookup:
             if enrolment.starts <= period.ends and (enrolment.ends is None or enrolment.ends >= period.starts)
         ]  # fmt: skip
         return during[-1] if during else None
-
-
-def _key(name: str) -> str:
-    """A subject's name compared without case, diacritics or spacing („Limba română” = „limba romana”)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return " ".join(ascii_name.casefold().split())
 
 
 def _row_parse(csv_row: CsvRow, lookup: _Lookup, report: LegacyImport) -> _Row:
@@ -198,7 +191,7 @@ def _row_parse(csv_row: CsvRow, lookup: _Lookup, report: LegacyImport) -> _Row:
     if row.semester is None:
         problem("semestru", SEMESTER_BAD)
     subject_name = values.get("disciplina", "")
-    row.subject = lookup.subjects.get(_key(subject_name))
+    row.subject = lookup.subjects.get(folded(subject_name))
     if row.subject is None:
         problem("disciplina", SUBJECT_UNKNOWN.format(value=subject_name[:60]))
     try:

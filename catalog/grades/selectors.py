@@ -7,6 +7,7 @@ rows in a fixed number of queries and groups them in Python.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,7 +20,9 @@ from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grad
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,
+    Enrolment,
     Exemption,
+    LearningPeriod,
     Scheme,
     SchoolClass,
     Student,
@@ -292,20 +295,17 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
     return [
         _standing(enrolment.student, school_class, rules, disciplines, closed[enrolment.student_id],
                   excluded[enrolment.student_id], deferred[enrolment.student_id], conduct[enrolment.student_id],
-                  unexcused[enrolment.student_id], 1 if provisional else _periods_in_class(enrolment, periods, year))
+                  unexcused[enrolment.student_id],
+                  1 if provisional else sum(conduct_due(enrolment, period, year.ends) for period in periods))
         for enrolment in enrolments
     ]  # fmt: skip
 
 
-def _periods_in_class(enrolment, periods, year) -> int:
-    """How many of the year's periods need the student's conduct grade in this class: those they
-    were in the class for (at the period's start or end, as `conduct_set` accepts). A student
-    who joined mid-year has no conduct grade here for the periods before."""
-    return sum(
-        1 for period in periods
-        if any(enrolment.starts <= day and (enrolment.ends is None or enrolment.ends >= day)
-               for day in (period.starts, min(period.ends, year.ends)))
-    ) or 1  # fmt: skip
+def conduct_due(enrolment: Enrolment, period: LearningPeriod, year_ends: date) -> bool:
+    """Whether the enrolment's class gives the student a conduct grade for the period (rule 10):
+    the student was in the class at the period's start or at its end (the year's, when sooner).
+    A student who joined mid-year has none there for the periods before."""
+    return enrolment.covers(period.starts) or enrolment.covers(min(period.ends, year_ends))
 
 
 def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:

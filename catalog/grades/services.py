@@ -20,6 +20,7 @@ from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade
+from catalog.grades.selectors import conduct_due
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -30,6 +31,7 @@ from catalog.structure.guards import (
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,
+    Enrolment,
     Exemption,
     LearningPeriod,
     Scheme,
@@ -299,9 +301,8 @@ def conduct_set(
     if period.year_id != school_class.year_id:
         raise ValidationError(PERIOD_OTHER_YEAR, code="period")
     _value_check(value, calificativ, school_class.scheme)
-    if not is_enrolled(student, school_class, min(period.ends, school_class.year.ends)) and not is_enrolled(
-        student, school_class, period.starts
-    ):
+    enrolments = Enrolment.objects.filter(student=student, school_class=school_class)
+    if not any(conduct_due(enrolment, period, school_class.year.ends) for enrolment in enrolments):
         raise ValidationError(NOT_ENROLLED, code="enrolment")
     with transaction.atomic():
         conduct = (

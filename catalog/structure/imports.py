@@ -386,8 +386,12 @@ def _users_with_emails(emails: set[str]):
 
 def _fold(person) -> str:
     """A person's name compared without case, diacritics or spacing („Ștefan” = „stefan”)."""
-    full = f"{person.last_name} {person.first_name}"
-    return " ".join(unicodedata.normalize("NFKD", full).encode("ascii", "ignore").decode().casefold().split())
+    return folded(f"{person.last_name} {person.first_name}")
+
+
+def folded(text: str) -> str:
+    """`text` as compared by a person: without case, diacritics or extra spaces („Limba  Română” = „limba romana”)."""
+    return " ".join(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold().split())
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ Everything here lives in the school's own schema. A closed year is frozen: the s
 refuse every write that touches it (DOMAIN rule 12).
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -365,6 +367,10 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} – {self.school_class}"
+
+    def covers(self, day: date) -> bool:
+        """Whether the student is in the class on `day`."""
+        return self.starts <= day and (self.ends is None or self.ends >= day)
 
 
 @tracked()

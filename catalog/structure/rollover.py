@@ -331,30 +331,29 @@ def _held_back_place(plan: YearCopy, stays_behind: set[int], enrolled: dict[int,
             plan.notes.append(NOTE_NOT_PLACED.format(student=student, level=level, letter=source.letter))
 
 
+def _by_class(rows) -> dict[int, list]:
+    """Rows (curriculum entries, assignments, modules) per class id, in the rows' order."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.school_class_id].append(row)
+    return grouped
+
+
 def _curricula(year: SchoolYear) -> dict[int, list[CurriculumEntry]]:
-    plans = defaultdict(list)
     entries = CurriculumEntry.objects.filter(school_class__year=year).select_related("subject")
-    for entry in entries.order_by("subject__position", "subject__name"):
-        plans[entry.school_class_id].append(entry)
-    return plans
+    return _by_class(entries.order_by("subject__position", "subject__name"))
 
 
 def _assignments(year: SchoolYear) -> dict[int, list[TeachingAssignment]]:
-    taught = defaultdict(list)
     assignments = TeachingAssignment.objects.filter(
         school_class__year=year, teacher__is_active=True, teacher__roles__contains=[Role.TEACHER]
     ).select_related("teacher", "subject")
-    for assignment in assignments.order_by("subject__position", "teacher__last_name"):
-        taught[assignment.school_class_id].append(assignment)
-    return taught
+    return _by_class(assignments.order_by("subject__position", "teacher__last_name"))
 
 
 def _modules(year: SchoolYear) -> dict[int, list[CurricularModule]]:
-    taught = defaultdict(list)
     modules = CurricularModule.objects.filter(school_class__year=year).select_related("subject")
-    for module in modules.order_by("starts", "name"):
-        taught[module.school_class_id].append(module)
-    return taught
+    return _by_class(modules.order_by("starts", "name"))
 
 
 def _enrolled_at_end(year: SchoolYear) -> dict[int, list[Student]]:

@@ -24,26 +24,33 @@ NO_YEAR = _("Școala nu are încă un an școlar: creați-l întâi.")
 TOO_BIG = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere (cel mult 2.000 de elevi fiecare).")
 
 
-class StudentImportForm(forms.Form):
+class CsvImportForm(forms.Form):
+    """A CSV file (read whole, at most MAX_BYTES) and a dry-run box; `too_big` says what to do with a bigger one."""
+
+    too_big = TOO_BIG
     file = forms.FileField(
         label=_("Fișierul CSV"), error_messages={"required": _("Alegeți fișierul."), "empty": imports.FILE_EMPTY}
     )
+    dry_run = forms.BooleanField(label=_("Doar verifică fișierul, fără să importe"), required=False)
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError(self.too_big, code="too_big")
+        return upload.read()
+
+
+class StudentImportForm(CsvImportForm):
+    field_order = ["file", "school_class", "dry_run"]
     school_class = forms.ModelChoiceField(
         label=_("Clasa"), queryset=SchoolClass.objects.none(), required=False,
         empty_label=_("din coloana „clasa” a fișierului"),
         error_messages={"invalid_choice": _("Alegeți o clasă din listă.")},
     )  # fmt: skip
-    dry_run = forms.BooleanField(label=_("Doar verifică fișierul, fără să importe"), required=False)
 
     def __init__(self, *args, year: SchoolYear, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school_class"].queryset = SchoolClass.objects.filter(year=year).order_by("level", "letter")
-
-    def clean_file(self) -> bytes:
-        upload = self.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            raise ValidationError(TOO_BIG, code="too_big")
-        return upload.read()
 
 
 @access.configurer_only
@@ -120,26 +127,18 @@ def _copy_defaults() -> dict:
     return {"source": source, "target": target, "assignments": True}
 
 
-class LegacyImportForm(forms.Form):
+class LegacyImportForm(CsvImportForm):
+    too_big = legacy.FILE_TOO_BIG
+    field_order = ["year", "file", "dry_run"]
     year = forms.ModelChoiceField(
         label=_("Anul școlar"), queryset=SchoolYear.objects.none(),
         error_messages={"required": _("Alegeți anul școlar."), "invalid_choice": _("Alegeți un an din listă.")},
     )  # fmt: skip
-    file = forms.FileField(
-        label=_("Fișierul CSV"), error_messages={"required": _("Alegeți fișierul."), "empty": imports.FILE_EMPTY}
-    )
-    dry_run = forms.BooleanField(label=_("Doar verifică fișierul, fără să importe"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         open_legacy = SchoolYear.objects.filter(legacy=True, closed_at__isnull=True)
         self.fields["year"].queryset = open_legacy.order_by("-starts")
-
-    def clean_file(self) -> bytes:
-        upload = self.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            raise ValidationError(legacy.FILE_TOO_BIG, code="too_big")
-        return upload.read()
 
 
 def director_only(view):

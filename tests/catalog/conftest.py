@@ -144,6 +144,16 @@ def cast(in_school_a) -> Cast:
     )  # fmt: skip
 
 
+@pytest.fixture
+def next_year(cast) -> SchoolYear:
+    """The school year after the cast's, in semesters, empty."""
+    starts = cast.year.ends + timedelta(days=1)
+    return structure.year_create(
+        actor=cast.admin, name=f"{starts.year}-{starts.year + 1}", starts=starts,
+        ends=date(starts.year + 1, 8, 31), structure=SchoolYear.Structure.SEMESTERS,
+    )  # fmt: skip
+
+
 @dataclass
 class OldYear:
     year: SchoolYear

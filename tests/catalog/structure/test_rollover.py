@@ -26,15 +26,6 @@ from tests.catalog.conftest import cnp_for
 
 
 @pytest.fixture
-def next_year(cast):
-    starts = cast.year.ends + timedelta(days=1)
-    return structure.year_create(
-        actor=cast.admin, name=f"{starts.year}-{starts.year + 1}", starts=starts,
-        ends=date(starts.year + 1, 8, 31), structure=SchoolYear.Structure.SEMESTERS,
-    )  # fmt: skip
-
-
-@pytest.fixture
 def class_4a(cast):
     """IV A (Maria's class too): its students go on to V A, across primary → gymnasium."""
     c4a = structure.class_create(actor=cast.admin, year=cast.year, level=Level.IV, letter="A", homeroom=cast.maria)

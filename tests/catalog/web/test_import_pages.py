@@ -1,6 +1,6 @@
 """The import pages: students from CSV, the file to fill in, copying a year; configurers only."""
 
-from datetime import date, timedelta
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -13,8 +13,7 @@ from accounts.models import ParentLink, User
 from audit.actions import Action
 from audit.models import AuditEvent
 from catalog.structure import imports
-from catalog.structure import services as structure
-from catalog.structure.models import Enrolment, SchoolClass, SchoolYear, Student
+from catalog.structure.models import Enrolment, SchoolClass, Student
 from tests.catalog.conftest import cnp_for
 
 URL = "/configurare/import/"
@@ -126,15 +125,6 @@ def test_signed_out_visitors_are_sent_to_sign_in(cast, client_a):
     response = client_a.get(URL)
     connection.set_schema("school_a")
     assert response.status_code == 302 and "/cont/login/" in response["Location"]
-
-
-@pytest.fixture
-def next_year(cast):
-    starts = cast.year.ends + timedelta(days=1)
-    return structure.year_create(
-        actor=cast.admin, name=f"{starts.year}-{starts.year + 1}", starts=starts,
-        ends=date(starts.year + 1, 8, 31), structure=SchoolYear.Structure.SEMESTERS,
-    )  # fmt: skip
 
 
 def test_copying_a_year_shows_the_plan_then_copies_on_confirmation(cast, as_user, next_year):

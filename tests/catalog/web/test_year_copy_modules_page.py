@@ -1,24 +1,11 @@
 """The year copy page shows the curricular modules of technological classes it copies."""
 
 import re
-from datetime import date, timedelta
 
-import pytest
-
-from catalog.structure import services as structure
-from catalog.structure.models import CurricularModule, Level, SchoolYear
+from catalog.structure.models import CurricularModule, Level
 from tests.catalog.structure.test_rollover import electro, ix_t
 
 COPY_URL = "/configurare/import/copiere-an/"
-
-
-@pytest.fixture
-def next_year(cast):
-    starts = cast.year.ends + timedelta(days=1)
-    return structure.year_create(
-        actor=cast.admin, name=f"{starts.year}-{starts.year + 1}", starts=starts,
-        ends=date(starts.year + 1, 8, 31), structure=SchoolYear.Structure.SEMESTERS,
-    )  # fmt: skip
 
 
 def test_the_preview_and_the_result_count_the_modules_of_technological_classes(cast, as_user, next_year):
