@@ -27,8 +27,8 @@ from catalog.structure.guards import (
     require_homeroom,
     require_writer,
 )
-from catalog.structure.models import CurriculumEntry, SchoolClass, Student, Subject
-from catalog.structure.selectors import is_enrolled
+from catalog.structure.models import CurriculumEntry, Enrolment, SchoolClass, Student, Subject
+from catalog.structure.selectors import is_enrolled, record_of
 
 HOUR_INVALID = _("Ora trebuie să fie un număr de la 1 la 14.")
 ALREADY_ABSENT = _("Elevul are deja absență la ora {hour} în ziua aleasă.")
@@ -113,8 +113,10 @@ def absences_excuse(
     warnings = _document_timing(year.rule_set, ends, today or timezone.localdate())
     with transaction.atomic():
         absences = list(
+            # The class's catalog: with the absences from a class the student moved from (`record_of`).
             Absence.objects.select_for_update()
-            .filter(student=student, school_class=school_class, on__range=(starts, ends), excusal__isnull=True)
+            .filter(record_of(school_class, Enrolment.objects.filter(student=student, school_class=school_class)))
+            .filter(student=student, on__range=(starts, ends), excusal__isnull=True)
             .select_related("subject")
         )
         if not absences:
@@ -205,7 +207,10 @@ def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]
     school's thresholds in the year, or a share of a subject's yearly hours. The e-mails go
     after commit; the notice and its audit event are part of the transaction."""
     rules = school_class.year.rule_set
-    unexcused = Absence.objects.filter(student=student, school_class=school_class, excusal__isnull=True)
+    # The year's absences and notices, wherever recorded: a student who moved from a parallel
+    # class brings both (`record_of`), and a notice already sent is not sent again.
+    in_year = {"student": student, "school_class__year": school_class.year_id}
+    unexcused = Absence.objects.filter(**in_year, excusal__isnull=True)
     total = unexcused.count()
     due = [(None, threshold, total) for threshold in sorted(rules.notify_at or []) if 0 < threshold <= total]
     yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
@@ -215,7 +220,7 @@ def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]
             due.append((subject_id, rules.notify_subject_percent, count))
     if not due:
         return []
-    sent = set(Notice.objects.filter(student=student, school_class=school_class).values_list("subject_id", "threshold"))
+    sent = set(Notice.objects.filter(**in_year).values_list("subject_id", "threshold"))
     notices = []
     for subject_id, threshold, count in due:
         if (subject_id, threshold) in sent:

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +35,7 @@ from catalog.grades.selectors import Discipline, Standing, class_standings, disc
 from catalog.grades.services import value_parse
 from catalog.structure.guards import reason_check, require_homeroom
 from catalog.structure.models import CurricularModule, Exemption, Scheme, SchoolClass, SchoolYear, Student, Subject
+from catalog.structure.selectors import enrolments_active, record_of
 from catalog.structure.services import require_open
 
 AVERAGE_MISSING = _("{student}: media la {subject} nu este încheiată.")
@@ -109,13 +110,14 @@ class _Attendance:
 
     @classmethod
     def of(cls, school_class: SchoolClass) -> "_Attendance":
+        """The class's catalog: with what students who moved in had before (`record_of`)."""
+        enrolments = list(enrolments_active(school_class, on=None))
+        record = record_of(school_class, enrolments) & Q(student__in=[e.student_id for e in enrolments])
         absent = defaultdict(list)
-        for student_id, subject_id, on in Absence.objects.filter(school_class=school_class).values_list(
-            "student_id", "subject_id", "on"
-        ):
+        for student_id, subject_id, on in Absence.objects.filter(record).values_list("student_id", "subject_id", "on"):
             absent[student_id, subject_id].append(on)
         graded = defaultdict(int)
-        for student_id, subject_id, module_id in Grade.objects.filter(school_class=school_class).values_list(
+        for student_id, subject_id, module_id in Grade.objects.filter(record).values_list(
             "student_id", "subject_id", "module_id"
         ):
             graded[student_id, subject_id] += 1

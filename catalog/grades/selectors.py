@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
 from catalog.attendance.models import Absence
@@ -28,7 +28,7 @@ from catalog.structure.models import (
     Student,
     Subject,
 )
-from catalog.structure.selectors import enrolments_active
+from catalog.structure.selectors import enrolments_active, record_of
 
 
 @dataclass
@@ -40,6 +40,7 @@ class GradebookRow:
     exemption: Exemption | None = None
     left: bool = False  # no longer in the class
     module_labels: dict[int, str] = field(default_factory=dict)  # module id -> "M1" (rule 4)
+    class_id: int | None = None  # the gradebook's class: grades from another one came with a move
 
     @property
     def unexcused(self) -> int:
@@ -68,16 +69,26 @@ class GradebookRow:
     # than the rest of the page (35 students × 15 grades).
     @property
     def grades_html(self) -> str:
-        if not self.module_labels:
+        if not (self.module_labels or self.carried):
             return format_html_join("", '<span class="grade">{}</span>', ((str(g),) for g in self.grades))
         return format_html_join(
             "", '<span class="grade">{}{}</span>',
-            ((str(g), self._module_label(g.module_id)) for g in self.grades),
+            ((str(g), self._label(g)) for g in self.grades),
         )  # fmt: skip
 
-    def _module_label(self, module_id: int | None) -> str:
-        label = self.module_labels.get(module_id)
+    def _label(self, grade: Grade) -> str:
+        if self._carried(grade):  # the class it was given in, as a transcribed grade is marked
+            return format_html(' <small class="meta">{}</small>', grade.school_class.short)
+        label = self.module_labels.get(grade.module_id)
         return format_html(' <small class="meta">{}</small>', label) if label else ""
+
+    def _carried(self, grade: Grade) -> bool:
+        return self.class_id is not None and grade.school_class_id != self.class_id
+
+    @property
+    def carried(self) -> bool:
+        """Some grades were given in the class the student moved from (they count here too)."""
+        return any(self._carried(g) for g in self.grades)
 
     @property
     def absences_html(self) -> str:
@@ -88,7 +99,9 @@ class GradebookRow:
 
     @property
     def corrections_html(self) -> str:
-        return format_html_join(" ", '<a href="/note/{}/">{}</a>', ((g.pk, str(g)) for g in self.grades))
+        """Links to correct the grades given in this class (not those that came with a move)."""
+        own = (g for g in self.grades if not self._carried(g))
+        return format_html_join(" ", '<a href="/note/{}/">{}</a>', ((g.pk, str(g)) for g in own))
 
 
 def gradebook(
@@ -97,17 +110,26 @@ def gradebook(
 ) -> list[GradebookRow]:  # fmt: skip
     """The class × subject catalog page: every student (or one), alphabetically, with grades,
     absences and average (of one curricular `module`: its grades and its average only; grades
-    shown with their module's label from `module_labels`). Five queries whatever the class size."""
-    enrolments = enrolments_active(school_class, on=None)
+    shown with their module's label from `module_labels`). A student who moved in from a parallel
+    class has the grades and absences from there too, marked with that class (`record_of`).
+    Five queries whatever the class size."""
+    enrolments = list(enrolments_active(school_class, on=None))
     if student is not None:
-        enrolments = enrolments.filter(student=student)
+        enrolments = [e for e in enrolments if e.student_id == student.pk]
     labels = module_labels or {}
-    rows = {e.student_id: GradebookRow(student=e.student, module_labels=labels) for e in enrolments}
+    rows = {
+        e.student_id: GradebookRow(student=e.student, module_labels=labels, class_id=school_class.pk)
+        for e in enrolments
+    }  # fmt: skip
     scope = {"school_class": school_class, "subject": subject, "student__in": list(rows)}
-    grades = Grade.objects.filter(**scope)
-    for grade in (grades.filter(module=module) if module else grades).order_by("on", "id"):
+    record = record_of(school_class, enrolments) & Q(subject=subject, student__in=list(rows))
+    if module:  # a module's grades are the module's class's own
+        grades = Grade.objects.filter(**scope, module=module)
+    else:
+        grades = Grade.objects.filter(record).select_related("school_class")
+    for grade in grades.order_by("on", "id"):
         rows[grade.student_id].grades.append(grade)
-    for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
+    for absence in Absence.objects.filter(record).order_by("on", "hour"):
         rows[absence.student_id].absences.append(absence)
     for average in Average.objects.filter(**scope, module=module):  # module None: the annual average
         rows[average.student_id].average = average
@@ -164,10 +186,12 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
         for e in sorted(entries, key=lambda e: (e.subject.position, e.subject.name))
     }
     scope = {"school_class": school_class, "student": student}
-    for grade in Grade.objects.filter(**scope).order_by("on", "id"):
+    enrolments = list(Enrolment.objects.filter(**scope))
+    record = record_of(school_class, enrolments) & Q(student=student)
+    for grade in Grade.objects.filter(record).order_by("on", "id"):
         if grade.subject_id in subjects:
             subjects[grade.subject_id].grades.append(grade)
-    for absence in Absence.objects.filter(**scope).order_by("on", "hour"):
+    for absence in Absence.objects.filter(record).order_by("on", "hour"):
         if absence.subject_id in subjects:
             subjects[absence.subject_id].absences.append(absence)
     modules = _modules_year(school_class, subjects)
@@ -180,7 +204,7 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
     for exemption in Exemption.objects.filter(student=student, year=school_class.year_id):
         if exemption.subject_id in subjects:
             subjects[exemption.subject_id].exemption = exemption
-    conduct = list(ConductGrade.objects.filter(**scope).select_related("period").order_by("period__number"))
+    conduct = [grade for _number, grade in sorted(conduct_record(school_class, enrolments)[student.pk].items())]
     reports = sorted(
         DescriptiveReport.objects.filter(**scope), key=lambda r: DescriptiveReport.Area.values.index(r.area)
     )
@@ -201,10 +225,28 @@ def _modules_year(school_class: SchoolClass, subjects: dict[int, SubjectYear]) -
     return modules
 
 
+def conduct_record(school_class: SchoolClass, enrolments: list[Enrolment]) -> dict[int, dict[int, ConductGrade]]:
+    """The enrolled students' conduct grades per period number in the class's catalog: the
+    class's own and, for a student who moved in, those of the class they left for the periods
+    that began before the move (`record_of`); where both classes gave one, this class's. One query."""
+    grades = ConductGrade.objects.filter(
+        record_of(school_class, enrolments, dated="period__starts"), student__in=[e.student_id for e in enrolments]
+    ).select_related("period")
+    record = defaultdict(dict)
+    for grade in grades:
+        number = grade.period.number
+        if number not in record[grade.student_id] or grade.school_class_id == school_class.pk:
+            record[grade.student_id][number] = grade
+    return record
+
+
 def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:
-    """Unexcused absences per student id in the class."""
-    rows = Absence.objects.filter(school_class=school_class, excusal__isnull=True).values_list("student_id")
-    return dict(rows.annotate(n=Count("id")))
+    """Unexcused absences per student id in the class's catalog (with those from before a move)."""
+    enrolments = list(enrolments_active(school_class, on=None))
+    rows = Absence.objects.filter(
+        record_of(school_class, enrolments), student__in=[e.student_id for e in enrolments], excusal__isnull=True
+    )
+    return dict(rows.values_list("student_id").annotate(n=Count("id")))
 
 
 # Standings: the year's results per student (DOMAIN rules 4, 6, 7, 10, 11)
@@ -274,7 +316,7 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
             average.value if average.value is not None else average.calificativ
         )
     if provisional:
-        _provisional_averages(school_class, closed)
+        _provisional_averages(school_class, enrolments, closed)
     excluded = defaultdict(set)
     deferred = defaultdict(set)
     for exemption in Exemption.objects.filter(year=school_class.year_id, student__in=students):
@@ -282,23 +324,26 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
             deferred[exemption.student_id].add(exemption.subject_id)
         else:  # rule 7: medical exemption (PE) and religion without the option leave the averages
             excluded[exemption.student_id].add(exemption.subject_id)
-    conduct = defaultdict(list)
-    for grade in ConductGrade.objects.filter(school_class=school_class).order_by("period__number"):
-        conduct[grade.student_id].append(grade.value if grade.value is not None else grade.calificativ)
+    conduct = conduct_record(school_class, enrolments)
     unexcused = defaultdict(lambda: defaultdict(int))
-    for student_id, subject_id in Absence.objects.filter(school_class=school_class, excusal__isnull=True).values_list(
-        "student_id", "subject_id"
-    ):
+    record = record_of(school_class, enrolments) & Q(student__in=students, excusal__isnull=True)
+    for student_id, subject_id in Absence.objects.filter(record).values_list("student_id", "subject_id"):
         unexcused[student_id][subject_id] += 1
     year = school_class.year
     periods = list(year.periods.all())
-    return [
-        _standing(enrolment.student, school_class, rules, disciplines, closed[enrolment.student_id],
-                  excluded[enrolment.student_id], deferred[enrolment.student_id], conduct[enrolment.student_id],
-                  unexcused[enrolment.student_id],
-                  1 if provisional else sum(conduct_due(enrolment, period, year.ends) for period in periods))
-        for enrolment in enrolments
-    ]  # fmt: skip
+    standings = []
+    for enrolment in enrolments:
+        student_id = enrolment.student_id
+        graded = conduct[student_id]
+        # Conduct counts once every period the class owes a grade for has one (provisional: any).
+        due = set() if provisional else {p.number for p in periods if conduct_due(enrolment, p, year.ends)}
+        complete = bool(graded) and due <= graded.keys()
+        values = [g.value if g.value is not None else g.calificativ for _n, g in sorted(graded.items())]
+        standings.append(
+            _standing(enrolment.student, school_class, rules, disciplines, closed[student_id], excluded[student_id],
+                      deferred[student_id], values if complete else [], unexcused[student_id])
+        )  # fmt: skip
+    return standings
 
 
 def conduct_due(enrolment: Enrolment, period: LearningPeriod, year_ends: date) -> bool:
@@ -308,12 +353,12 @@ def conduct_due(enrolment: Enrolment, period: LearningPeriod, year_ends: date) -
     return enrolment.covers(period.starts) or enrolment.covers(min(period.ends, year_ends))
 
 
-def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:
+def _provisional_averages(school_class: SchoolClass, enrolments: list[Enrolment], closed: dict) -> None:
     """Fill the disciplines not closed yet with the average (or calificativ) the grades give now
     (a module's: its grades only)."""
     grades = defaultdict(lambda: defaultdict(list))
     for student_id, subject_id, module_id, value, calificativ in Grade.objects.filter(
-        school_class=school_class
+        record_of(school_class, enrolments), student__in=[e.student_id for e in enrolments]
     ).values_list("student_id", "subject_id", "module_id", "value", "calificativ"):
         values = grades[student_id]
         values[subject_id, None].append(value if value is not None else calificativ)
@@ -328,7 +373,7 @@ def _provisional_averages(school_class: SchoolClass, closed: dict) -> None:
                 )
 
 
-def _standing(student, school_class, rules, disciplines, closed, excluded, deferred, conduct, unexcused, periods):
+def _standing(student, school_class, rules, disciplines, closed, excluded, deferred, conduct, unexcused):
     # Rule 7: an exempt subject leaves the averages (with all its modules).
     subject_averages = {d.name: closed.get(d.key) for d in disciplines if d.entry.subject_id not in excluded}
     # An approved deferral leaves the subject open; of a subject in modules, the modules not closed.
@@ -340,7 +385,7 @@ def _standing(student, school_class, rules, disciplines, closed, excluded, defer
     pairs = [(count, entries[s].yearly_hours) for s, count in unexcused.items() if s in entries]
     total = sum(unexcused.values())
     conduct_value = None
-    if conduct and len(conduct) >= periods:
+    if conduct:
         conduct_value = _conduct(school_class, rules, conduct, total, pairs)
     general = None
     if (

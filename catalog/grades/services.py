@@ -39,7 +39,7 @@ from catalog.structure.models import (
     Student,
     Subject,
 )
-from catalog.structure.selectors import class_ends, exemption_of, is_enrolled
+from catalog.structure.selectors import class_ends, exemption_of, is_enrolled, record_of
 
 GRADE_INVALID = _("Nota trebuie să fie un număr întreg de la 1 la 10.")
 CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
@@ -94,7 +94,11 @@ def _exemption_check(student: Student, school_class: SchoolClass, subject: Subje
 
 
 def _average_open_check(student: Student, school_class: SchoolClass, subject: Subject, module) -> None:
-    closed = Average.objects.filter(student=student, school_class=school_class, subject=subject, closed=True)
+    # The year's average, wherever closed: a grade of the class a student moved from counts in
+    # the new class's average (`record_of`), and closing that one locks it too.
+    closed = Average.objects.filter(
+        student=student, school_class__year=school_class.year_id, subject=subject, closed=True
+    )
     # A closed annual average locks every grade; a closed module average locks that module's.
     if closed.filter(module__isnull=True).exists() or (module and closed.filter(module=module).exists()):
         raise ValidationError(AVERAGE_CLOSED, code="closed")
@@ -189,8 +193,12 @@ def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
 
 
 def _grades_for(student: Student, school_class: SchoolClass, subject: Subject, module) -> list[Grade]:
-    grades = Grade.objects.filter(student=student, school_class=school_class, subject=subject)
-    return list(grades.filter(module=module) if module else grades)
+    """The grades an average is computed from: a module's own, or the year's at the subject
+    (with those given before a move from a parallel class, `record_of`)."""
+    if module:
+        return list(Grade.objects.filter(student=student, school_class=school_class, subject=subject, module=module))
+    enrolments = Enrolment.objects.filter(student=student, school_class=school_class)
+    return list(Grade.objects.filter(record_of(school_class, enrolments), student=student, subject=subject))
 
 
 def average_close(

@@ -244,6 +244,11 @@ class SchoolClass(models.Model):
         return f"Clasa {self.get_level_display()} {self.letter}"
 
     @property
+    def short(self) -> str:
+        """The class's name without "Clasa": "a VIII-a B"."""
+        return f"{self.get_level_display()} {self.letter}"
+
+    @property
     def scheme(self) -> str:
         return level_scheme(self.level)
 

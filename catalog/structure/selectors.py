@@ -1,5 +1,6 @@
 """Reads of a school's structure."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -54,6 +55,24 @@ def enrolments_active(school_class: SchoolClass, on: date | None = None) -> Quer
     else:
         enrolments = enrolments.filter(Q(ends__isnull=True) | Q(ends__gte=on), starts__lte=on)
     return enrolments.select_related("student__user").order_by("student__user__last_name", "student__user__first_name")
+
+
+def record_of(school_class: SchoolClass, enrolments: Iterable[Enrolment], *, dated: str = "on") -> Q:
+    """The rows (grades, absences, conduct grades) that make up the class's catalog for these
+    enrolments: those recorded in the class and, for a student who moved in from a parallel
+    class this year, those recorded in the classes they left, dated before the move. A paper
+    catalog has them transcribed at the move, so the year's averages, minimum grades, absence
+    deductions and thresholds count the whole year (DOMAIN rules 3, 5, 10, 11, 17), not only
+    the part spent in this class. `dated` names the rows' date field. Filter the students too:
+    the class's own rows include those of students who left it."""
+    scope = Q(school_class=school_class)
+    for enrolment in enrolments:
+        if enrolment.entry == Enrolment.Entry.MOVED:
+            scope |= Q(
+                student_id=enrolment.student_id, school_class__year_id=school_class.year_id,
+                **{f"{dated}__lt": enrolment.starts},
+            )  # fmt: skip
+    return scope
 
 
 def is_enrolled(student: Student, school_class: SchoolClass, on: date) -> bool:
