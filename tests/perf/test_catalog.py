@@ -5,13 +5,14 @@ time; the parent's view of a child p95 < 50 ms; recomputing every average and st
 
 import statistics
 import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from catalog.attendance.models import Absence
-from catalog.grades.models import Grade
+from catalog.grades.models import ConductGrade, Grade
 from catalog.grades.selectors import class_standings
 from catalog.structure import services as structure
 from catalog.structure.models import CurriculumEntry, Enrolment, Level, SchoolClass, Student
@@ -97,6 +98,7 @@ def row_history_off() -> None:
         for table in (
             "grades_grade",
             "attendance_absence",
+            "grades_conductgrade",
             "structure_student",
             "structure_enrolment",
             "accounts_user",
@@ -105,8 +107,11 @@ def row_history_off() -> None:
 
 
 def test_recomputing_a_1000_student_school(cast):
-    """40 classes of 25 (1,000 students), 8 subjects each, 12 grades per subject and student."""
+    """40 classes of 25 (1,000 students), 8 subjects each, 12 grades per subject and student, a
+    conduct grade per module; one student in 7 fails mathematics (corigent), one in 20 has
+    conduct 5 (repetent): every status and the medie generală are computed."""
     row_history_off()
+    periods = list(cast.year.periods.all())
     subjects = [cast.math, cast.romanian, cast.pe, cast.religion]
     subjects += [structure.subject_create(actor=cast.admin, name=f"Disciplina {n}") for n in range(4)]
     classes = []
@@ -119,6 +124,13 @@ def test_recomputing_a_1000_student_school(cast):
         students = students_bulk(cast, school_class, 25, 10000 + 25 * n)
         for subject in subjects:
             grades_bulk(cast, school_class, subject, cast.mihai, students, 12)
+        failing = [s for s in students if s.pk % 7 == 0]
+        Grade.objects.filter(student__in=failing, subject=cast.math).update(value=3)
+        ConductGrade.objects.bulk_create(
+            ConductGrade(student=s, school_class=school_class, period=p, value=5 if s.pk % 20 == 0 else 10,
+                         set_by=cast.elena)
+            for s in students for p in periods
+        )  # fmt: skip
         classes.append(school_class)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -126,7 +138,10 @@ def test_recomputing_a_1000_student_school(cast):
     standings = [s for school_class in classes for s in class_standings(school_class=school_class, provisional=True)]
     seconds = time.perf_counter() - began
     assert len(standings) == 1000
+    statuses = Counter(str(s.status.status) for s in standings)
+    assert set(statuses) == {"promovat", "corigent", "repetent"}, statuses
+    assert all(s.general_average is not None for s in standings if s.conduct is not None)
     print(
         f"\nrecomputing every average and status, 1,000 students x 8 subjects x 12 grades "
-        f"({Grade.objects.count()} grades): {seconds:.2f} s (target < 5 s)"
+        f"({Grade.objects.count()} grades): {seconds:.2f} s (target < 5 s); {dict(statuses)}"
     )
