@@ -299,7 +299,7 @@ def _last_year(people: DemoPeople, current: SchoolYear, subjects, teachers, clas
     moved_up = [school_class for school_class in classes if school_class.level != Level.PREP]
     made = _classes(people, year, subjects, teachers, _last_homerooms(classes))
     for last, now in zip(made, moved_up, strict=True):
-        for enrolment in enrolments_active(now).order_by("pk"):
+        for enrolment in sorted(enrolments_active(now), key=lambda e: e.pk):
             structure.enrolment_add(
                 actor=people.admin, student=enrolment.student, school_class=last, starts=year.starts
             )

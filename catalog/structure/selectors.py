@@ -18,6 +18,7 @@ from catalog.structure.models import (
     Subject,
     TeachingAssignment,
 )
+from catedra.text import by_name
 
 
 def class_ends(school_class: SchoolClass) -> date:
@@ -47,14 +48,15 @@ def year_current(on: date | None = None) -> SchoolYear | None:
     return years.filter(starts__lte=on, ends__gte=on).first() or years.filter(starts__lte=on).first()
 
 
-def enrolments_active(school_class: SchoolClass, on: date | None = None) -> QuerySet[Enrolment]:
-    """Enrolments of the class on `on` (default: all who have not left), alphabetically (rule 20)."""
+def enrolments_active(school_class: SchoolClass, on: date | None = None) -> list[Enrolment]:
+    """Enrolments of the class on `on` (default: all who have not left), in Romanian
+    alphabetical order (rule 20: Ș after S, whatever the database's collation)."""
     enrolments = Enrolment.objects.filter(school_class=school_class)
     if on is None:
         enrolments = enrolments.filter(ends__isnull=True)
     else:
         enrolments = enrolments.filter(Q(ends__isnull=True) | Q(ends__gte=on), starts__lte=on)
-    return enrolments.select_related("student__user").order_by("student__user__last_name", "student__user__first_name")
+    return sorted(enrolments.select_related("student__user"), key=lambda e: by_name(e.student.user))
 
 
 def record_of(school_class: SchoolClass, enrolments: Iterable[Enrolment], *, dated: str = "on") -> Q:
@@ -101,10 +103,8 @@ def exemption_of(student: Student, year: SchoolYear, subject: Subject) -> Exempt
 
 def children_records(parent: User) -> list[Student]:
     """The register records of `parent`'s children (rule 19), alphabetically."""
-    return list(
-        Student.objects.filter(user__parent_links__parent=parent)
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name")
+    return sorted(
+        Student.objects.filter(user__parent_links__parent=parent).select_related("user"), key=lambda s: by_name(s.user)
     )
 
 

@@ -28,6 +28,7 @@ from catalog.structure.models import (
 from catalog.structure.selectors import year_current
 from catalog.web import access
 from catalog.web import configure_forms as forms
+from catedra.text import by_name
 
 
 def written(request, form, write) -> bool:
@@ -282,10 +283,9 @@ def students(request, class_id: int):
         name = f"{form.cleaned_data['last_name']} {form.cleaned_data['first_name']}"
         messages.success(request, _("Elevul %(name)s a fost înscris.") % {"name": name})
         return redirect("configure-students", class_id=found.pk)
-    enrolments = list(
-        Enrolment.objects.filter(school_class=found)
-        .select_related("student__user")
-        .order_by("student__user__last_name", "student__user__first_name", "starts")
+    enrolments = sorted(
+        Enrolment.objects.filter(school_class=found).select_related("student__user"),
+        key=lambda e: (by_name(e.student.user), e.starts),
     )
     exempt = defaultdict(list)
     exemptions = Exemption.objects.filter(year=found.year, student__in=[e.student_id for e in enrolments])

@@ -20,6 +20,7 @@ from catalog.structure import services as structure
 from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Level, SchoolClass, SchoolYear, Student
 from tests.catalog.conftest import cnp_for
 
+
 @dataclass
 class Moved:
     year: SchoolYear

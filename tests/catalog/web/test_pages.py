@@ -21,6 +21,24 @@ def test_the_gradebook_lists_students_alphabetically(cast, as_user):
     assert page.index("Avram Bogdan") < page.index("Marin Ana")
 
 
+def test_the_gradebook_follows_the_romanian_alphabet(cast, as_user):
+    """Rule 20: Ș is a letter after S, whatever the database's collation (byte order puts it
+    after Z, English order among the S's)."""
+    from datetime import date
+
+    from catalog.structure import services as structure
+    from tests.catalog.conftest import cnp_for
+
+    for serial, last in enumerate(["Șerban", "Sima", "Zamfir", "Stan"], start=500):
+        structure.student_create(
+            actor=cast.admin, first_name="Elev", last_name=last, cnp=cnp_for(date(2015, 1, 10), serial),
+            school_class=cast.class_5a, starts=cast.year.starts,
+        )  # fmt: skip
+    page = as_user(cast.mihai).get(gradebook_url(cast.class_5a, cast.math)).content.decode()
+    names = ["Sima Elev", "Stan Elev", "Șerban Elev", "Zamfir Elev"]
+    assert [page.index(name) for name in names] == sorted(page.index(name) for name in names)
+
+
 def test_a_teacher_adds_a_grade_with_a_plain_form(cast, as_user):
     client = as_user(cast.mihai)
     url = gradebook_url(cast.class_5a, cast.math, cast.ana, "nota")
