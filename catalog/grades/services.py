@@ -58,6 +58,7 @@ AT_RISK_NO_LATE_GRADE = _(
     "Media este sub 5: elevul în situație de corigență trebuie să mai primească o notă în ultimele "
     "3 săptămâni de cursuri."
 )
+THESIS_LEGACY_ONLY = _("Teza se dădea doar până în anul școlar 2021-2022 (reguli vechi); acum nu mai există.")
 PERIOD_OTHER_YEAR = _("Perioada aleasă nu este din anul școlar al clasei.")
 
 
@@ -133,6 +134,8 @@ def grade_add(
     date_check(on, school_class)
     if kind and kind not in Grade.Kind.values:
         raise ValidationError(_("Tipul notei nu este valid."), code="kind")
+    if kind == Grade.Kind.THESIS and not school_class.year.legacy:
+        raise ValidationError(THESIS_LEGACY_ONLY, code="kind")
     if not is_enrolled(student, school_class, on):
         raise ValidationError(NOT_ENROLLED, code="enrolment")
     _exemption_check(student, school_class, subject)

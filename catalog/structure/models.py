@@ -399,3 +399,9 @@ class Exemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} – {self.subject}: {self.get_kind_display()}"
+
+    @property
+    def described(self) -> str:
+        """As the catalog notes it (rule 7): "scutit medical (123/04.09.2025)"."""
+        document = self.document + (f"/{self.document_date:%d.%m.%Y}" if self.document_date else "")
+        return f"{self.get_kind_display()} ({document})" if self.document else str(self.get_kind_display())

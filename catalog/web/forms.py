@@ -21,7 +21,11 @@ def date_field(label: str, *, required: bool = True) -> forms.DateField:
 class GradeForm(forms.Form):
     value = forms.CharField(label=_("Nota"), max_length=3, error_messages={"required": _("Alegeți nota.")})
     on = date_field(_("Data"))
-    kind = forms.ChoiceField(label=_("Tipul"), choices=[("", "—"), *Grade.Kind.choices], required=False)
+    # The teză belongs to the years before 2022-23 only (rule 8); their grades come by import.
+    kind = forms.ChoiceField(
+        label=_("Tipul"), required=False,
+        choices=[("", "—"), *((k, label) for k, label in Grade.Kind.choices if k != Grade.Kind.THESIS)],
+    )  # fmt: skip
     # Rule 4: the curricular module of a technological class's subject (empty: none).
     module = forms.IntegerField(
         label=_("Modulul"), required=False, min_value=1, max_value=2**63 - 1,

@@ -50,6 +50,21 @@ def test_the_subject_teacher_records_an_absence_at_a_class_hour_and_it_is_audite
     assert event.new_values["hour"] == 3 and event.new_values["subject"] == "Matematică"
 
 
+def test_a_medically_exempt_student_still_gets_absences_and_they_count(cast):
+    """Rule 7: no grades at physical education for an exempt student, but absences are recorded
+    (and lower conduct like any other, rule 10)."""
+    from catalog.grades.selectors import class_unexcused
+    from catalog.structure.models import Exemption
+
+    structure.exemption_set(
+        actor=cast.admin, student=cast.ana, year=cast.year, subject=cast.pe, kind=Exemption.Kind.MEDICAL,
+        document="45", document_date=cast.year.starts,
+    )  # fmt: skip
+    absence = record(cast, teacher=cast.dan, subject=cast.pe, hour=4)
+    assert (absence.subject, absence.excused) == (cast.pe, False)
+    assert class_unexcused(school_class=cast.class_5a) == {cast.ana.pk: 1}
+
+
 def test_a_second_absence_at_the_same_day_and_hour_is_refused_and_changes_nothing(cast):
     record(cast, hour=2)
     before = counts()

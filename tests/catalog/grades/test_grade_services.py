@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +10,9 @@ from catalog.grades import services as grades
 from catalog.grades.models import Average, Grade
 from catalog.structure import services as structure
 from catalog.structure.guards import ADMIN_MAY_NOT_WRITE, NOT_ASSIGNED, REASON_REQUIRED
-from catalog.structure.models import Exemption, Scheme
+from catalog.structure.models import Exemption, Level, Scheme
+from catalog.web.forms import GradeForm
+from tests.catalog.conftest import cnp_for
 
 
 def add(cast, **overrides):
@@ -63,6 +65,34 @@ def test_a_date_outside_the_school_year_or_in_the_future_is_refused(cast):
             add(cast, on=on)
     with pytest.raises(ValidationError, match="viitor"):
         add(cast, on=timezone.localdate() + timedelta(days=1))
+    assert counts() == before
+
+
+def test_a_written_paper_teza_is_refused_in_a_year_under_the_current_rules(cast):
+    """Rule 8: the teză was abolished from 2022-23; only a legacy year's grades have one."""
+    before = counts()
+    with pytest.raises(ValidationError, match="Teza"):
+        add(cast, kind=Grade.Kind.THESIS)
+    assert counts() == before
+    assert Grade.Kind.THESIS not in dict(GradeForm().fields["kind"].choices)
+
+
+def test_the_preparatory_class_gets_no_grade_nor_calificativ(cast):
+    """Rule 1: the preparatory class is evaluated by the descriptive report only."""
+    prep = structure.class_create(actor=cast.admin, year=cast.year, level=Level.PREP, letter="A", homeroom=cast.maria)
+    structure.curriculum_set(actor=cast.admin, school_class=prep, subject=cast.math, weekly_hours=3)
+    structure.assignment_create(actor=cast.admin, teacher=cast.maria, school_class=prep, subject=cast.math)
+    child = structure.student_create(
+        actor=cast.admin, first_name="Mara", last_name="Mică", cnp=cnp_for(date(2019, 4, 4), 601), school_class=prep,
+        starts=cast.year.starts,
+    )  # fmt: skip
+    before = counts()
+    for value in ({"value": 9}, {"calificativ": "FB"}):
+        with pytest.raises(ValidationError) as refused:
+            add(cast, teacher=cast.maria, student=child, school_class=prep, **value)
+        assert refused.value.messages == [str(grades.DESCRIPTIVE_ONLY)]
+    with pytest.raises(ValidationError, match="pregătitoare"):
+        grades.value_parse("9", scheme=Scheme.DESCRIPTIVE)
     assert counts() == before
 
 

@@ -226,3 +226,20 @@ def test_a_late_arrival_of_another_day_or_absence_or_hand_is_refused_and_changes
         assert as_user(stranger).post(url, {"absence": absence.pk}).status_code == 404
     assert as_user(cast.mihai).get(url).status_code == 405
     assert not Absence.objects.filter(excusal__isnull=False).exists()
+
+
+def test_the_gradebook_notes_a_medical_exemption_with_its_document_and_offers_no_grade_keys(cast, as_user):
+    """Rule 7: the catalog notes "scutit medical" with the document's number and date; the
+    teacher can still mark the student absent."""
+    from catalog.structure import services as structure
+    from catalog.structure.models import Exemption
+
+    structure.exemption_set(
+        actor=cast.admin, student=cast.ana, year=cast.year, subject=cast.pe, kind=Exemption.Kind.MEDICAL,
+        document="45", document_date=cast.year.starts,
+    )  # fmt: skip
+    page = as_user(cast.dan).get(gradebook_url(cast.class_5a, cast.pe)).content.decode()
+    row = page[page.index(f'id="elev-{cast.ana.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert f"scutit medical (45/{cast.year.starts:%d.%m.%Y})" in row
+    assert 'class="keys"' not in row and 'class="absent"' in row
