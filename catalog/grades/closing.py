@@ -30,7 +30,7 @@ from audit.services import audit_record
 from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.guards import require_results_open
-from catalog.grades.models import Average, ClassClosing, Exam, Grade, YearResult
+from catalog.grades.models import Average, ClassClosing, Exam, Grade, LegacyAverage, YearResult
 from catalog.grades.selectors import Discipline, Standing, class_standings, discipline_name, disciplines_of
 from catalog.grades.services import value_parse
 from catalog.structure.guards import reason_check, require_homeroom
@@ -310,12 +310,22 @@ def exam_record(
 
 
 def year_close(*, actor: User, year: SchoolYear) -> None:
-    """Rule 12: the director closes the school year; from then on nothing in it changes."""
+    """Rule 12: the director closes the school year; from then on nothing in it changes. A year
+    before 2022-23 (imported history) closes as it is: its classes have no results to close."""
     if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
         raise NotAllowed(ONLY_DIRECTOR_CLOSES_YEAR)
     with transaction.atomic():
         year = SchoolYear.objects.select_for_update().get(pk=year.pk)
         require_open(year)
+        if year.legacy:  # imported history (rule 8): no results of today's rules to wait for
+            year.closed_at, year.closed_by = timezone.now(), actor
+            year.save(update_fields=["closed_at", "closed_by"])
+            averages = LegacyAverage.objects.filter(school_class__year=year).count()
+            audit_record(
+                action=Action.YEAR_CLOSED, actor=actor, obj=year,
+                new={"name": year.name, "classes": year.classes.count(), "legacy": True, "averages": averages},
+            )  # fmt: skip
+            return
         still_open = [str(c) for c in year.classes.filter(closing__isnull=True).order_by("level", "letter")]
         if still_open:
             raise ValidationError(CLASSES_OPEN.format(names=", ".join(still_open)), code="classes_open")

@@ -4,6 +4,7 @@ Each is one atomic action: checks (who, where, when, what), the change, and its 
 event in the same transaction. Modifying or deleting needs a reason (Order art. 16(2)).
 """
 
+from collections import Counter
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -59,6 +60,9 @@ AT_RISK_NO_LATE_GRADE = _(
     "3 săptămâni de cursuri."
 )
 THESIS_LEGACY_ONLY = _("Teza se dădea doar până în anul școlar 2021-2022 (reguli vechi); acum nu mai există.")
+CALIFICATIV_TIE = _(
+    "Calificativele {tied} au fost date de tot atâtea ori: alegeți calificativul anual (sistemul nu îl propune)."
+)
 PERIOD_OTHER_YEAR = _("Perioada aleasă nu este din anul școlar al clasei.")
 
 
@@ -226,6 +230,8 @@ def average_close(
     if school_class.scheme == Scheme.CALIFICATIVE:
         suggested = averages.suggest_calificativ([g.calificativ for g in grades]) or ""
         calificativ = (calificativ or suggested).strip().upper()
+        if not calificativ:  # rule 9: a tie is the teacher's to decide
+            raise ValidationError(CALIFICATIV_TIE.format(tied=_tied([g.calificativ for g in grades])), code="tie")
         _value_check(None, calificativ, school_class.scheme)
     else:
         if school_class.scheme == Scheme.DESCRIPTIVE:
@@ -251,6 +257,12 @@ def average_close(
         )  # fmt: skip
     average.warnings = warnings
     return average
+
+
+def _tied(values: list[str]) -> str:
+    """The calificative given most often, equally often: "FB, B"."""
+    ranked = Counter(values).most_common()
+    return ", ".join(value for value, count in ranked if count == ranked[0][1])
 
 
 def _taught_in_modules(school_class: SchoolClass, subject: Subject) -> bool:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("model.csv", imports.students_template, name="import-students-template"),
     path("copiere-an/", imports.year_copy, name="import-year-copy"),
     path("istoric/", imports.legacy_import, name="import-legacy"),
+    path("istoric/incheiere/", imports.legacy_close, name="import-legacy-close"),
     path("istoric/model.csv", imports.legacy_template, name="import-legacy-template"),
 ]

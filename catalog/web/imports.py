@@ -6,14 +6,15 @@ import; anyone else gets a 404. The services judge everything; nothing changes o
 from functools import wraps
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role
-from catalog.grades import legacy
+from catalog.grades import closing, legacy
 from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
 from catalog.structure.models import SchoolClass, SchoolYear
@@ -169,8 +170,29 @@ def legacy_import(request):
         except ValidationError as error:
             form.add_error(None, error)
     refused = posted and (not form.is_valid() or (report is not None and not report.ok))
-    context = {"form": form, "report": report, "columns": legacy.COLUMNS}
+    context = {"form": form, "report": report, "columns": legacy.COLUMNS, "open_years": form.fields["year"].queryset}
     return render(request, "catalog/imports/legacy.html", context, status=400 if refused else 200)
+
+
+@require_POST
+@director_only
+def legacy_close(request):
+    """The director closes a year of imported history: from then on it is frozen."""
+    year = SchoolYear.objects.filter(legacy=True, closed_at__isnull=True, pk=_int(request.POST.get("year"))).first()
+    if year is None:
+        messages.error(request, _("Alegeți un an de dinainte de 2022-2023 încă deschis."))
+        return redirect("import-legacy")
+    try:
+        closing.year_close(actor=request.user, year=year)
+        messages.success(request, _("Anul școlar %(year)s este încheiat: istoricul lui nu se mai poate schimba.")
+                         % {"year": year.name})  # fmt: skip
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, access.refusal_text(error))
+    return redirect("import-legacy")
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 @require_GET

@@ -274,6 +274,20 @@ def test_calificative_suggest_the_most_frequent_and_record_the_teachers_choice(c
     assert (average.calificativ, average.suggested) == ("B", "FB")  # the override is recorded
 
 
+def test_a_calificativ_tie_asks_the_teacher_to_choose_and_closes_with_their_choice(cast):
+    """Rule 9: FB twice and B twice: the catalog proposes nothing and says so."""
+    primary = {"teacher": cast.maria, "student": cast.ioana, "school_class": cast.class_3a, "value": None}
+    for calificativ in ("FB", "B", "B", "FB"):
+        add(cast, **primary, calificativ=calificativ)
+    fields = {"teacher": cast.maria, "student": cast.ioana, "school_class": cast.class_3a}
+    with pytest.raises(ValidationError) as refused:
+        close(cast, **fields)
+    assert refused.value.messages == [str(grades.CALIFICATIV_TIE).format(tied="FB, B")]
+    assert not Average.objects.exists()
+    average = close(cast, **fields, calificativ="B")
+    assert (average.calificativ, average.suggested) == ("B", "")  # nothing was suggested
+
+
 # Conduct
 
 

@@ -2,10 +2,13 @@
 else sees it), and a student's earlier years on the student page, for the student, their
 parent and the school's management (`?an=`; a year that is not the student's is a 404)."""
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import ParentLink
-from catalog.grades import legacy
+from audit.models import AuditEvent
+from catalog.grades import closing, legacy
 from catalog.grades.models import LegacyAverage
 from tests.catalog.web.test_queries import queries_of
 
@@ -117,3 +120,40 @@ def test_a_legacy_year_s_page_costs_the_same_queries_for_one_or_many_subjects(
                                                                     "Religie") for n in (1, 2))  # fmt: skip
     assert legacy.legacy_import(actor=cast.director, year=old.year, data=f"{HEADER}\n{rows}\n".encode()).ok
     assert queries_of(django_assert_max_num_queries, client, url, few) == few
+
+
+CLOSE = f"{URL}incheiere/"
+
+
+def test_the_director_closes_an_imported_year_and_it_is_frozen(cast, old, as_user):
+    """A year of history closes as it is (no results under today's rules); then it takes no
+    import, is no longer offered, and its averages cannot change."""
+    client = as_user(cast.director)
+    upload(client, old.year, f"{old.sara.cnp};Matematică;1;;;9")
+    page = client.get(URL).content.decode()
+    assert CLOSE in page and "Încheie anul 2020-2021" in page
+
+    response = client.post(CLOSE, {"year": old.year.pk}, follow=True)
+
+    old.year.refresh_from_db()
+    assert old.year.is_closed and "istoricul lui nu se mai poate schimba" in response.content.decode()
+    event = AuditEvent.objects.get(action="year.closed")
+    assert (event.new_values["legacy"], event.new_values["averages"]) == (True, 1)
+    assert upload(client, old.year, f"{old.sara.cnp};Matematică;2;;;9").status_code == 400  # not offered any more
+    assert "Încheie anul 2020-2021" not in client.get(URL).content.decode()
+    with pytest.raises(ValidationError, match="încheiat"):
+        closing.year_close(actor=cast.director, year=old.year)
+    assert LegacyAverage.objects.count() == 1
+
+
+def test_closing_an_imported_year_refuses_bad_input_and_other_people(cast, old, as_user):
+    client = as_user(cast.director)
+    for year in ("", "abc", "99999999999999999999", str(cast.year.pk)):  # today's year is not history
+        response = client.post(CLOSE, {"year": year}, follow=True)
+        assert "Alegeți un an de dinainte de 2022-2023" in response.content.decode()
+    assert client.get(CLOSE).status_code == 405
+    for someone in (cast.admin, cast.mihai, cast.parent):
+        assert as_user(someone).post(CLOSE, {"year": old.year.pk}).status_code == 404
+    old.year.refresh_from_db()
+    cast.year.refresh_from_db()
+    assert not old.year.is_closed and not cast.year.is_closed
