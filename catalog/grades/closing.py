@@ -111,7 +111,7 @@ class _Attendance:
     @classmethod
     def of(cls, school_class: SchoolClass) -> "_Attendance":
         """The class's catalog: with what students who moved in had before (`record_of`)."""
-        enrolments = list(enrolments_active(school_class, on=None))
+        enrolments = enrolments_active(school_class, on=None)
         record = record_of(school_class, enrolments) & Q(student__in=[e.student_id for e in enrolments])
         absent = defaultdict(list)
         for student_id, subject_id, on in Absence.objects.filter(record).values_list("student_id", "subject_id", "on"):

@@ -113,7 +113,7 @@ def gradebook(
     shown with their module's label from `module_labels`). A student who moved in from a parallel
     class has the grades and absences from there too, marked with that class (`record_of`).
     Five queries whatever the class size."""
-    enrolments = list(enrolments_active(school_class, on=None))
+    enrolments = enrolments_active(school_class, on=None)
     if student is not None:
         enrolments = [e for e in enrolments if e.student_id == student.pk]
     labels = module_labels or {}
@@ -242,7 +242,7 @@ def conduct_record(school_class: SchoolClass, enrolments: list[Enrolment]) -> di
 
 def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:
     """Unexcused absences per student id in the class's catalog (with those from before a move)."""
-    enrolments = list(enrolments_active(school_class, on=None))
+    enrolments = enrolments_active(school_class, on=None)
     rows = Absence.objects.filter(
         record_of(school_class, enrolments), student__in=[e.student_id for e in enrolments], excusal__isnull=True
     )
@@ -307,7 +307,7 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
     closed) or, `provisional`, as the average their grades give now, with the conduct of the
     periods graded so far. A fixed number of queries for the whole class."""
     rules = school_class.year.rule_set
-    enrolments = list(enrolments_active(school_class, on=None))
+    enrolments = enrolments_active(school_class, on=None)
     students = [enrolment.student for enrolment in enrolments]
     disciplines = disciplines_of(school_class)
     closed = defaultdict(dict)
