@@ -44,7 +44,6 @@ COLUMNS = ("cnp", "disciplina", "semestru", "note", "teza", "medie")
 REQUIRED = ("cnp", "disciplina", "semestru")
 MAX_ROWS = 20_000
 MAX_GRADES = 40  # in one semester, at one subject: more is a mistake in the file
-CALIFICATIVE = ("FB", "B", "S", "I")
 
 ONLY_DIRECTOR = _("Doar directorul importă istoricul anilor de dinainte de 2022-2023.")
 NOT_LEGACY = _(
@@ -257,14 +256,14 @@ def _grades_parse(values: dict[str, str], row: _Row, problem) -> None:
 def _calificative_parse(values: dict[str, str], row: _Row, problem) -> None:
     """Classes I–IV: calificative and the semester's calificativ (the most frequent, unless given)."""
     marks = _marks(values.get("note", ""))
-    if any(mark not in CALIFICATIVE for mark in marks):
+    if any(mark not in averages.CALIFICATIVE for mark in marks):
         return problem("note", CALIFICATIVE_BAD)
     if len(marks) > MAX_GRADES:
         return problem("note", TOO_MANY_GRADES)
     if values.get("teza", ""):
         return problem("teza", THESIS_PRIMARY)
     given = values.get("medie", "").upper()
-    if given and given not in CALIFICATIVE:
+    if given and given not in averages.CALIFICATIVE:
         return problem("medie", CALIFICATIV_AVERAGE_BAD)
     if not marks and not given:
         return problem("", NOTHING)
