@@ -22,16 +22,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import CsvRow, csv_read, parent_link, user_create
+from accounts.services import CsvRow, NotAllowed, csv_read, parent_link, user_create
 from audit.actions import Action
-from audit.models import Source
+from audit.models import ActorKind, Source
 from audit.services import audit_context, audit_record
 from catalog.structure.cnp import cnp_validate
-from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, level_cycle
+from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, StudentImportJob, level_cycle
 from catalog.structure.services import require_configurer, require_open, student_create
 from catedra.text import has_control_characters
 
@@ -69,6 +70,8 @@ PARENT_EMAIL_MISSING = _("E-mailul părintelui lipsește (după el recunoaștem 
 PARENT_NAME_DIFFERS = _("Același e-mail de părinte are alt nume pe rândul {line}.")
 PARENT_NOT_A_PARENT = _("Adresa aparține unui cont al școlii care nu este de părinte.")
 PARENT_NAME_DIFFERS_FROM_ACCOUNT = _("Adresa aparține părintelui {name} din școală, cu alt nume decât în fișier.")
+JOB_NOT_ALLOWED = _("Contul care a încărcat fișierul nu mai are dreptul să importe elevi.")
+JOB_FAILED = _("Importul s-a oprit din cauza unei erori; nu s-a salvat nimic. Reîncercați sau anunțați furnizorul.")
 PARENT_IS_STUDENT = _("Adresa părintelui este și adresa unui elev din fișier (rândul {line}).")
 
 _CEDILLA_TO_COMMA = str.maketrans({"Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"})
@@ -107,6 +110,9 @@ class StudentImport(ImportReport):
     parents_created: list[User] = field(default_factory=list)
     parents_reused: list[User] = field(default_factory=list)
     links: int = 0
+    # A check's forecast (students_check): parent e-mails without and with an account.
+    parents_new: int = 0
+    parents_existing: int = 0
 
 
 @dataclass
@@ -139,16 +145,42 @@ def students_import(
 ) -> StudentImport:
     """Import the students (and parents) of a CSV file into classes of `year`, all or nothing.
 
-    A refused import, or a dry run, writes nothing and returns the report of what was found.
+    A refused import, or a dry run (every write made, then rolled back), writes nothing and
+    returns the report of what was found.
     """
+    report, rows = _checked(actor=actor, year=year, data=data, school_class=school_class)
+    report.dry_run = dry_run
+    if report.ok:
+        _rows_write(actor, year, rows, report)
+    return report
+
+
+def students_check(
+    *, actor: User, year: SchoolYear, data: bytes, school_class: SchoolClass | None = None
+) -> StudentImport:
+    """Every check of `students_import`, and nothing written: quick enough for a request
+    even at MAX_ROWS (a few queries for the whole file). The report counts the rows and the
+    parents the import would make (`parents_new`) or find (`parents_existing`)."""
+    report, rows = _checked(actor=actor, year=year, data=data, school_class=school_class)
+    report.dry_run = True
+    if report.ok:
+        emails = {row.parent.email for row in rows if row.parent}
+        existing = {user.email_lower for user in _users_with_emails(emails)}
+        report.parents_existing, report.parents_new = len(emails & existing), len(emails - existing)
+    return report
+
+
+def _checked(
+    *, actor: User, year: SchoolYear, data: bytes, school_class: SchoolClass | None
+) -> tuple[StudentImport, list[_Row]]:
     require_configurer(actor)
     require_open(year)
     if school_class is not None and school_class.year_id != year.pk:
         raise ValidationError(CLASS_NOT_IN_YEAR.format(year=year.name), code="class_year")
-    report = StudentImport(dry_run=dry_run)
+    report = StudentImport()
     text = _text(data, report)
     if not report.ok:
-        return report
+        return report, []
     required = REQUIRED if school_class else (*REQUIRED, "clasa")
     csv_rows, errors = csv_read(text, required=required, allowed=COLUMNS, max_rows=MAX_ROWS)
     report.problems += [RowProblem(None, "", message) for message in errors]
@@ -156,9 +188,7 @@ def students_import(
     classes = _class_lookup(year)
     rows = [_row_parse(row, classes, year, school_class, report) for row in csv_rows]
     _rows_check(rows, report)
-    if report.ok:
-        _rows_write(actor, year, rows, report)
-    return report
+    return report, rows
 
 
 def _text(data: bytes, report: StudentImport) -> str:
@@ -443,3 +473,68 @@ def _row_write(actor: User, row: _Row, parents: dict[str, User], report: Student
     parent_link(actor=actor, parent=parent, student=student.user)
     report.links += 1
     return student
+
+
+# -- in the background ---------------------------------------------------------------------
+
+
+def students_import_queue(
+    *, actor: User, year: SchoolYear, data: bytes, school_class: SchoolClass | None = None, file_name: str = "",
+    rows: int = 0,
+) -> StudentImportJob:  # fmt: skip
+    """Keep a checked file for the background import and send the job once this transaction
+    commits (a big file takes longer than a request may: 2,000 rows take most of a minute)."""
+    from catalog.structure.tasks import students_import_job
+
+    require_configurer(actor)
+    require_open(year)
+    job = StudentImportJob.objects.create(
+        year=year, school_class=school_class, created_by=actor, file_name=file_name[:200], rows=rows, data=data
+    )
+    transaction.on_commit(lambda: students_import_job.delay(job.pk))
+    return job
+
+
+def students_import_run(*, job_id: int) -> None:
+    """Import a queued file (the job's work). Safe to deliver twice: a job runs once, under
+    its row's lock, and a finished job is left as it is. The file is dropped when it ends."""
+    StudentImportJob.objects.filter(pk=job_id, status=StudentImportJob.Status.QUEUED).update(
+        status=StudentImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    try:
+        with transaction.atomic():
+            job = StudentImportJob.objects.select_for_update().get(pk=job_id)
+            if job.finished:
+                return
+            with audit_context(
+                actor_kind=ActorKind.JOB, actor_label="job:students_import", source=Source.IMPORT,
+                request_id=f"students-import-{job.pk}",
+            ):  # fmt: skip
+                try:
+                    report = students_import(
+                        actor=job.created_by, year=job.year, data=bytes(job.data), school_class=job.school_class
+                    )
+                except NotAllowed:
+                    report = StudentImport(problems=[RowProblem(None, "", JOB_NOT_ALLOWED)])
+                except ValidationError as refusal:  # the year closed since the file was checked
+                    report = StudentImport(problems=[RowProblem(None, "", " ".join(refusal.messages))])
+            job.status = StudentImportJob.Status.DONE if report.ok else StudentImportJob.Status.REFUSED
+            job.outcome = {
+                "students": [student.pk for student in report.students],
+                "parents_created": len(report.parents_created), "parents_reused": len(report.parents_reused),
+                "links": report.links,
+                "problems": [[problem.line, problem.column, str(problem.message)] for problem in report.problems],
+            }  # fmt: skip
+            job.data, job.finished_at = b"", timezone.now()
+            job.save(update_fields=["status", "outcome", "data", "finished_at"])
+    except Exception:
+        StudentImportJob.objects.filter(pk=job_id).update(
+            status=StudentImportJob.Status.FAILED, finished_at=timezone.now(), data=b"",
+            outcome={"problems": [[None, "", str(JOB_FAILED)]]},
+        )  # fmt: skip
+        raise
+
+
+def job_problems(job: StudentImportJob) -> list[RowProblem]:
+    """The problems a finished job recorded, as the report shows them."""
+    return [RowProblem(line, column, message) for line, column, message in job.outcome.get("problems", [])]

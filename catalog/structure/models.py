@@ -405,3 +405,42 @@ class Exemption(models.Model):
         """As the catalog notes it (rule 7): "scutit medical (123/04.09.2025)"."""
         document = self.document + (f"/{self.document_date:%d.%m.%Y}" if self.document_date else "")
         return f"{self.get_kind_display()} ({document})" if self.document else str(self.get_kind_display())
+
+
+class StudentImportJob(models.Model):
+    """A checked CSV file of students and parents, imported by a background job (a big file
+    takes longer than a request may). The file is kept only until the job ends; what the
+    import did, or why it was refused, stays in `outcome`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("în așteptare")
+        RUNNING = "running", _("în lucru")
+        DONE = "done", _("importat")
+        REFUSED = "refused", _("neimportat")
+        FAILED = "failed", _("eșuat")
+
+    FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    data = models.BinaryField(default=b"")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {"students": [ids], "parents_created": n, "parents_reused": n, "links": n,
+    #  "problems": [[line, column, message], ...]}
+    outcome = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at"], name="student_import_job_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or 'CSV'} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED

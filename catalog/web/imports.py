@@ -3,13 +3,15 @@ a year's structure into the next, and the history of the years before 2022-23. O
 school's configurers (admin, director, deputy) see them, and only the director the history's
 import; anyone else gets a 404. The services judge everything; nothing changes on a refusal."""
 
+from datetime import timedelta
 from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,11 +19,15 @@ from accounts.roles import Role
 from catalog.grades import closing, legacy
 from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
-from catalog.structure.models import SchoolClass, SchoolYear
+from catalog.structure.models import SchoolClass, SchoolYear, Student, StudentImportJob
 from catalog.structure.selectors import year_current
 from catalog.web import access
+from catedra.text import by_name
 
 NO_YEAR = _("Școala nu are încă un an școlar: creați-l întâi.")
+RECENT_JOBS = 5
+# A job still waiting after this long: the page says so (the background workers may be down).
+JOB_LATE = timedelta(minutes=5)
 TOO_BIG = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere (cel mult 2.000 de elevi fiecare).")
 
 
@@ -56,6 +62,8 @@ class StudentImportForm(CsvImportForm):
 
 @access.configurer_only
 def students_import(request):
+    """Check the file at once (every problem shown by line and column); a good file is then
+    imported by a background job, whose page the browser goes to. The dry run only checks."""
     year = year_current()
     if year is None:
         return render(request, "catalog/imports/students.html", {"no_year": NO_YEAR})
@@ -63,16 +71,39 @@ def students_import(request):
     form = StudentImportForm(request.POST if posted else None, request.FILES if posted else None, year=year)
     report = None
     if posted and form.is_valid():
+        data, chosen = form.cleaned_data["file"], form.cleaned_data["school_class"]
         try:
-            report = imports.students_import(
-                actor=request.user, year=year, data=form.cleaned_data["file"],
-                school_class=form.cleaned_data["school_class"], dry_run=form.cleaned_data["dry_run"],
-            )  # fmt: skip
+            report = imports.students_check(actor=request.user, year=year, data=data, school_class=chosen)
+            if report.ok and not form.cleaned_data["dry_run"]:
+                job = imports.students_import_queue(
+                    actor=request.user, year=year, data=data, school_class=chosen,
+                    file_name=request.FILES["file"].name, rows=report.rows,
+                )  # fmt: skip
+                return redirect("import-students-job", job_id=job.pk)
         except ValidationError as error:
             form.add_error(None, error)
     refused = posted and (not form.is_valid() or (report is not None and not report.ok))
-    context = {"form": form, "year": year, "report": report, "columns": imports.COLUMNS}
+    context = {
+        "form": form, "year": year, "report": report, "columns": imports.COLUMNS,
+        "jobs": StudentImportJob.objects.select_related("created_by").order_by("-created_at")[:RECENT_JOBS],
+    }  # fmt: skip
     return render(request, "catalog/imports/students.html", context, status=400 if refused else 200)
+
+
+@require_GET
+@access.configurer_only
+def students_import_job(request, job_id: int):
+    """Where a queued import stands; the page asks again every few seconds until it ends."""
+    job = get_object_or_404(StudentImportJob.objects.select_related("year", "school_class", "created_by"), pk=job_id)
+    students = []
+    if job.status == StudentImportJob.Status.DONE:
+        created = Student.objects.filter(pk__in=job.outcome.get("students", [])).select_related("user")
+        students = sorted(created, key=lambda student: by_name(student.user))
+    context = {
+        "job": job, "problems": imports.job_problems(job), "students": students,
+        "waiting": not job.finished, "late": not job.finished and timezone.now() - job.created_at > JOB_LATE,
+    }  # fmt: skip
+    return render(request, "catalog/imports/students_job.html", context)
 
 
 @require_GET

@@ -14,7 +14,7 @@ from audit.models import AuditEvent, Source
 from catalog.structure import imports
 from catalog.structure import services as structure
 from catalog.structure.imports import students_import
-from catalog.structure.models import Cycle, Enrolment, Level, RegisterCounter, Student
+from catalog.structure.models import Cycle, Enrolment, Level, RegisterCounter, Student, StudentImportJob
 from tests.catalog.conftest import cnp_for
 
 HEADER = "nume,prenume,cnp,clasa,numar_matricol,email,parinte_nume,parinte_prenume,parinte_email"
@@ -246,3 +246,71 @@ def test_the_template_has_the_documented_header_and_imports_as_is_into_nothing(c
     template = imports.template_csv()
     assert template.startswith("\ufeff") and template.strip("\ufeff\r\n").split(";") == list(imports.COLUMNS)
     assert str(run(cast, template.encode()).problems[0].message) == "Fișierul nu are niciun rând de date."
+
+
+# -- the check alone, and the background job ------------------------------------------------
+
+
+def test_the_check_finds_what_the_import_would_refuse_and_writes_nothing(cast):
+    before = counts()
+    checked = imports.students_check(actor=cast.admin, year=cast.year, data=GOOD)
+    assert checked.ok and checked.rows == 4 and (checked.parents_new, checked.parents_existing) == (1, 1)
+    bad = csv_file(f"Pop,,{CNP[0]},V A,,,,,", f"Pop,Ion,{cast.ana.cnp},X Y,,,,,")
+    assert problems(imports.students_check(actor=cast.admin, year=cast.year, data=bad)) == problems(run(cast, bad))
+    assert counts() == before
+    with pytest.raises(NotAllowed):
+        imports.students_check(actor=cast.mihai, year=cast.year, data=GOOD)
+
+
+def queued(cast, data: bytes = GOOD, actor=None) -> StudentImportJob:
+    return StudentImportJob.objects.create(year=cast.year, created_by=actor or cast.admin, data=data, rows=4)
+
+
+def test_a_job_imports_as_its_uploader_and_runs_once_if_delivered_twice(cast):
+    job = queued(cast)
+    imports.students_import_run(job_id=job.pk)
+    after = counts()
+    imports.students_import_run(job_id=job.pk)  # redelivered (a worker lost after the commit)
+    assert counts() == after
+    job.refresh_from_db()
+    assert job.status == StudentImportJob.Status.DONE and job.started_at and job.finished_at
+    assert len(job.outcome["students"]) == 4 and job.outcome["parents_created"] == 1 and job.outcome["links"] == 3
+    assert bytes(job.data) == b"" and imports.job_problems(job) == []
+    event = AuditEvent.objects.get(action=Action.STUDENTS_IMPORTED)
+    assert event.actor_id == cast.admin.pk and event.source == Source.IMPORT
+    assert event.request_id == f"students-import-{job.pk}"
+
+
+def test_a_job_whose_uploader_lost_the_right_or_whose_year_closed_is_refused(cast):
+    job = queued(cast)
+    cast.admin.roles = [Role.TEACHER]
+    cast.admin.save(update_fields=["roles"])
+    before = counts()
+    imports.students_import_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == StudentImportJob.Status.REFUSED and counts() == before
+    assert [str(problem) for problem in imports.job_problems(job)] == [str(imports.JOB_NOT_ALLOWED)]
+    closed = queued(cast, actor=cast.director)
+    cast.year.closed_at = timezone.now()
+    cast.year.save(update_fields=["closed_at"])
+    imports.students_import_run(job_id=closed.pk)
+    closed.refresh_from_db()
+    assert closed.status == StudentImportJob.Status.REFUSED and "este încheiat" in closed.outcome["problems"][0][2]
+
+
+def test_a_job_that_breaks_keeps_nothing_says_so_and_reports_the_error(cast, monkeypatch):
+    job = queued(cast)
+
+    def broken(*args, **kwargs):
+        structure.student_create(
+            actor=cast.admin, first_name="Ana", last_name="Pop", cnp=CNP[0], school_class=cast.class_5a
+        )
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports, "_rows_write", broken)
+    before = counts()
+    with pytest.raises(RuntimeError):  # raised on, for the worker's error reporting
+        imports.students_import_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == StudentImportJob.Status.FAILED and bytes(job.data) == b"" and counts() == before
+    assert imports.job_problems(job)[0].message == str(imports.JOB_FAILED)

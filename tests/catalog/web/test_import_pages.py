@@ -1,6 +1,6 @@
 """The import pages: students from CSV, the file to fill in, copying a year; configurers only."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -8,12 +8,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import ParentLink, User
 from audit.actions import Action
 from audit.models import AuditEvent
-from catalog.structure import imports
-from catalog.structure.models import Enrolment, SchoolClass, Student
+from catalog.structure import imports, tasks
+from catalog.structure import services as structure
+from catalog.structure.models import Enrolment, SchoolClass, Student, StudentImportJob
 from tests.catalog.conftest import cnp_for
 
 URL = "/configurare/import/"
@@ -31,19 +33,77 @@ def upload(client, content: bytes, name: str = "elevi.csv", **fields):
 
 
 def counts():
-    return Student.objects.count(), User.objects.count(), ParentLink.objects.count(), Enrolment.objects.count()
+    return (
+        Student.objects.count(), User.objects.count(), ParentLink.objects.count(), Enrolment.objects.count(),
+        StudentImportJob.objects.count(),
+    )  # fmt: skip
 
 
-def test_the_secretary_imports_a_file_and_sees_who_was_created(cast, as_user):
+@pytest.fixture
+def sent(monkeypatch):
+    """The import jobs sent to the workers (by id), instead of the broker."""
+    jobs: list[int] = []
+    monkeypatch.setattr(tasks.students_import_job, "delay", jobs.append)
+    return jobs
+
+
+def upload_and_run(client, content: bytes, capture, sent, **fields):
+    """Upload a file, let its transaction's callbacks send the job, and run it as a worker would."""
+    with capture() as callbacks:
+        response = upload(client, content, **fields)
+    for callback in callbacks:
+        callback()
+    for job_id in sent:
+        tasks.students_import_job(job_id)
+    return response
+
+
+def test_the_secretary_imports_a_file_in_the_background_and_sees_who_was_created(
+    cast, as_user, django_capture_on_commit_callbacks, sent
+):
     client = as_user(cast.admin)
     page = client.get(URL)
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.content.decode()
-    response = upload(client, GOOD)
-    text = response.content.decode()
-    assert response.status_code == 200 and 'data-testid="import-done"' in text
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = upload(client, GOOD)
+    job = StudentImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"{URL}{job.pk}/"
+    assert job.status == StudentImportJob.Status.QUEUED and job.rows == 2 and job.file_name == "elevi.csv"
+    assert not Student.objects.filter(cnp__in=CNP[:2]).exists() and sent == []  # sent only once committed
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-waiting"' in waiting and 'hx-trigger="every 2s"' in waiting
+    for callback in callbacks:
+        callback()
+    assert sent == [job.pk]
+    tasks.students_import_job(job.pk)
+    text = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-done"' in text and "hx-trigger" not in text
     assert "2 elevi importați" in text and "Pop Radu" in text
     assert Student.objects.filter(cnp__in=CNP[:2]).count() == 2
     assert User.objects.get(email="maria.pop@example.test").child_links.count() == 2
+    job.refresh_from_db()
+    assert job.status == StudentImportJob.Status.DONE and bytes(job.data) == b""  # the file is not kept
+    listed = client.get(URL).content.decode()
+    assert 'data-testid="import-jobs"' in listed and f"{URL}{job.pk}/" in listed and "2 elevi" in listed
+
+
+def test_a_job_refused_by_what_changed_meanwhile_reports_it_and_writes_nothing(
+    cast, as_user, django_capture_on_commit_callbacks, sent
+):
+    client = as_user(cast.admin)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = upload(client, GOOD)
+    structure.student_create(
+        actor=cast.admin, first_name="Ana", last_name="Pop", cnp=CNP[0], school_class=cast.class_5a
+    )  # the same student, added by hand before the job ran
+    before = counts()
+    for callback in callbacks:
+        callback()
+    tasks.students_import_job(sent[0])
+    text = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-errors"' in text and "<td>2</td><td>cnp</td>" in text
+    assert counts() == before
+    assert StudentImportJob.objects.get().status == StudentImportJob.Status.REFUSED
 
 
 def test_a_bad_file_shows_every_problem_by_line_and_column_and_changes_nothing(cast, as_user):
@@ -60,18 +120,25 @@ def test_a_bad_file_shows_every_problem_by_line_and_column_and_changes_nothing(c
     assert counts() == before
 
 
-def test_the_class_chosen_on_the_page_is_used_for_the_whole_file(cast, as_user):
+def test_the_class_chosen_on_the_page_is_used_for_the_whole_file(
+    cast, as_user, django_capture_on_commit_callbacks, sent
+):
     content = f"nume;prenume;cnp\nIonescu;Dan;{CNP[2]}\n".encode()
-    response = upload(as_user(cast.admin), content, school_class=cast.class_6b.pk)
-    assert response.status_code == 200
+    response = upload_and_run(
+        as_user(cast.admin), content, django_capture_on_commit_callbacks, sent, school_class=cast.class_6b.pk
+    )
+    assert response.status_code == 302
     assert Enrolment.objects.get(student__cnp=CNP[2]).school_class == cast.class_6b
 
 
-def test_the_dry_run_checks_the_file_and_writes_nothing(cast, as_user):
+def test_the_dry_run_checks_the_file_at_once_and_writes_nothing(cast, as_user, django_capture_on_commit_callbacks):
     before = counts()
-    response = upload(as_user(cast.admin), GOOD, dry_run="on")
-    assert response.status_code == 200 and 'data-testid="import-checked"' in response.content.decode()
-    assert counts() == before
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = upload(as_user(cast.admin), GOOD, dry_run="on")
+    text = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="import-checked"' in text
+    assert "s-ar crea 2 elevi și 1 conturi de părinți (0 părinți existenți)" in text
+    assert counts() == before and callbacks == [] and not StudentImportJob.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -112,13 +179,25 @@ def test_the_template_file_downloads_with_the_documented_header(cast, as_user):
 @pytest.mark.parametrize("person", ["mihai", "elena", "parent", "stats"])
 def test_anyone_but_a_configurer_gets_404_on_every_import_page(cast, as_user, person):
     client = as_user(getattr(cast, person))
+    job = StudentImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD)
     before = counts()
     for response in (
         client.get(URL), upload(client, GOOD), client.get(URL + "model.csv"), client.get(COPY_URL),
         client.post(COPY_URL, {"source": cast.year.pk, "target": cast.year.pk, "confirm": "1"}),
+        client.get(f"{URL}{job.pk}/"),
     ):  # fmt: skip
         assert response.status_code == 404
     assert counts() == before
+
+
+def test_a_job_page_that_does_not_exist_is_404_and_a_late_job_says_so(cast, as_user):
+    client = as_user(cast.director)
+    assert client.get(f"{URL}999999/").status_code == 404
+    job = StudentImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD, rows=2)
+    assert "serviciul care face importurile pare oprit" not in client.get(f"{URL}{job.pk}/").content.decode()
+    StudentImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert "serviciul care face importurile pare oprit" in page and 'data-testid="import-waiting"' in page
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(cast, client_a):
