@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import tracked
-from catalog.structure.models import CurricularModule, LearningPeriod, SchoolClass, Student, Subject
+from catalog.structure.models import CurricularModule, Enrolment, LearningPeriod, SchoolClass, Student, Subject
 
 CALIFICATIVE_CHOICES = [("FB", _("Foarte bine")), ("B", _("Bine")), ("S", _("Suficient")), ("I", _("Insuficient"))]
 
@@ -28,6 +28,23 @@ class ValueOrCalificativ:
     @property
     def shown(self) -> str:
         return str(self.value) if self.value is not None else self.calificativ
+
+
+@tracked()
+class Transcription(models.Model):
+    """The school record a student brought from another school (a transfer in), whose grades
+    and conduct grades the homeroom teacher transcribes into the class's catalog: they are
+    the class's own rows, dated when they were given there, and count in the year's averages."""
+
+    enrolment = models.OneToOneField(Enrolment, on_delete=models.PROTECT, related_name="transcription")
+    origin = models.CharField(_("școala de proveniență"), max_length=200)
+    document = models.CharField(_("documentul (număr)"), max_length=60)
+    document_date = models.DateField(_("data documentului"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.origin} ({self.document}/{self.document_date:%d.%m.%Y})"
 
 
 @tracked()
@@ -51,6 +68,10 @@ class Grade(ValueOrCalificativ, models.Model):
     on = models.DateField(_("data"))
     kind = models.CharField(_("tipul"), max_length=10, choices=Kind.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Given at another school (a transfer in) and transcribed by the homeroom teacher.
+    transcription = models.ForeignKey(
+        Transcription, null=True, blank=True, on_delete=models.PROTECT, related_name="grades"
+    )
 
     class Meta:
         ordering = ["on", "id"]
@@ -99,6 +120,9 @@ class ConductGrade(ValueOrCalificativ, models.Model):
     value = models.PositiveSmallIntegerField(null=True, blank=True)
     calificativ = models.CharField(max_length=2, choices=CALIFICATIVE_CHOICES, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transcription = models.ForeignKey(
+        Transcription, null=True, blank=True, on_delete=models.PROTECT, related_name="conduct_grades"
+    )
 
     class Meta:
         constraints = [

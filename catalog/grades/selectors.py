@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from catalog.attendance.models import Absence
 from catalog.grades import averages
@@ -29,6 +30,8 @@ from catalog.structure.models import (
     Subject,
 )
 from catalog.structure.selectors import enrolments_active, record_of
+
+TRANSCRIBED_TITLE = _("transcrisă din situația școlară de la")
 
 
 @dataclass
@@ -69,7 +72,7 @@ class GradebookRow:
     # than the rest of the page (35 students × 15 grades).
     @property
     def grades_html(self) -> str:
-        if not (self.module_labels or self.carried):
+        if not (self.module_labels or self.carried or self.transcribed):
             return format_html_join("", '<span class="grade">{}</span>', ((str(g),) for g in self.grades))
         return format_html_join(
             "", '<span class="grade">{}{}</span>',
@@ -77,6 +80,10 @@ class GradebookRow:
         )  # fmt: skip
 
     def _label(self, grade: Grade) -> str:
+        if grade.transcription_id is not None:  # from the school the student transferred from
+            return format_html(
+                ' <small class="meta" title="{} {}">{}</small>', TRANSCRIBED_TITLE, grade.transcription, _("T")
+            )
         if self._carried(grade):  # the class it was given in, as a transcribed grade is marked
             return format_html(' <small class="meta">{}</small>', grade.school_class.short)
         label = self.module_labels.get(grade.module_id)
@@ -91,6 +98,11 @@ class GradebookRow:
         return any(self._carried(g) for g in self.grades)
 
     @property
+    def transcribed(self) -> bool:
+        """Some grades came from another school with a transfer (they count here too)."""
+        return any(g.transcription_id is not None for g in self.grades)
+
+    @property
     def absences_html(self) -> str:
         return format_html_join(
             " ", '<span class="{}">{}</span>',
@@ -99,8 +111,8 @@ class GradebookRow:
 
     @property
     def corrections_html(self) -> str:
-        """Links to correct the grades given in this class (not those that came with a move)."""
-        own = (g for g in self.grades if not self._carried(g))
+        """Links to correct the grades given in this class (not those that came with a move or a transfer)."""
+        own = (g for g in self.grades if not self._carried(g) and g.transcription_id is None)
         return format_html_join(" ", '<a href="/note/{}/">{}</a>', ((g.pk, str(g)) for g in own))
 
 
@@ -126,7 +138,7 @@ def gradebook(
     if module:  # a module's grades are the module's class's own
         grades = Grade.objects.filter(**scope, module=module)
     else:
-        grades = Grade.objects.filter(record).select_related("school_class")
+        grades = Grade.objects.filter(record).select_related("school_class", "transcription")
     for grade in grades.order_by("on", "id"):
         rows[grade.student_id].grades.append(grade)
     for absence in Absence.objects.filter(record).order_by("on", "hour"):

@@ -64,6 +64,9 @@ CALIFICATIV_TIE = _(
     "Calificativele {tied} au fost date de tot atâtea ori: alegeți calificativul anual (sistemul nu îl propune)."
 )
 PERIOD_OTHER_YEAR = _("Perioada aleasă nu este din anul școlar al clasei.")
+TRANSCRIBED = _(
+    "Nota este transcrisă din situația școlară de la altă școală: dirigintele o corectează refăcând transcrierea."
+)
 
 
 def value_parse(text: str, *, scheme: str) -> tuple[int | None, str]:
@@ -157,6 +160,11 @@ def grade_add(
     return grade
 
 
+def _not_transcribed(grade: Grade) -> None:
+    if grade.transcription_id is not None:
+        raise ValidationError(TRANSCRIBED, code="transcribed")
+
+
 def _grade_warnings(grade: Grade) -> list[str]:
     """Rule 2: a grade on a day the student was absent at that subject is suspicious."""
     absent = Absence.objects.filter(student=grade.student_id, subject=grade.subject_id, on=grade.on).exists()
@@ -168,6 +176,7 @@ def grade_change(
 ) -> Grade:
     """Correct a grade's value (and date); the old and new values and the reason are audited."""
     require_writer(teacher, grade.school_class, grade.subject)
+    _not_transcribed(grade)
     require_results_open(grade.school_class)
     reason = reason_check(reason)
     _value_check(value, calificativ, grade.school_class.scheme)
@@ -188,6 +197,7 @@ def grade_change(
 
 def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
     require_writer(teacher, grade.school_class, grade.subject)
+    _not_transcribed(grade)
     require_results_open(grade.school_class)
     reason = reason_check(reason)
     with transaction.atomic():

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import absence_requests, exports, statistics, views, year_end
+from catalog.web import absence_requests, exports, statistics, transcriptions, views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -24,6 +24,11 @@ urlpatterns = [
     path("clase/<int:class_id>/elevi/<int:student_id>/motivare/", views.absences_excuse, name="absences-excuse"),
     path("clase/<int:class_id>/discipline/<int:subject_id>/medii/", year_end.averages_close, name="averages-close"),
     path("clase/<int:class_id>/elevi/<int:student_id>/raport/", views.descriptive_report, name="descriptive-report"),
+    path(
+        "clase/<int:class_id>/elevi/<int:student_id>/transcriere/",
+        transcriptions.transcription,
+        name="transcription",
+    ),
     path("clase/<int:class_id>/purtare/", year_end.conduct, name="conduct"),
     path("clase/<int:class_id>/module/", include("catalog.web.module_urls")),
     path("clase/<int:class_id>/incheiere/", year_end.results_close, name="results-close"),

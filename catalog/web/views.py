@@ -25,7 +25,7 @@ from catalog.grades import services as grades
 from catalog.grades.legacy import legacy_record
 from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
 from catalog.structure import modules as curricular
-from catalog.structure.models import CurricularModule, SchoolYear, Student
+from catalog.structure.models import CurricularModule, Enrolment, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, LateForm, ParentRequestForm
@@ -268,7 +268,15 @@ def class_overview(request, class_id: int):
     unexcused = grade_reads.class_unexcused(school_class=school_class)
     closing = ClassClosing.objects.filter(school_class=school_class).first()
     results = {r.student_id: r for r in YearResult.objects.filter(school_class=school_class)} if closing else {}
-    rows = [(s, unexcused.get(s.student.pk, 0), results.get(s.student.pk)) for s in standings]
+    # Students who came from another school: their record there is to transcribe (or was).
+    transfers = {
+        enrolment.student_id: hasattr(enrolment, "transcription")
+        for enrolment in Enrolment.objects.filter(school_class=school_class, entry=Enrolment.Entry.TRANSFER_IN)
+        .select_related("transcription")
+    }  # fmt: skip
+    rows = [
+        (s, unexcused.get(s.student.pk, 0), results.get(s.student.pk), transfers.get(s.student.pk)) for s in standings
+    ]
     approved = ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED)
     return render(request, "web/class_overview.html", {
         "school_class": school_class, "rows": rows, "closing": closing,

@@ -68,6 +68,8 @@ class Action(models.TextChoices):
     GRADE_ADDED = "grade.added", _("Notă adăugată")
     GRADE_CHANGED = "grade.changed", _("Notă modificată")
     GRADE_DELETED = "grade.deleted", _("Notă ștearsă")
+    TRANSCRIPTION_RECORDED = "transcription.recorded", _("Situație școlară transcrisă (transfer)")
+    TRANSCRIPTION_DELETED = "transcription.deleted", _("Transcriere ștearsă")
     AVERAGE_CLOSED = "average.closed", _("Medie încheiată")
     AVERAGE_REOPENED = "average.reopened", _("Medie redeschisă")
     CONDUCT_SET = "conduct.set", _("Notă la purtare")

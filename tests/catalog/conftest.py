@@ -18,7 +18,7 @@ from accounts.models import ParentLink, User
 from accounts.roles import Role
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
-from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student, Subject
+from catalog.structure.models import Enrolment, LearningPeriod, Level, SchoolClass, SchoolYear, Student, Subject
 from tests.accounts.conftest import make_user
 
 
@@ -191,3 +191,38 @@ def old(cast) -> OldYear:
         actor=cast.admin, enrolment=Enrolment.objects.get(student=luca), to_class=viii_b, on=second.starts
     )
     return OldYear(year=year, viii_a=viii_a, viii_b=viii_b, ii_a=ii_a, luca=luca, sara=sara, irina=irina)
+
+
+@dataclass
+class Transfer:
+    year: SchoolYear
+    target: SchoolClass  # V A: Mihai teaches mathematics, Elena is the homeroom teacher
+    periods: list[LearningPeriod]
+    dora: Student  # came from another school two weeks into the third module
+    enrolment: Enrolment
+
+    def school_days(self, period: int, count: int) -> list[date]:
+        days, day = [], self.periods[period].starts
+        while len(days) < count:
+            if day.weekday() < 5:
+                days.append(day)
+            day += timedelta(days=1)
+        return days
+
+
+@pytest.fixture
+def transfer(cast) -> Transfer:
+    year = structure.year_create(
+        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
+        structure=SchoolYear.Structure.MODULES,
+    )  # fmt: skip
+    target = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.math, weekly_hours=1)
+    structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.pe, weekly_hours=1)
+    structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=target, subject=cast.math)
+    periods = list(year.periods.order_by("number"))
+    dora = structure.student_create(
+        actor=cast.admin, first_name="Dora", last_name="Nou", cnp=cnp_for(date(2013, 6, 2), 402),
+        school_class=target, starts=periods[2].starts + timedelta(days=14), entry=Enrolment.Entry.TRANSFER_IN,
+    )  # fmt: skip
+    return Transfer(year, target, periods, dora, Enrolment.objects.get(student=dora))

@@ -1,0 +1,183 @@
+"""A transfer in: the grades and conduct grades a student brought from another school.
+
+The school of origin sends the student's record (situația școlară) with the transfer; the
+homeroom teacher of the class the student joined transcribes it into the class's catalog.
+The transcribed grades are the class's own rows, dated when they were given there, so the
+year's averages, the minimum number of grades and the conduct mean count the whole year
+(DOMAIN rules 3, 5, 10). Nobody corrects a transcribed grade one by one: the homeroom
+teacher deletes the transcription (with a reason) and records it again.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from audit.actions import Action
+from audit.services import audit_record
+from catalog.grades.guards import require_results_open
+from catalog.grades.models import ConductGrade, Grade, Transcription
+from catalog.grades.selectors import conduct_due
+from catalog.grades.services import (
+    IN_MODULES,
+    PERIOD_OTHER_YEAR,
+    _average_open_check,
+    _exemption_check,
+    _grade_snapshot,
+    _taught_in_modules,
+    _value_check,
+)
+from catalog.structure.guards import date_check, reason_check, require_homeroom
+from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Subject
+from catedra.text import has_control_characters
+
+NOT_A_TRANSFER = _("Elevul nu a venit prin transfer de la altă școală în această clasă: nu are ce transcrie.")
+ALREADY_TRANSCRIBED = _("Situația școlară a elevului este deja transcrisă. Ștergeți transcrierea ca s-o refaceți.")
+ORIGIN_MISSING = _("Scrieți școala de proveniență (cel mult 200 de caractere).")
+DOCUMENT_MISSING = _("Scrieți numărul documentului (cel mult 60 de caractere).")
+DOCUMENT_DATE_BAD = _("Data documentului nu poate fi în viitor.")
+NOTHING_TO_TRANSCRIBE = _("Nu ați scris nicio notă și nicio notă la purtare.")
+NOT_IN_CURRICULUM = _("{subject} nu este în planul de învățământ al clasei.")
+AFTER_TRANSFER = _("Nota din {day} este de după transfer ({starts}): notele de aici se pun în catalog.")
+CONDUCT_OURS = _("Nota la purtare pentru {period} o dă dirigintele clasei: elevul era deja în clasă.")
+
+
+@dataclass(frozen=True)
+class TranscribedGrade:
+    subject: Subject
+    on: date
+    value: int | None = None
+    calificativ: str = ""
+
+
+@dataclass(frozen=True)
+class TranscribedConduct:
+    period: LearningPeriod
+    value: int | None = None
+    calificativ: str = ""
+
+
+def transcription_record(
+    *, homeroom: User, enrolment: Enrolment, origin: str, document: str, document_date: date,
+    grades: list[TranscribedGrade], conduct: list[TranscribedConduct] = (),
+) -> Transcription:  # fmt: skip
+    """Transcribe the record from the school of origin: every grade is checked (value, date
+    before the transfer and in the year, a subject of the class, no exemption, the average
+    still open) and all are written together, or none."""
+    school_class, student = enrolment.school_class, enrolment.student
+    require_homeroom(homeroom, school_class)
+    require_results_open(school_class)
+    if enrolment.entry != Enrolment.Entry.TRANSFER_IN:
+        raise ValidationError(NOT_A_TRANSFER, code="not_transfer")
+    if Transcription.objects.filter(enrolment=enrolment).exists():
+        raise ValidationError(ALREADY_TRANSCRIBED, code="transcribed")
+    origin, document = _text(origin, 200, ORIGIN_MISSING), _text(document, 60, DOCUMENT_MISSING)
+    if not isinstance(document_date, date) or document_date > timezone.localdate():
+        raise ValidationError(DOCUMENT_DATE_BAD, code="document_date")
+    if not grades and not conduct:
+        raise ValidationError(NOTHING_TO_TRANSCRIBE, code="empty")
+    curriculum = set(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
+    for subject in {grade.subject for grade in grades}:
+        if subject.pk not in curriculum:
+            raise ValidationError(NOT_IN_CURRICULUM.format(subject=subject.name), code="curriculum")
+        if _taught_in_modules(school_class, subject):
+            raise ValidationError(IN_MODULES.format(subject=subject.name), code="modules")
+        _exemption_check(student, school_class, subject)
+    for grade in grades:
+        _value_check(grade.value, grade.calificativ, school_class.scheme)
+        date_check(grade.on, school_class)
+        if grade.on >= enrolment.starts:
+            raise ValidationError(
+                AFTER_TRANSFER.format(day=f"{grade.on:%d.%m.%Y}", starts=f"{enrolment.starts:%d.%m.%Y}"), code="date"
+            )
+    for item in conduct:
+        if item.period.year_id != school_class.year_id:
+            raise ValidationError(PERIOD_OTHER_YEAR, code="period")
+        if conduct_due(enrolment, item.period, school_class.year.ends):
+            raise ValidationError(CONDUCT_OURS.format(period=item.period.name), code="period")
+        _value_check(item.value, item.calificativ, school_class.scheme)
+    with transaction.atomic():
+        for subject in {grade.subject for grade in grades}:
+            _average_open_check(student, school_class, subject, None)
+        transcription = Transcription.objects.create(
+            enrolment=enrolment, origin=origin, document=document, document_date=document_date, recorded_by=homeroom
+        )
+        written = Grade.objects.bulk_create([
+            Grade(
+                student=student, school_class=school_class, subject=grade.subject, teacher=homeroom, on=grade.on,
+                value=grade.value, calificativ=grade.calificativ, transcription=transcription,
+            )
+            for grade in grades
+        ])  # fmt: skip
+        for grade in written:
+            audit_record(
+                action=Action.GRADE_ADDED, actor=homeroom, obj=grade, person=student.user,
+                new={**_grade_snapshot(grade), "transcribed_from": str(transcription)},
+            )  # fmt: skip
+        for item in conduct:
+            conduct_grade = ConductGrade.objects.create(
+                student=student, school_class=school_class, period=item.period, value=item.value,
+                calificativ=item.calificativ, set_by=homeroom, transcription=transcription,
+            )  # fmt: skip
+            audit_record(
+                action=Action.CONDUCT_SET, actor=homeroom, obj=conduct_grade, person=student.user,
+                new={
+                    "period": item.period.name, "value": item.value, "calificativ": item.calificativ,
+                    "transcribed_from": str(transcription),
+                },
+            )  # fmt: skip
+        audit_record(
+            action=Action.TRANSCRIPTION_RECORDED, actor=homeroom, obj=transcription, person=student.user,
+            new={
+                "origin": origin, "document": document, "document_date": document_date, "class": str(school_class),
+                "grades": len(written), "conduct": len(conduct),
+            },
+        )  # fmt: skip
+    return transcription
+
+
+def transcription_delete(*, homeroom: User, transcription: Transcription, reason: str) -> None:
+    """Take a transcription back (a mistake in it): its grades and conduct grades go with it,
+    each audited with the reason. Refused once an average it counts in is closed."""
+    enrolment = transcription.enrolment
+    school_class, student = enrolment.school_class, enrolment.student
+    require_homeroom(homeroom, school_class)
+    require_results_open(school_class)
+    reason = reason_check(reason)
+    with transaction.atomic():
+        grades = list(transcription.grades.select_related("subject", "school_class"))
+        for subject in {grade.subject for grade in grades}:
+            _average_open_check(student, school_class, subject, None)
+        for grade in grades:
+            audit_record(
+                action=Action.GRADE_DELETED, actor=homeroom, obj=grade, person=student.user,
+                old=_grade_snapshot(grade), reason=reason,
+            )  # fmt: skip
+        for conduct_grade in transcription.conduct_grades.select_related("period"):
+            audit_record(
+                action=Action.CONDUCT_SET, actor=homeroom, obj=conduct_grade, person=student.user,
+                old={
+                    "period": conduct_grade.period.name, "value": conduct_grade.value,
+                    "calificativ": conduct_grade.calificativ,
+                },
+                reason=reason,
+            )  # fmt: skip
+        audit_record(
+            action=Action.TRANSCRIPTION_DELETED, actor=homeroom, obj=transcription, person=student.user,
+            old={"origin": transcription.origin, "document": transcription.document, "grades": len(grades)},
+            reason=reason,
+        )  # fmt: skip
+        transcription.grades.all().delete()
+        transcription.conduct_grades.all().delete()
+        transcription.delete()
+
+
+def _text(value: str, limit: int, message) -> str:
+    text = " ".join((value or "").split())
+    if not text or len(text) > limit or has_control_characters(text):
+        raise ValidationError(message, code="text")
+    return text
