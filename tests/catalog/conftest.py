@@ -193,6 +193,29 @@ def old(cast) -> OldYear:
     return OldYear(year=year, viii_a=viii_a, viii_b=viii_b, ii_a=ii_a, luca=luca, sara=sara, irina=irina)
 
 
+def weekdays(start: date, count: int) -> list[date]:
+    """`count` weekdays from `start` (holidays aside)."""
+    days, day = [], start
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def past_year_with_5a(cast) -> tuple[SchoolYear, SchoolClass]:
+    """A whole past year (2024-2025, in modules) with its V A: Elena its homeroom teacher,
+    mathematics an hour a week taught by Mihai."""
+    year = structure.year_create(
+        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
+        structure=SchoolYear.Structure.MODULES,
+    )  # fmt: skip
+    target = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.math, weekly_hours=1)
+    structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=target, subject=cast.math)
+    return year, target
+
+
 @dataclass
 class Transfer:
     year: SchoolYear
@@ -202,24 +225,13 @@ class Transfer:
     enrolment: Enrolment
 
     def school_days(self, period: int, count: int) -> list[date]:
-        days, day = [], self.periods[period].starts
-        while len(days) < count:
-            if day.weekday() < 5:
-                days.append(day)
-            day += timedelta(days=1)
-        return days
+        return weekdays(self.periods[period].starts, count)
 
 
 @pytest.fixture
 def transfer(cast) -> Transfer:
-    year = structure.year_create(
-        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
-        structure=SchoolYear.Structure.MODULES,
-    )  # fmt: skip
-    target = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
-    structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.math, weekly_hours=1)
+    year, target = past_year_with_5a(cast)
     structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.pe, weekly_hours=1)
-    structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=target, subject=cast.math)
     periods = list(year.periods.order_by("number"))
     dora = structure.student_create(
         actor=cast.admin, first_name="Dora", last_name="Nou", cnp=cnp_for(date(2013, 6, 2), 402),

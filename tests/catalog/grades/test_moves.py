@@ -18,7 +18,7 @@ from catalog.grades.averages import Status
 from catalog.grades.models import YearResult
 from catalog.structure import services as structure
 from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Level, SchoolClass, SchoolYear, Student
-from tests.catalog.conftest import cnp_for
+from tests.catalog.conftest import cnp_for, past_year_with_5a, weekdays
 
 
 @dataclass
@@ -31,25 +31,15 @@ class Moved:
 
     def school_days(self, period: int, count: int) -> list[date]:
         """`count` weekdays from the start of a period."""
-        days, day = [], self.periods[period].starts
-        while len(days) < count:
-            if day.weekday() < 5:
-                days.append(day)
-            day += timedelta(days=1)
-        return days
+        return weekdays(self.periods[period].starts, count)
 
 
 @pytest.fixture
 def moved(cast) -> Moved:
-    year = structure.year_create(
-        actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
-        structure=SchoolYear.Structure.MODULES,
-    )  # fmt: skip
-    target = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    year, target = past_year_with_5a(cast)
     origin = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="B", homeroom=cast.maria)
-    for school_class, teacher in ((target, cast.mihai), (origin, cast.radu)):
-        structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=cast.math, weekly_hours=1)
-        structure.assignment_create(actor=cast.admin, teacher=teacher, school_class=school_class, subject=cast.math)
+    structure.curriculum_set(actor=cast.admin, school_class=origin, subject=cast.math, weekly_hours=1)
+    structure.assignment_create(actor=cast.admin, teacher=cast.radu, school_class=origin, subject=cast.math)
     carmen = structure.student_create(
         actor=cast.admin, first_name="Carmen", last_name="Nou", cnp=cnp_for(date(2013, 6, 1), 401),
         school_class=origin, starts=year.starts,
