@@ -46,3 +46,37 @@ def test_importing_300_students_and_their_parents(cast):
     assert Student.objects.filter(user__last_name__startswith="Elevescu").count() == 300
     assert len(report.parents_created) == 150 and report.links == 300
     assert seconds < 30
+
+
+def test_importing_a_full_file_of_history(cast, old):
+    """The history of a year before 2022-23 (legacy.MAX_ROWS semester averages, one file) is
+    checked and written in the request: its rows go in one bulk insert."""
+    from accounts.models import User
+    from catalog.grades import legacy
+    from catalog.grades.models import LegacyAverage
+    from catalog.structure.models import Cycle, Enrolment, Subject
+
+    subjects = [Subject.objects.create(name=f"Disciplina {n}", position=20 + n) for n in range(12)]
+    count = legacy.MAX_ROWS // (2 * len(subjects))
+    users = User.objects.bulk_create(User(username=f"istoric{n}", roles=["student"]) for n in range(count))
+    students = Student.objects.bulk_create(
+        Student(user=user, cnp=cnp_for(date(2006, 1, 1) + timedelta(days=n), n % 999 + 1), cycle=Cycle.LOWER_SECONDARY,
+                register_number=10_000 + n)
+        for n, user in enumerate(users)
+    )  # fmt: skip
+    Enrolment.objects.bulk_create(
+        Enrolment(student=student, school_class=old.viii_a, starts=old.year.starts) for student in students
+    )
+    rows = ["cnp;disciplina;semestru;note;teza;medie"]
+    rows += [
+        f"{student.cnp};{subject.name};{semester};9 8 10;;"
+        for student in students for subject in subjects for semester in (1, 2)
+    ]  # fmt: skip
+    data = "\n".join(rows).encode()
+    began = time.perf_counter()
+    report = legacy.legacy_import(actor=cast.director, year=old.year, data=data)
+    seconds = time.perf_counter() - began
+    print(f"\nhistory import of {len(rows) - 1} semester averages ({count} students): {seconds:.2f} s")
+    assert report.ok, report.problems[:3]
+    assert LegacyAverage.objects.filter(school_class=old.viii_a).count() == len(rows) - 1
+    assert seconds < 30
