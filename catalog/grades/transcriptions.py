@@ -31,7 +31,7 @@ from catalog.grades.services import (
     _taught_in_modules,
     _value_check,
 )
-from catalog.structure.guards import date_check, reason_check, require_homeroom
+from catalog.structure.guards import DATE_OUTSIDE_YEAR, reason_check, require_homeroom
 from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Subject
 from catedra.text import has_control_characters
 
@@ -89,7 +89,9 @@ def transcription_record(
         _exemption_check(student, school_class, subject)
     for grade in grades:
         _value_check(grade.value, grade.calificativ, school_class.scheme)
-        date_check(grade.on, school_class)
+        # Not date_check: the other school's holidays were its own (the ski week differs by county).
+        if not isinstance(grade.on, date) or not school_class.year.starts <= grade.on <= school_class.year.ends:
+            raise ValidationError(DATE_OUTSIDE_YEAR.format(year=school_class.year.name), code="date")
         if grade.on >= enrolment.starts:
             raise ValidationError(
                 AFTER_TRANSFER.format(day=f"{grade.on:%d.%m.%Y}", starts=f"{enrolment.starts:%d.%m.%Y}"), code="date"

@@ -15,6 +15,7 @@ from catalog.grades import transcriptions
 from catalog.grades.models import ConductGrade, Grade, Transcription
 from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade
 from catalog.structure import services as structure
+from catalog.structure.guards import date_check
 from catalog.structure.models import Enrolment, Exemption
 from tests.catalog.conftest import Transfer
 
@@ -179,3 +180,13 @@ def test_a_transcription_is_taken_back_with_a_reason_and_recorded_again(cast, tr
     assert AuditEvent.objects.get(action=Action.TRANSCRIPTION_DELETED).reason == "data greșită"
     again = record(cast, transfer, document="1240")
     assert again.grades.count() == 2
+
+
+def test_a_grade_given_on_a_day_this_school_had_off_is_transcribed(cast, transfer):
+    """The other school's holidays were its own: the ski week differs from county to county."""
+    ski = transfer.school_days(1, 6)[1:6]
+    structure.holiday_add(actor=cast.admin, year=transfer.year, name="Vacanța de schi", starts=ski[0], ends=ski[-1])
+    with pytest.raises(ValidationError, match="Vacanța de schi"):  # here, nobody grades in it
+        date_check(ski[2], transfer.target)
+    transcription = record(cast, transfer, grades_=[TranscribedGrade(cast.math, ski[2], 9)], conduct=[])
+    assert [grade.on for grade in transcription.grades.all()] == [ski[2]]
