@@ -70,9 +70,9 @@ PARENT_EMAIL_MISSING = _("E-mailul părintelui lipsește (după el recunoaștem 
 PARENT_NAME_DIFFERS = _("Același e-mail de părinte are alt nume pe rândul {line}.")
 PARENT_NOT_A_PARENT = _("Adresa aparține unui cont al școlii care nu este de părinte.")
 PARENT_NAME_DIFFERS_FROM_ACCOUNT = _("Adresa aparține părintelui {name} din școală, cu alt nume decât în fișier.")
+PARENT_IS_STUDENT = _("Adresa părintelui este și adresa unui elev din fișier (rândul {line}).")
 JOB_NOT_ALLOWED = _("Contul care a încărcat fișierul nu mai are dreptul să importe elevi.")
 JOB_FAILED = _("Importul s-a oprit din cauza unei erori; nu s-a salvat nimic. Reîncercați sau anunțați furnizorul.")
-PARENT_IS_STUDENT = _("Adresa părintelui este și adresa unui elev din fișier (rândul {line}).")
 
 _CEDILLA_TO_COMMA = str.maketrans({"Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"})
 _FORMULA_START = ("=", "+", "-", "@")
