@@ -47,6 +47,8 @@ def test_the_homeroom_teacher_transcribes_the_record_from_the_overview(cast, tra
     assert "Situația transcrisă" in client.get(f"/clase/{transfer.target.pk}/").content.decode()
     gradebook = as_user(cast.mihai).get(f"/clase/{transfer.target.pk}/discipline/{cast.math.pk}/")
     assert 'title="transcrisă din situația școlară de la Școala Gimnazială nr. 5' in gradebook.content.decode()
+    student_page = client.get(f"/elevi/{transfer.dora.pk}/?an={transfer.year.pk}").content.decode()
+    assert student_page.count('title="transcrisă din situația școlară de la altă școală">T</small>') == 2
 
 
 def test_every_problem_is_shown_at_once_and_nothing_is_saved(cast, transfer, as_user):
