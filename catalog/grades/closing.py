@@ -318,27 +318,26 @@ def year_close(*, actor: User, year: SchoolYear) -> None:
         year = SchoolYear.objects.select_for_update().get(pk=year.pk)
         require_open(year)
         if year.legacy:  # imported history (rule 8): no results of today's rules to wait for
-            year.closed_at, year.closed_by = timezone.now(), actor
-            year.save(update_fields=["closed_at", "closed_by"])
-            averages = LegacyAverage.objects.filter(school_class__year=year).count()
-            audit_record(
-                action=Action.YEAR_CLOSED, actor=actor, obj=year,
-                new={"name": year.name, "classes": year.classes.count(), "legacy": True, "averages": averages},
-            )  # fmt: skip
-            return
-        still_open = [str(c) for c in year.classes.filter(closing__isnull=True).order_by("level", "letter")]
-        if still_open:
-            raise ValidationError(CLASSES_OPEN.format(names=", ".join(still_open)), code="classes_open")
-        pending = YearResult.objects.filter(
-            school_class__year=year, status__in=[YearResult.Status.CORIGENT, YearResult.Status.AMANAT]
-        ).count()
-        if pending:
-            raise ValidationError(RESULTS_PENDING.format(count=pending), code="pending")
+            summary = {"legacy": True, "averages": LegacyAverage.objects.filter(school_class__year=year).count()}
+        else:
+            _year_ready_check(year)
+            results = YearResult.objects.filter(school_class__year=year)
+            summary = {"statuses": dict(results.values_list("status").annotate(n=Count("id")))}
         year.closed_at, year.closed_by = timezone.now(), actor
         year.save(update_fields=["closed_at", "closed_by"])
-        results = YearResult.objects.filter(school_class__year=year)
         audit_record(
             action=Action.YEAR_CLOSED, actor=actor, obj=year,
-            new={"name": year.name, "classes": year.classes.count(),
-                 "statuses": dict(results.values_list("status").annotate(n=Count("id")))},
+            new={"name": year.name, "classes": year.classes.count(), **summary},
         )  # fmt: skip
+
+
+def _year_ready_check(year: SchoolYear) -> None:
+    """Every class's results closed, and no corigent or amânat student still waiting."""
+    still_open = [str(c) for c in year.classes.filter(closing__isnull=True).order_by("level", "letter")]
+    if still_open:
+        raise ValidationError(CLASSES_OPEN.format(names=", ".join(still_open)), code="classes_open")
+    pending = YearResult.objects.filter(
+        school_class__year=year, status__in=[YearResult.Status.CORIGENT, YearResult.Status.AMANAT]
+    ).count()
+    if pending:
+        raise ValidationError(RESULTS_PENDING.format(count=pending), code="pending")

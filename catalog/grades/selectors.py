@@ -84,7 +84,7 @@ class GradebookRow:
             return format_html(
                 ' <small class="meta" title="{} {}">{}</small>', TRANSCRIBED_TITLE, grade.transcription, _("T")
             )
-        if self._carried(grade):  # the class it was given in, as a transcribed grade is marked
+        if self._carried(grade):  # given in the parallel class the student moved from: that class
             return format_html(' <small class="meta">{}</small>', grade.school_class.short)
         label = self.module_labels.get(grade.module_id)
         return format_html(' <small class="meta">{}</small>', label) if label else ""

@@ -8,6 +8,7 @@ year's averages, the minimum number of grades and the conduct mean count the who
 teacher deletes the transcription (with a reason) and records it again.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,7 +64,7 @@ class TranscribedConduct:
 
 def transcription_record(
     *, homeroom: User, enrolment: Enrolment, origin: str, document: str, document_date: date,
-    grades: list[TranscribedGrade], conduct: list[TranscribedConduct] = (),
+    grades: Sequence[TranscribedGrade], conduct: Sequence[TranscribedConduct] = (),
 ) -> Transcription:  # fmt: skip
     """Transcribe the record from the school of origin: every grade is checked (value, date
     before the transfer and in the year, a subject of the class, no exemption, the average
@@ -81,7 +82,8 @@ def transcription_record(
     if not grades and not conduct:
         raise ValidationError(NOTHING_TO_TRANSCRIBE, code="empty")
     curriculum = set(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
-    for subject in {grade.subject for grade in grades}:
+    subjects = {grade.subject for grade in grades}
+    for subject in subjects:
         if subject.pk not in curriculum:
             raise ValidationError(NOT_IN_CURRICULUM.format(subject=subject.name), code="curriculum")
         if _taught_in_modules(school_class, subject):
@@ -103,7 +105,7 @@ def transcription_record(
             raise ValidationError(CONDUCT_OURS.format(period=item.period.name), code="period")
         _value_check(item.value, item.calificativ, school_class.scheme)
     with transaction.atomic():
-        for subject in {grade.subject for grade in grades}:
+        for subject in subjects:
             _average_open_check(student, school_class, subject, None)
         transcription = Transcription.objects.create(
             enrolment=enrolment, origin=origin, document=document, document_date=document_date, recorded_by=homeroom

@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from catalog.grades import transcriptions
 from catalog.grades.models import Transcription
 from catalog.grades.selectors import conduct_due
-from catalog.grades.services import _taught_in_modules, value_parse
+from catalog.grades.services import value_parse
 from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade
-from catalog.structure.models import CurriculumEntry, Enrolment, Scheme, SchoolYear
+from catalog.structure.models import CurricularModule, CurriculumEntry, Enrolment, Scheme, SchoolYear
 from catalog.web import access
 
 GRADE_WITH_DAY = re.compile(r"^(?P<value>[^/\s]{1,3})/(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{4}))?$")
@@ -90,13 +90,10 @@ def transcription(request, class_id: int, student_id: int):
     if done is not None:
         return _transcribed(request, enrolment, done)
     year = school_class.year
-    subjects = [
-        entry.subject
-        for entry in CurriculumEntry.objects.filter(school_class=school_class)
-        .select_related("subject")
-        .order_by("subject__position")
-        if not _taught_in_modules(school_class, entry.subject)
-    ]
+    # A subject taught in curricular modules has its grades per module: not transcribed here.
+    in_modules = set(CurricularModule.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
+    entries = CurriculumEntry.objects.filter(school_class=school_class).exclude(subject__in=in_modules)
+    subjects = [entry.subject for entry in entries.select_related("subject").order_by("subject__position")]
     periods = [period for period in year.periods.order_by("number") if not conduct_due(enrolment, period, year.ends)]
     posted = request.method == "POST"
     form = TranscriptionForm(request.POST if posted else None)

@@ -318,7 +318,10 @@ def test_the_year_closes_only_when_every_class_is_closed_and_no_exam_is_pending(
     closing.year_close(actor=cast.director, year=cast.year)
     cast.year.refresh_from_db()
     assert cast.year.is_closed and cast.year.closed_by == cast.director
-    assert AuditEvent.objects.filter(action="year.closed").count() == 1
+    event = AuditEvent.objects.get(action="year.closed")
+    statuses = event.new_values["statuses"]
+    assert statuses["promovat"] >= 1 and "legacy" not in event.new_values
+    assert sum(statuses.values()) == YearResult.objects.filter(school_class__year=cast.year).count()
     frozen = [
         lambda: grades.grade_add(
             teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day, value=7

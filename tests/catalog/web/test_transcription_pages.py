@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from catalog.grades.models import ConductGrade, Grade, Transcription
+from catalog.grades.models import ClassClosing, ConductGrade, Grade, Transcription
 from catalog.web.transcriptions import grades_parse
 from tests.catalog.conftest import Transfer
 
@@ -113,3 +113,12 @@ def test_calificative_are_read_where_the_class_gives_them(cast, transfer):
     assert refused and "FB, B, S sau I" in refused[0]
     _none, too_many = grades_parse("9/14.10 " * 61, subject=cast.math, year=transfer.year, scheme="grades")
     assert too_many == ["Matematică: cel mult 60 de note."]
+
+
+def test_once_the_class_results_are_closed_the_overview_offers_no_new_transcription(cast, transfer, as_user):
+    client = as_user(cast.elena)
+    ClassClosing.objects.create(school_class=transfer.target, closed_by=cast.elena)
+    overview = client.get(f"/clase/{transfer.target.pk}/").content.decode()
+    assert "Transcrie situația de la școala de proveniență" not in overview and url(transfer) not in overview
+    refused = post(client, transfer, cast)
+    assert refused.status_code == 400 and state() == (0, 0, 0)
