@@ -5,7 +5,8 @@ round((3·M + T)/4), M being the other grades' mean truncated at two decimals; t
 average was the two semesters' mean, two decimals, truncated.
 
 The director imports one CSV file per year, all or nothing (every row checked first, each
-problem reported with its line and column). Columns (Romanian header, `,` or `;`):
+problem reported with its line and column): the page checks it (`legacy_check`) and a
+background job imports it (`legacy_import_queue`, `legacy_import_run`). Columns (Romanian header, `,` or `;`):
 
     cnp, disciplina, semestru, note, teza, medie
 
@@ -36,8 +37,17 @@ from audit.services import audit_context, audit_record
 from catalog.grades import averages
 from catalog.grades.models import LegacyAverage
 from catalog.structure.cnp import cnp_validate
-from catalog.structure.imports import EXTRA_CELLS, ImportReport, RowProblem, file_text, folded
-from catalog.structure.models import Enrolment, LearningPeriod, Scheme, SchoolClass, SchoolYear, Student, Subject
+from catalog.structure.imports import EXTRA_CELLS, ImportReport, RowProblem, file_text, folded, job_queue, job_run
+from catalog.structure.models import (
+    Enrolment,
+    ImportJob,
+    LearningPeriod,
+    Scheme,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Subject,
+)  # fmt: skip
 from catalog.structure.services import require_open
 
 COLUMNS = ("cnp", "disciplina", "semestru", "note", "teza", "medie")
@@ -70,6 +80,7 @@ TIE = _("Calificativele sunt la egalitate: scrieți calificativul semestrial în
 DIFFERS = _("Media din fișier ({given}) diferă de cea calculată din note și teză ({computed}).")
 IN_FILE = _("Aceeași disciplină și același semestru ale elevului apar și pe rândul {line}.")
 ALREADY = _("Media elevului la această disciplină în acest semestru este deja importată.")
+JOB_NOT_ALLOWED = _("Contul care a încărcat fișierul nu mai este al directorului: istoricul nu s-a importat.")
 
 
 @dataclass(frozen=True)
@@ -90,11 +101,9 @@ class LegacySubject:
 
 @dataclass
 class LegacyImport(ImportReport):
-    averages: list[LegacyAverage] = field(default_factory=list)
-
-    @property
-    def students(self) -> int:
-        return len({average.student_id for average in self.averages})
+    averages: int = 0  # the semester averages imported (or, by a check, found to import)
+    students: int = 0  # ... and how many students they are of
+    by_class: dict[str, int] = field(default_factory=dict)  # the averages per class ("V A": n)
 
 
 @dataclass
@@ -115,24 +124,35 @@ def template_csv() -> str:
     return "\ufeff" + ";".join(COLUMNS) + "\r\n"
 
 
-def legacy_import(*, actor: User, year: SchoolYear, data: bytes, dry_run: bool = False) -> LegacyImport:
-    """Import a legacy year's semester averages from a CSV file, all or nothing.
+def legacy_import(*, actor: User, year: SchoolYear, data: bytes) -> LegacyImport:
+    """Import a legacy year's semester averages from a CSV file, all or nothing: a refused
+    import writes nothing and returns the report of what was found. A full file takes
+    seconds (most of it the server storing the rows and their history): the page checks it
+    (`legacy_check`) and leaves the import to a job (`legacy_import_queue`)."""
+    report, rows = _checked(actor=actor, year=year, data=data)
+    if report.ok:
+        _rows_write(actor, year, rows)
+    return report
 
-    A refused import, or a dry run, writes nothing and returns the report of what was found.
-    """
-    if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
-        raise NotAllowed(ONLY_DIRECTOR)
-    require_open(year)
-    if not year.legacy:
-        raise ValidationError(NOT_LEGACY.format(year=year.name), code="not_legacy")
+
+def legacy_check(*, actor: User, year: SchoolYear, data: bytes) -> LegacyImport:
+    """Every check of `legacy_import`, and nothing written; the report counts what the
+    import would store."""
+    report, _rows = _checked(actor=actor, year=year, data=data)
+    report.dry_run = True
+    return report
+
+
+def _checked(*, actor: User, year: SchoolYear, data: bytes) -> tuple[LegacyImport, list["_Row"]]:
+    _require_legacy_year(actor, year)
     semesters = {period.number: period for period in year.periods.all()}
     if year.structure != SchoolYear.Structure.SEMESTERS or sorted(semesters) != [1, 2]:
         raise ValidationError(NOT_SEMESTERS.format(year=year.name), code="not_semesters")
-    report = LegacyImport(dry_run=dry_run)
+    report = LegacyImport()
     text, problem = file_text(data, too_big=FILE_TOO_BIG)
     if problem:
         report.problems.append(RowProblem(None, "", problem))
-        return report
+        return report, []
     csv_rows, errors = csv_read(text, required=REQUIRED, allowed=COLUMNS, max_rows=MAX_ROWS)
     report.problems += [RowProblem(None, "", message) for message in errors]
     report.rows = len(csv_rows)
@@ -140,8 +160,22 @@ def legacy_import(*, actor: User, year: SchoolYear, data: bytes, dry_run: bool =
     rows = [_row_parse(row, lookup, report) for row in csv_rows]
     _rows_check(rows, report)
     if report.ok:
-        _rows_write(actor, year, rows, report)
-    return report
+        report.averages, report.students = len(rows), len({row.student.pk for row in rows})
+        by_class = Counter(row.school_class for row in rows)
+        report.by_class = {school_class.short: by_class[school_class] for school_class in _in_order(by_class)}
+    return report, rows
+
+
+def _require_legacy_year(actor: User, year: SchoolYear) -> None:
+    if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
+        raise NotAllowed(ONLY_DIRECTOR)
+    require_open(year)
+    if not year.legacy:
+        raise ValidationError(NOT_LEGACY.format(year=year.name), code="not_legacy")
+
+
+def _in_order(classes) -> list[SchoolClass]:
+    return sorted(classes, key=lambda school_class: (school_class.level, school_class.letter))
 
 
 def legacy_record(*, student: Student, school_class: SchoolClass) -> list[LegacySubject]:
@@ -303,10 +337,10 @@ def _stored(row: _Row) -> tuple:
 # -- writing -------------------------------------------------------------------------------
 
 
-def _rows_write(actor: User, year: SchoolYear, rows: list[_Row], report: LegacyImport) -> None:
-    """Every row in one transaction, with an audit event per class; rolled back for a dry run."""
+def _rows_write(actor: User, year: SchoolYear, rows: list[_Row]) -> None:
+    """Every row in one transaction, with an audit event per class."""
     with transaction.atomic(), audit_context(source=Source.IMPORT):
-        report.averages = LegacyAverage.objects.bulk_create(
+        LegacyAverage.objects.bulk_create(
             LegacyAverage(
                 student=row.student, school_class=row.school_class, subject=row.subject, semester=row.semester,
                 grades=row.grades, thesis=row.thesis, value=row.value, calificativ=row.calificativ,
@@ -317,13 +351,36 @@ def _rows_write(actor: User, year: SchoolYear, rows: list[_Row], report: LegacyI
         by_class: dict[SchoolClass, Counter] = defaultdict(Counter)
         for row in rows:
             by_class[row.school_class][row.subject.name] += 1
-        for school_class, subjects in sorted(by_class.items(), key=lambda item: (item[0].level, item[0].letter)):
+        for school_class in _in_order(by_class):
             audit_record(
                 action=Action.LEGACY_IMPORTED, actor=actor, obj=school_class,
                 new={
                     "year": year.name, "class": str(school_class),
-                    "semester_averages": dict(sorted(subjects.items())),
+                    "semester_averages": dict(sorted(by_class[school_class].items())),
                 },
             )  # fmt: skip
-        if report.dry_run:
-            transaction.set_rollback(True)
+
+
+# -- in the background ---------------------------------------------------------------------
+
+
+def legacy_import_queue(*, actor: User, year: SchoolYear, data: bytes, file_name: str = "", rows: int = 0) -> ImportJob:
+    """Keep a checked file for the background import and send the job once this transaction
+    commits (a full file takes longer than a request should)."""
+    from catalog.grades.tasks import legacy_import_job
+
+    _require_legacy_year(actor, year)
+    return job_queue(
+        legacy_import_job, kind=ImportJob.Kind.LEGACY, actor=actor, year=year, data=data, file_name=file_name,
+        rows=rows,
+    )  # fmt: skip
+
+
+def legacy_import_run(*, job_id: int) -> None:
+    """Import a queued file of semester averages (the job's work; see imports.job_run)."""
+    job_run(job_id=job_id, label="job:legacy_import", work=_legacy_work, not_allowed=JOB_NOT_ALLOWED)
+
+
+def _legacy_work(job: ImportJob) -> tuple[LegacyImport, dict]:
+    report = legacy_import(actor=job.created_by, year=job.year, data=bytes(job.data))
+    return report, {"averages": report.averages, "students": report.students, "classes": report.by_class}

@@ -32,7 +32,7 @@ from audit.actions import Action
 from audit.models import ActorKind, Source
 from audit.services import audit_context, audit_record
 from catalog.structure.cnp import cnp_validate
-from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, StudentImportJob, level_cycle
+from catalog.structure.models import ImportJob, Level, SchoolClass, SchoolYear, Student, level_cycle
 from catalog.structure.services import require_configurer, require_open, student_create
 from catedra.text import has_control_characters
 
@@ -481,60 +481,84 @@ def _row_write(actor: User, row: _Row, parents: dict[str, User], report: Student
 def students_import_queue(
     *, actor: User, year: SchoolYear, data: bytes, school_class: SchoolClass | None = None, file_name: str = "",
     rows: int = 0,
-) -> StudentImportJob:  # fmt: skip
+) -> ImportJob:  # fmt: skip
     """Keep a checked file for the background import and send the job once this transaction
     commits (a big file takes longer than a request may: 2,000 rows take most of a minute)."""
     from catalog.structure.tasks import students_import_job
 
     require_configurer(actor)
     require_open(year)
-    job = StudentImportJob.objects.create(
-        year=year, school_class=school_class, created_by=actor, file_name=file_name[:200], rows=rows, data=data
-    )
-    transaction.on_commit(lambda: students_import_job.delay(job.pk))
-    return job
+    return job_queue(
+        students_import_job, kind=ImportJob.Kind.STUDENTS, actor=actor, year=year, data=data,
+        school_class=school_class, file_name=file_name, rows=rows,
+    )  # fmt: skip
 
 
 def students_import_run(*, job_id: int) -> None:
-    """Import a queued file (the job's work). Safe to deliver twice: a job runs once, under
-    its row's lock, and a finished job is left as it is. The file is dropped when it ends."""
-    StudentImportJob.objects.filter(pk=job_id, status=StudentImportJob.Status.QUEUED).update(
-        status=StudentImportJob.Status.RUNNING, started_at=timezone.now()
+    """Import a queued file of students and parents (the job's work; see `job_run`)."""
+    job_run(job_id=job_id, label="job:students_import", work=_students_work, not_allowed=JOB_NOT_ALLOWED)
+
+
+def _students_work(job: ImportJob) -> tuple[ImportReport, dict]:
+    report = students_import(actor=job.created_by, year=job.year, data=bytes(job.data), school_class=job.school_class)
+    return report, {
+        "students": [student.pk for student in report.students],
+        "parents_created": len(report.parents_created), "parents_reused": len(report.parents_reused),
+        "links": report.links,
+    }  # fmt: skip
+
+
+def job_queue(task, *, kind: str, actor: User, year: SchoolYear, data: bytes, **fields) -> ImportJob:
+    """Keep a checked file as an ImportJob of `kind` and send `task` with its id once this
+    transaction commits (the caller has checked the right and the year)."""
+    fields["file_name"] = fields.get("file_name", "")[:200]
+    job = ImportJob.objects.create(kind=kind, year=year, created_by=actor, data=data, **fields)
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def job_run(*, job_id: int, label: str, work, not_allowed) -> None:
+    """Run a queued import: `work(job)` imports the file as the person who uploaded it and
+    returns its report and what to keep of it. Safe to deliver twice: a job runs once, under
+    its row's lock, and a finished job is left as it is. A refusal (the uploader lost the
+    right: `not_allowed` says so; the year closed meanwhile) is kept as the job's problems;
+    an unexpected error marks it failed, with nothing saved, and is raised again (Sentry
+    sees it). The file is dropped when the job ends."""
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
     )
     try:
         with transaction.atomic():
-            job = StudentImportJob.objects.select_for_update().get(pk=job_id)
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
             if job.finished:
                 return
+            outcome: dict = {}
             with audit_context(
-                actor_kind=ActorKind.JOB, actor_label="job:students_import", source=Source.IMPORT,
-                request_id=f"students-import-{job.pk}",
+                actor_kind=ActorKind.JOB, actor_label=label, source=Source.IMPORT,
+                request_id=f"{job.kind}-import-{job.pk}",
             ):  # fmt: skip
                 try:
-                    report = students_import(
-                        actor=job.created_by, year=job.year, data=bytes(job.data), school_class=job.school_class
-                    )
+                    report, outcome = work(job)
                 except NotAllowed:
-                    report = StudentImport(problems=[RowProblem(None, "", JOB_NOT_ALLOWED)])
+                    report = ImportReport(problems=[RowProblem(None, "", not_allowed)])
                 except ValidationError as refusal:  # the year closed since the file was checked
-                    report = StudentImport(problems=[RowProblem(None, "", " ".join(refusal.messages))])
-            job.status = StudentImportJob.Status.DONE if report.ok else StudentImportJob.Status.REFUSED
-            job.outcome = {
-                "students": [student.pk for student in report.students],
-                "parents_created": len(report.parents_created), "parents_reused": len(report.parents_reused),
-                "links": report.links,
-                "problems": [[problem.line, problem.column, str(problem.message)] for problem in report.problems],
-            }  # fmt: skip
+                    report = ImportReport(problems=[RowProblem(None, "", " ".join(refusal.messages))])
+            job.status = ImportJob.Status.DONE if report.ok else ImportJob.Status.REFUSED
+            job.outcome = {**(outcome if report.ok else {}), "problems": _problems_kept(report.problems)}
             job.data, job.finished_at = b"", timezone.now()
             job.save(update_fields=["status", "outcome", "data", "finished_at"])
     except Exception:
-        StudentImportJob.objects.filter(pk=job_id).update(
-            status=StudentImportJob.Status.FAILED, finished_at=timezone.now(), data=b"",
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), data=b"",
             outcome={"problems": [[None, "", str(JOB_FAILED)]]},
         )  # fmt: skip
         raise
 
 
-def job_problems(job: StudentImportJob) -> list[RowProblem]:
+def _problems_kept(problems: list[RowProblem]) -> list[list]:
+    return [[problem.line, problem.column, str(problem.message)] for problem in problems]
+
+
+def job_problems(job: ImportJob) -> list[RowProblem]:
     """The problems a finished job recorded, as the report shows them."""
     return [RowProblem(line, column, message) for line, column, message in job.outcome.get("problems", [])]

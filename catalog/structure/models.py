@@ -407,10 +407,15 @@ class Exemption(models.Model):
         return f"{self.get_kind_display()} ({document})" if self.document else str(self.get_kind_display())
 
 
-class StudentImportJob(models.Model):
-    """A checked CSV file of students and parents, imported by a background job (a big file
-    takes longer than a request may). The file is kept only until the job ends; what the
-    import did, or why it was refused, stays in `outcome`."""
+class ImportJob(models.Model):
+    """A checked CSV file imported by a background job (a big file takes longer than a
+    request may): students and parents (catalog.structure.imports), or the semester averages
+    of a year before 2022-23 (catalog.grades.legacy). The file is kept only until the job
+    ends; what the import did, or why it was refused, stays in `outcome`."""
+
+    class Kind(models.TextChoices):
+        STUDENTS = "students", _("elevi și părinți")
+        LEGACY = "legacy", _("istoricul anilor dinainte de 2022-2023")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("în așteptare")
@@ -421,6 +426,7 @@ class StudentImportJob(models.Model):
 
     FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
 
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STUDENTS)
     year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -431,12 +437,13 @@ class StudentImportJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # {"students": [ids], "parents_created": n, "parents_reused": n, "links": n,
-    #  "problems": [[line, column, message], ...]}
+    # Students: {"students": [ids], "parents_created": n, "parents_reused": n, "links": n};
+    # history: {"averages": n, "students": n, "classes": {class: n}}; either: "problems":
+    # [[line, column, message], ...].
     outcome = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["-created_at"], name="student_import_job_recent")]
+        indexes = [models.Index(fields=["kind", "-created_at"], name="import_job_recent")]
 
     def __str__(self) -> str:
         return f"{self.file_name or 'CSV'} ({self.get_status_display()})"

@@ -8,7 +8,7 @@ from catalog.web import imports
 urlpatterns = [
     path("", imports.students_import, name="import-students"),
     path("model.csv", imports.students_template, name="import-students-template"),
-    path("<int:job_id>/", imports.students_import_job, name="import-students-job"),
+    path("<int:job_id>/", imports.import_job, name="import-job"),
     path("copiere-an/", imports.year_copy, name="import-year-copy"),
     path("istoric/", imports.legacy_import, name="import-legacy"),
     path("istoric/incheiere/", imports.legacy_close, name="import-legacy-close"),

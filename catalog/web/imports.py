@@ -19,7 +19,7 @@ from accounts.roles import Role
 from catalog.grades import closing, legacy
 from catalog.grades.selectors import repeaters
 from catalog.structure import imports, rollover
-from catalog.structure.models import SchoolClass, SchoolYear, Student, StudentImportJob
+from catalog.structure.models import ImportJob, SchoolClass, SchoolYear, Student
 from catalog.structure.selectors import year_current
 from catalog.web import access
 from catedra.text import by_name
@@ -79,31 +79,38 @@ def students_import(request):
                     actor=request.user, year=year, data=data, school_class=chosen,
                     file_name=request.FILES["file"].name, rows=report.rows,
                 )  # fmt: skip
-                return redirect("import-students-job", job_id=job.pk)
+                return redirect("import-job", job_id=job.pk)
         except ValidationError as error:
             form.add_error(None, error)
     refused = posted and (not form.is_valid() or (report is not None and not report.ok))
     context = {
         "form": form, "year": year, "report": report, "columns": imports.COLUMNS,
-        "jobs": StudentImportJob.objects.select_related("created_by").order_by("-created_at")[:RECENT_JOBS],
+        "jobs": _recent_jobs(ImportJob.Kind.STUDENTS),
     }  # fmt: skip
     return render(request, "catalog/imports/students.html", context, status=400 if refused else 200)
 
 
+def _recent_jobs(kind: str):
+    return ImportJob.objects.filter(kind=kind).select_related("created_by").order_by("-created_at")[:RECENT_JOBS]
+
+
 @require_GET
 @access.configurer_only
-def students_import_job(request, job_id: int):
-    """Where a queued import stands; the page asks again every few seconds until it ends."""
-    job = get_object_or_404(StudentImportJob.objects.select_related("year", "school_class", "created_by"), pk=job_id)
+def import_job(request, job_id: int):
+    """Where a queued import stands; the page asks again every few seconds until it ends.
+    A history import's job is the director's, as its page is."""
+    job = get_object_or_404(ImportJob.objects.select_related("year", "school_class", "created_by"), pk=job_id)
+    if job.kind == ImportJob.Kind.LEGACY and not request.user.has_role(Role.DIRECTOR):
+        raise Http404
     students = []
-    if job.status == StudentImportJob.Status.DONE:
+    if job.kind == ImportJob.Kind.STUDENTS and job.status == ImportJob.Status.DONE:
         created = Student.objects.filter(pk__in=job.outcome.get("students", [])).select_related("user")
         students = sorted(created, key=lambda student: by_name(student.user))
     context = {
         "job": job, "problems": imports.job_problems(job), "students": students,
         "waiting": not job.finished, "late": not job.finished and timezone.now() - job.created_at > JOB_LATE,
     }  # fmt: skip
-    return render(request, "catalog/imports/students_job.html", context)
+    return render(request, "catalog/imports/job.html", context)
 
 
 @require_GET
@@ -188,20 +195,29 @@ def director_only(view):
 
 @director_only
 def legacy_import(request):
-    """The semester averages of a year before 2022-23 from a CSV file (DOMAIN rule 8)."""
+    """The semester averages of a year before 2022-23 from a CSV file (DOMAIN rule 8): checked
+    at once (every problem shown by line and column), then imported by a background job,
+    whose page the browser goes to. The dry run only checks."""
     posted = request.method == "POST"
     form = LegacyImportForm(request.POST if posted else None, request.FILES if posted else None)
     report = None
     if posted and form.is_valid():
         data = form.cleaned_data
         try:
-            report = legacy.legacy_import(
-                actor=request.user, year=data["year"], data=data["file"], dry_run=data["dry_run"]
-            )
+            report = legacy.legacy_check(actor=request.user, year=data["year"], data=data["file"])
+            if report.ok and not data["dry_run"]:
+                job = legacy.legacy_import_queue(
+                    actor=request.user, year=data["year"], data=data["file"], file_name=request.FILES["file"].name,
+                    rows=report.rows,
+                )  # fmt: skip
+                return redirect("import-job", job_id=job.pk)
         except ValidationError as error:
             form.add_error(None, error)
     refused = posted and (not form.is_valid() or (report is not None and not report.ok))
-    context = {"form": form, "report": report, "columns": legacy.COLUMNS, "open_years": form.fields["year"].queryset}
+    context = {
+        "form": form, "report": report, "columns": legacy.COLUMNS, "open_years": form.fields["year"].queryset,
+        "jobs": _recent_jobs(ImportJob.Kind.LEGACY),
+    }  # fmt: skip
     return render(request, "catalog/imports/legacy.html", context, status=400 if refused else 200)
 
 

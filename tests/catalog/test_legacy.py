@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.models import AuditEvent, Source
 from catalog.grades import legacy
 from catalog.grades.models import LegacyAverage
 from catalog.structure import services as structure
-from catalog.structure.models import SchoolYear
+from catalog.structure.models import ImportJob, SchoolYear
 
 HEADER = "cnp;disciplina;semestru;note;teza;medie"
 
@@ -127,13 +128,70 @@ def test_an_average_already_imported_is_refused_not_replaced(cast, old):
     assert list(LegacyAverage.objects.values_list("semester", "value")) == [(1, 7)]
 
 
-def test_a_dry_run_checks_everything_and_writes_nothing(cast, old):
-    report = legacy.legacy_import(
-        actor=cast.director, year=old.year, data=csv(f"{old.sara.cnp};Matematică;1;9 9;;"), dry_run=True
+def test_a_check_finds_everything_an_import_would_and_writes_nothing(cast, old):
+    good = csv(
+        f"{old.sara.cnp};Matematică;1;9 9;;", f"{old.sara.cnp};Matematică;2;;;8", f"{old.irina.cnp};Matematică;1;;;B"
     )
-    assert report.ok and report.dry_run and len(report.averages) == 1 and report.students == 1
+    report = legacy.legacy_check(actor=cast.director, year=old.year, data=good)
+    assert report.ok and report.dry_run and (report.rows, report.averages, report.students) == (3, 3, 2)
+    assert report.by_class == {"a II-a A": 1, "a VIII-a A": 2}
+    bad = csv(f"{old.sara.cnp};Matematică;1;9 9 8;8;9", f"{old.sara.cnp};Fizică;1;;;9")
+    assert problems(legacy.legacy_check(actor=cast.director, year=old.year, data=bad)) == problems(
+        legacy.legacy_import(actor=cast.director, year=old.year, data=bad)
+    )
     assert not LegacyAverage.objects.exists()
     assert not AuditEvent.objects.filter(action=Action.LEGACY_IMPORTED).exists()
+    with pytest.raises(NotAllowed):
+        legacy.legacy_check(actor=cast.admin, year=old.year, data=good)
+
+
+def problems(report) -> list[tuple]:
+    return [(problem.line, problem.column, str(problem.message)) for problem in report.problems]
+
+
+def queued(cast, old, data: bytes, actor=None) -> ImportJob:
+    return ImportJob.objects.create(
+        kind=ImportJob.Kind.LEGACY, year=old.year, created_by=actor or cast.director, data=data, rows=2
+    )
+
+
+def test_a_job_imports_as_the_director_once_even_if_delivered_twice(cast, old):
+    job = queued(cast, old, csv(f"{old.sara.cnp};Matematică;1;;;7", f"{old.luca.cnp};Matematică;2;;;8"))
+    legacy.legacy_import_run(job_id=job.pk)
+    legacy.legacy_import_run(job_id=job.pk)  # redelivered (a worker lost after the commit)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.started_at and job.finished_at and bytes(job.data) == b""
+    assert job.outcome == {"averages": 2, "students": 2, "classes": {"a VIII-a A": 1, "a VIII-a B": 1}, "problems": []}
+    assert LegacyAverage.objects.count() == 2
+    events = AuditEvent.objects.filter(action=Action.LEGACY_IMPORTED)
+    assert {(e.actor_id, e.source, e.request_id) for e in events} == {
+        (cast.director.pk, Source.IMPORT, f"legacy-import-{job.pk}")
+    }
+
+
+def test_a_job_is_refused_if_the_director_left_the_role_the_year_closed_or_the_file_no_longer_fits(cast, old):
+    data = csv(f"{old.sara.cnp};Matematică;1;;;7")
+    lost = queued(cast, old, data)
+    cast.director.roles = [Role.TEACHER]
+    cast.director.save(update_fields=["roles"])
+    legacy.legacy_import_run(job_id=lost.pk)
+    lost.refresh_from_db()
+    assert lost.status == ImportJob.Status.REFUSED and lost.outcome["problems"] == [[None, "", legacy.JOB_NOT_ALLOWED]]
+    cast.director.roles = [Role.DIRECTOR]
+    cast.director.save(update_fields=["roles"])
+    already = queued(cast, old, data)
+    assert legacy.legacy_import(actor=cast.director, year=old.year, data=data).ok  # the same file, imported meanwhile
+    legacy.legacy_import_run(job_id=already.pk)
+    already.refresh_from_db()
+    assert already.status == ImportJob.Status.REFUSED and already.outcome["problems"] == [
+        [2, "semestru", legacy.ALREADY]
+    ]
+    closed = queued(cast, old, csv(f"{old.luca.cnp};Matematică;1;;;7"))
+    SchoolYear.objects.filter(pk=old.year.pk).update(closed_at=timezone.now())
+    legacy.legacy_import_run(job_id=closed.pk)
+    closed.refresh_from_db()
+    assert closed.status == ImportJob.Status.REFUSED and "încheiat" in closed.outcome["problems"][0][2]
+    assert LegacyAverage.objects.count() == 1
 
 
 @pytest.mark.parametrize(

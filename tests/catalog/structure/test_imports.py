@@ -14,7 +14,7 @@ from audit.models import AuditEvent, Source
 from catalog.structure import imports
 from catalog.structure import services as structure
 from catalog.structure.imports import students_import
-from catalog.structure.models import Cycle, Enrolment, Level, RegisterCounter, Student, StudentImportJob
+from catalog.structure.models import Cycle, Enrolment, ImportJob, Level, RegisterCounter, Student
 from tests.catalog.conftest import cnp_for
 
 HEADER = "nume,prenume,cnp,clasa,numar_matricol,email,parinte_nume,parinte_prenume,parinte_email"
@@ -262,8 +262,8 @@ def test_the_check_finds_what_the_import_would_refuse_and_writes_nothing(cast):
         imports.students_check(actor=cast.mihai, year=cast.year, data=GOOD)
 
 
-def queued(cast, data: bytes = GOOD, actor=None) -> StudentImportJob:
-    return StudentImportJob.objects.create(year=cast.year, created_by=actor or cast.admin, data=data, rows=4)
+def queued(cast, data: bytes = GOOD, actor=None) -> ImportJob:
+    return ImportJob.objects.create(year=cast.year, created_by=actor or cast.admin, data=data, rows=4)
 
 
 def test_a_job_imports_as_its_uploader_and_runs_once_if_delivered_twice(cast):
@@ -273,7 +273,7 @@ def test_a_job_imports_as_its_uploader_and_runs_once_if_delivered_twice(cast):
     imports.students_import_run(job_id=job.pk)  # redelivered (a worker lost after the commit)
     assert counts() == after
     job.refresh_from_db()
-    assert job.status == StudentImportJob.Status.DONE and job.started_at and job.finished_at
+    assert job.status == ImportJob.Status.DONE and job.started_at and job.finished_at
     assert len(job.outcome["students"]) == 4 and job.outcome["parents_created"] == 1 and job.outcome["links"] == 3
     assert bytes(job.data) == b"" and imports.job_problems(job) == []
     event = AuditEvent.objects.get(action=Action.STUDENTS_IMPORTED)
@@ -288,14 +288,14 @@ def test_a_job_whose_uploader_lost_the_right_or_whose_year_closed_is_refused(cas
     before = counts()
     imports.students_import_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == StudentImportJob.Status.REFUSED and counts() == before
+    assert job.status == ImportJob.Status.REFUSED and counts() == before
     assert [str(problem) for problem in imports.job_problems(job)] == [str(imports.JOB_NOT_ALLOWED)]
     closed = queued(cast, actor=cast.director)
     cast.year.closed_at = timezone.now()
     cast.year.save(update_fields=["closed_at"])
     imports.students_import_run(job_id=closed.pk)
     closed.refresh_from_db()
-    assert closed.status == StudentImportJob.Status.REFUSED and "este încheiat" in closed.outcome["problems"][0][2]
+    assert closed.status == ImportJob.Status.REFUSED and "este încheiat" in closed.outcome["problems"][0][2]
 
 
 def test_a_job_that_breaks_keeps_nothing_says_so_and_reports_the_error(cast, monkeypatch):
@@ -312,5 +312,5 @@ def test_a_job_that_breaks_keeps_nothing_says_so_and_reports_the_error(cast, mon
     with pytest.raises(RuntimeError):  # raised on, for the worker's error reporting
         imports.students_import_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == StudentImportJob.Status.FAILED and bytes(job.data) == b"" and counts() == before
+    assert job.status == ImportJob.Status.FAILED and bytes(job.data) == b"" and counts() == before
     assert imports.job_problems(job)[0].message == str(imports.JOB_FAILED)

@@ -15,7 +15,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from catalog.structure import imports, tasks
 from catalog.structure import services as structure
-from catalog.structure.models import Enrolment, SchoolClass, Student, StudentImportJob
+from catalog.structure.models import Enrolment, ImportJob, SchoolClass, Student
 from tests.catalog.conftest import cnp_for
 
 URL = "/configurare/import/"
@@ -35,7 +35,7 @@ def upload(client, content: bytes, name: str = "elevi.csv", **fields):
 def counts():
     return (
         Student.objects.count(), User.objects.count(), ParentLink.objects.count(), Enrolment.objects.count(),
-        StudentImportJob.objects.count(),
+        ImportJob.objects.count(),
     )  # fmt: skip
 
 
@@ -66,9 +66,9 @@ def test_the_secretary_imports_a_file_in_the_background_and_sees_who_was_created
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.content.decode()
     with django_capture_on_commit_callbacks() as callbacks:
         response = upload(client, GOOD)
-    job = StudentImportJob.objects.get()
+    job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"{URL}{job.pk}/"
-    assert job.status == StudentImportJob.Status.QUEUED and job.rows == 2 and job.file_name == "elevi.csv"
+    assert job.status == ImportJob.Status.QUEUED and job.rows == 2 and job.file_name == "elevi.csv"
     assert not Student.objects.filter(cnp__in=CNP[:2]).exists() and sent == []  # sent only once committed
     waiting = client.get(response["Location"]).content.decode()
     assert 'data-testid="import-waiting"' in waiting and 'hx-trigger="every 2s"' in waiting
@@ -82,7 +82,7 @@ def test_the_secretary_imports_a_file_in_the_background_and_sees_who_was_created
     assert Student.objects.filter(cnp__in=CNP[:2]).count() == 2
     assert User.objects.get(email="maria.pop@example.test").child_links.count() == 2
     job.refresh_from_db()
-    assert job.status == StudentImportJob.Status.DONE and bytes(job.data) == b""  # the file is not kept
+    assert job.status == ImportJob.Status.DONE and bytes(job.data) == b""  # the file is not kept
     listed = client.get(URL).content.decode()
     assert 'data-testid="import-jobs"' in listed and f"{URL}{job.pk}/" in listed and "2 elevi" in listed
 
@@ -103,7 +103,7 @@ def test_a_job_refused_by_what_changed_meanwhile_reports_it_and_writes_nothing(
     text = client.get(response["Location"]).content.decode()
     assert 'data-testid="import-errors"' in text and "<td>2</td><td>cnp</td>" in text
     assert counts() == before
-    assert StudentImportJob.objects.get().status == StudentImportJob.Status.REFUSED
+    assert ImportJob.objects.get().status == ImportJob.Status.REFUSED
 
 
 def test_a_bad_file_shows_every_problem_by_line_and_column_and_changes_nothing(cast, as_user):
@@ -138,7 +138,7 @@ def test_the_dry_run_checks_the_file_at_once_and_writes_nothing(cast, as_user, d
     text = response.content.decode()
     assert response.status_code == 200 and 'data-testid="import-checked"' in text
     assert "s-ar crea 2 elevi și 1 conturi de părinți (0 părinți existenți)" in text
-    assert counts() == before and callbacks == [] and not StudentImportJob.objects.exists()
+    assert counts() == before and callbacks == [] and not ImportJob.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_the_template_file_downloads_with_the_documented_header(cast, as_user):
 @pytest.mark.parametrize("person", ["mihai", "elena", "parent", "stats"])
 def test_anyone_but_a_configurer_gets_404_on_every_import_page(cast, as_user, person):
     client = as_user(getattr(cast, person))
-    job = StudentImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD)
+    job = ImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD)
     before = counts()
     for response in (
         client.get(URL), upload(client, GOOD), client.get(URL + "model.csv"), client.get(COPY_URL),
@@ -193,9 +193,9 @@ def test_anyone_but_a_configurer_gets_404_on_every_import_page(cast, as_user, pe
 def test_a_job_page_that_does_not_exist_is_404_and_a_late_job_says_so(cast, as_user):
     client = as_user(cast.director)
     assert client.get(f"{URL}999999/").status_code == 404
-    job = StudentImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD, rows=2)
+    job = ImportJob.objects.create(year=cast.year, created_by=cast.admin, data=GOOD, rows=2)
     assert "serviciul care face importurile pare oprit" not in client.get(f"{URL}{job.pk}/").content.decode()
-    StudentImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
     page = client.get(f"{URL}{job.pk}/").content.decode()
     assert "serviciul care face importurile pare oprit" in page and 'data-testid="import-waiting"' in page
 

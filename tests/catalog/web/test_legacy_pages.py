@@ -1,6 +1,7 @@
 """The history of the years before 2022-23 on the pages: the director's import page (nobody
-else sees it), and a student's earlier years on the student page, for the student, their
-parent and the school's management (`?an=`; a year that is not the student's is a 404)."""
+else sees it; a good file is imported by a background job, whose page shows how it went),
+and a student's earlier years on the student page, for the student, their parent and the
+school's management (`?an=`; a year that is not the student's is a 404)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import ParentLink
 from audit.models import AuditEvent
-from catalog.grades import closing, legacy
+from catalog.grades import closing, legacy, tasks
 from catalog.grades.models import LegacyAverage
+from catalog.structure.models import ImportJob
 from tests.catalog.web.test_queries import queries_of
 
 URL = "/configurare/import/istoric/"
@@ -21,28 +23,61 @@ def upload(client, year, text: str, **fields):
     return client.post(URL, {"year": year.pk, "file": SimpleUploadedFile("istoric.csv", data, "text/csv"), **fields})
 
 
-def test_the_director_imports_a_legacy_year_and_sees_what_was_imported(cast, old, as_user):
+@pytest.fixture
+def sent(monkeypatch):
+    """The import jobs sent to the workers (by id), instead of the broker."""
+    jobs: list[int] = []
+    monkeypatch.setattr(tasks.legacy_import_job, "delay", jobs.append)
+    return jobs
+
+
+def test_the_director_imports_a_legacy_year_in_the_background_and_sees_what_was_imported(
+    cast, old, as_user, django_capture_on_commit_callbacks, sent
+):
     client = as_user(cast.director)
     page = client.get(URL)
     text = page.content.decode()
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in text and "2020-2021" in text
     assert cast.year.name not in text  # only years before 2022-23 are offered
-    response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;\n{old.sara.cnp};Matematică;2;;;9")
-    text = response.content.decode()
-    assert response.status_code == 200 and 'data-testid="import-done"' in text
-    assert "2 medii semestriale importate" in text
+    rows = f"{old.sara.cnp};Matematică;1;9 9 8;8;\n{old.sara.cnp};Matematică;2;;;9\n{old.irina.cnp};Matematică;1;;;B"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, old.year, rows)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/configurare/import/{job.pk}/"
+    assert (job.kind, job.year, job.rows, job.file_name) == (ImportJob.Kind.LEGACY, old.year, 3, "istoric.csv")
+    assert sent == [job.pk] and not LegacyAverage.objects.exists()  # the job has not run yet
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-waiting"' in waiting and "Import istoric din CSV" in waiting
+
+    tasks.legacy_import_job(job.pk)
+
+    text = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-done"' in text and "hx-trigger" not in text
+    assert "3 medii semestriale importate" in text and "pentru 2 elevi" in text
+    assert text.index("clasa a II-a A") < text.index("clasa a VIII-a A")
     assert LegacyAverage.objects.filter(student=old.sara).count() == 2
+    listed = client.get(URL).content.decode()
+    assert 'data-testid="import-jobs"' in listed and f"/configurare/import/{job.pk}/" in listed and "3 medii" in listed
 
 
-def test_a_bad_file_shows_its_problems_and_a_dry_run_saves_nothing(cast, old, as_user):
+def test_a_bad_file_shows_its_problems_and_a_dry_run_only_checks(cast, old, as_user, sent):
     client = as_user(cast.director)
     response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;9")
     text = response.content.decode()
     assert response.status_code == 400 and 'data-testid="import-errors"' in text
     assert "<td>2</td><td>medie</td>" in text and str(legacy.DIFFERS.format(given=9, computed=8)) in text
     response = upload(client, old.year, f"{old.sara.cnp};Matematică;1;9 9 8;8;", dry_run="on")
-    assert response.status_code == 200 and 'data-testid="import-checked"' in response.content.decode()
-    assert not LegacyAverage.objects.exists()
+    text = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="import-checked"' in text
+    assert "s-ar salva 1 medii semestriale ale unui număr de 1 elevi" in text
+    assert not LegacyAverage.objects.exists() and not ImportJob.objects.exists() and sent == []
+
+
+def test_a_history_job_s_page_is_the_director_s_only(cast, old, as_user):
+    job = ImportJob.objects.create(kind=ImportJob.Kind.LEGACY, year=old.year, created_by=cast.director, data=b"x")
+    assert as_user(cast.director).get(f"/configurare/import/{job.pk}/").status_code == 200
+    for someone in (cast.admin, cast.mihai, cast.parent):  # the secretary sees the students' jobs, not this one
+        assert as_user(someone).get(f"/configurare/import/{job.pk}/").status_code == 404
 
 
 def test_the_form_refuses_a_year_that_is_not_offered_and_a_missing_file(cast, old, as_user):
@@ -129,7 +164,9 @@ def test_the_director_closes_an_imported_year_and_it_is_frozen(cast, old, as_use
     """A year of history closes as it is (no results under today's rules); then it takes no
     import, is no longer offered, and its averages cannot change."""
     client = as_user(cast.director)
-    upload(client, old.year, f"{old.sara.cnp};Matematică;1;;;9")
+    assert legacy.legacy_import(
+        actor=cast.director, year=old.year, data=f"{HEADER}\n{old.sara.cnp};Matematică;1;;;9\n".encode()
+    ).ok
     page = client.get(URL).content.decode()
     assert CLOSE in page and "Încheie anul 2020-2021" in page
 
