@@ -30,9 +30,21 @@ from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.closing import class_results_close, exam_record, year_close
 from catalog.grades.models import Average, ConductGrade, Exam, Grade, YearResult
+from catalog.grades.services import grade_add
+from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade, transcription_record
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
-from catalog.structure.models import Enrolment, Level, Scheme, SchoolClass, SchoolYear, Student, Subject, level_cycle
+from catalog.structure.models import (
+    Enrolment,
+    LearningPeriod,
+    Level,
+    Scheme,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Subject,
+    level_cycle,
+)  # fmt: skip
 from catalog.structure.selectors import enrolments_active
 
 FIRST_NAMES = [
@@ -72,6 +84,10 @@ CLASSES = [
 CLASS_SIZE = {**dict.fromkeys(PRIMARY, 20), **dict.fromkeys(SECONDARY, 24)}
 DEMO_CLASS = (Level.V, "A")  # the demo teacher, homeroom teacher and student are here
 IMPORTED = "Date demonstrative (import)"
+# Two students came to V A from another school (see `transfer_day`): the first one's record
+# is transcribed (its grades marked T), the second one's waits for the homeroom teacher.
+TRANSFERRED = [("Ene", "Mara"), ("Dobre", "Sergiu")]
+TRANSFER_ORIGIN = "Școala Gimnazială nr. 3 Pașcani"
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ def catalog_demo_ensure(
     today = today or timezone.localdate()
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     with transaction.atomic(), audit_context(actor_kind="job", actor_label="job:demo"):
-        year = _year(people.admin, today.year if today.month >= 9 else today.year - 1)
+        year = _year(people.admin, year_first(today))
         subjects = {
             name: structure.subject_create(actor=people.admin, name=name, kind=kind, position=position)
             for name, kind, position, _hours in SUBJECTS
@@ -106,19 +122,32 @@ def catalog_demo_ensure(
         _grades_and_absences(year, made, today, rng)
         if people.director is not None:
             _last_year(people, year, subjects, teachers, made)
+        demo_class = next((c for c in made if (c.level, c.letter) == DEMO_CLASS), None)
+        _transfers(people, year, demo_class, today, rng)
     return True
+
+
+def year_first(today: date) -> int:
+    """The calendar year in which the demo's current school year started."""
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def modules(first: int) -> list[structure.PeriodSpec]:
+    """The five modules of the school year that starts in September of `first`."""
+    return [
+        structure.PeriodSpec(date(first, 9, 8), date(first, 10, 23)),
+        structure.PeriodSpec(date(first, 11, 2), date(first, 12, 18)),
+        structure.PeriodSpec(date(first + 1, 1, 8), date(first + 1, 2, 12)),
+        structure.PeriodSpec(date(first + 1, 2, 22), date(first + 1, 4, 2)),
+        structure.PeriodSpec(date(first + 1, 4, 13), date(first + 1, 6, 18)),
+    ]
 
 
 def _year(admin: User, first: int) -> SchoolYear:
     """The school year that starts in September of `first`, in five modules."""
-    modules = [
-        (date(first, 9, 8), date(first, 10, 23)), (date(first, 11, 2), date(first, 12, 18)),
-        (date(first + 1, 1, 8), date(first + 1, 2, 12)), (date(first + 1, 2, 22), date(first + 1, 4, 2)),
-        (date(first + 1, 4, 13), date(first + 1, 6, 18)),
-    ]  # fmt: skip
     return structure.year_create(
         actor=admin, name=f"{first}-{first + 1}", starts=date(first, 9, 1), ends=date(first + 1, 8, 31),
-        structure=SchoolYear.Structure.MODULES, periods=[structure.PeriodSpec(s, e) for s, e in modules],
+        structure=SchoolYear.Structure.MODULES, periods=modules(first),
     )  # fmt: skip
 
 
@@ -202,9 +231,56 @@ def _demo_student(people: DemoPeople, year: SchoolYear, school_class: SchoolClas
     ParentLink.objects.get_or_create(parent=people.parent, student=people.student)
 
 
+def transfer_day(periods: list[LearningPeriod], today: date) -> date | None:
+    """The day the demo's transferred students came: the second module's first day, or three
+    days ago if that is earlier; None in the school year's first days (nothing to transcribe)."""
+    first, second = periods[:2]
+    day = min(second.starts, today - timedelta(days=3))
+    return day if day >= first.starts + timedelta(days=10) else None
+
+
+def _transfers(people: DemoPeople, year: SchoolYear, school_class: SchoolClass | None, today: date, rng) -> None:
+    """TRANSFERRED into the demo class on `transfer_day`, with a grade or two at every subject
+    since; the first one's record from the other school transcribed by the homeroom teacher."""
+    periods = list(year.periods.order_by("number"))
+    day = transfer_day(periods, today)
+    if day is None or school_class is None:
+        return
+    subjects = [
+        entry.subject for entry in school_class.curriculum.select_related("subject").order_by("subject__position")
+    ]
+    before = _school_days(year, day)
+    since = [d for d in _school_days(year, today) if d >= day]
+    for n, (last_name, first_name) in enumerate(TRANSFERRED):
+        student = structure.student_create(
+            actor=people.admin, first_name=first_name, last_name=last_name,
+            cnp=_cnp(rng, date(year.starts.year - 11, 2 + n, 10 + n), 900 + n), school_class=school_class,
+            starts=day, entry=Enrolment.Entry.TRANSFER_IN,
+        )  # fmt: skip
+        for assignment in school_class.assignments.select_related("subject", "teacher").order_by("subject__position"):
+            for on in sorted(rng.sample(since, min(len(since), rng.choice([1, 2])))):
+                grade_add(
+                    teacher=assignment.teacher, student=student, school_class=school_class,
+                    subject=assignment.subject, on=on, value=rng.choice([7, 8, 9, 10]),
+                )  # fmt: skip
+        if n == 0:
+            transcription_record(
+                homeroom=school_class.homeroom, enrolment=student.enrolments.get(school_class=school_class),
+                origin=TRANSFER_ORIGIN, document="1843", document_date=day - timedelta(days=1),
+                grades=[
+                    TranscribedGrade(subject=subject, on=on, value=rng.choice([6, 7, 8, 9, 10]))
+                    for subject in subjects for on in sorted(rng.sample(before, min(len(before), 2)))
+                ],
+                conduct=[
+                    TranscribedConduct(period=period, value=10)
+                    for period in periods if period.ends < day
+                ],
+            )  # fmt: skip
+
+
 def _school_days(year: SchoolYear, today: date) -> list[date]:
     days = []
-    for period in year.periods.all():
+    for period in year.periods.order_by("number"):
         day = period.starts
         while day <= min(period.ends, today - timedelta(days=1)):
             if day.weekday() < 5:
@@ -226,10 +302,11 @@ def _grades_and_absences(
     for school_class in classes:
         if school_class.scheme == Scheme.DESCRIPTIVE:
             continue
-        students = [e.student for e in school_class.enrolments.select_related("student")]
+        # Every query that feeds the random choices is ordered: the same demo on every machine.
+        students = [e.student for e in school_class.enrolments.select_related("student").order_by("pk")]
         ability = {s.pk: max(rng.gauss(7.6, 1.3), 5.5 if closed else 0) for s in students}
         taken = set()
-        for assignment in school_class.assignments.select_related("subject", "teacher"):
+        for assignment in school_class.assignments.select_related("subject", "teacher").order_by("subject__position"):
             entry = school_class.curriculum.get(subject=assignment.subject)
             count = max(1, round(entry.weekly_hours * weeks / 5))
             if closed:

@@ -1,14 +1,18 @@
 """A real browser (headless Chromium) at phone width on the demo school's catalog: a teacher
 adds a grade and an absence from the class gradebook in a few taps, the parent then sees
-them, and no page either of them visits scrolls sideways (at 375 px, and again at 360 px)."""
+them, the homeroom teacher transcribes a transferred student's record, and no page any of
+them visits scrolls sideways (at 375 px, and again at 360 px)."""
 
 import os
 import re
 import shutil
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
 
+from catalog import demo as demo_catalog
 from provisioning.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.helpers import MakeRun, free_port
 
@@ -109,6 +113,37 @@ def count_in(texts: list[str], wanted: str) -> int:
 def absences_shown(meta: str) -> int:
     """The absences counted in a gradebook row's summary ("absențe: 3 (1 nemotivate) · media 9")."""
     return int(re.search(r"absențe: (\d+)", meta).group(1))
+
+
+def school_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Bucharest")).date()
+
+
+def transcribe(homeroom: Phone, overview_url: str, came: date) -> None:
+    """The homeroom teacher transcribes the record a student brought from another school
+    (the demo's second transfer waits for it), and sees the first one's, already transcribed."""
+    from playwright.sync_api import expect
+
+    page = homeroom.page
+    page.goto(overview_url)
+    waiting = page.locator("ul.students > li").filter(has_text=" ".join(demo_catalog.TRANSFERRED[1]))
+    waiting.get_by_role("link", name="Transcrie situația de la școala de proveniență").click()
+    page.wait_for_url(re.compile(r"/elevi/\d+/transcriere/$"))
+    homeroom.fits("transcription")
+    page.fill("input[name=origin]", "Școala Gimnazială nr. 5 Iași")
+    page.fill("input[name=document]", "2210")
+    page.fill("input[name=document_date]", (came - timedelta(days=1)).isoformat())
+    first, second = came - timedelta(days=14), came - timedelta(days=7)
+    page.get_by_label("Matematică", exact=True).fill(f"9/{first:%d.%m} 7/{second:%d.%m}")
+    page.get_by_role("button", name="Transcrie în catalog").click()
+    expect(page.get_by_text("Situația școlară a fost transcrisă în catalog.")).to_be_visible()
+    expect(page.locator("[data-testid=transcribed] .grade")).to_have_text([f"9/{first:%d.%m}", f"7/{second:%d.%m}"])
+    homeroom.fits("transcription recorded")
+    page.goto(overview_url)
+    done = page.locator("ul.students > li").filter(has_text=" ".join(demo_catalog.TRANSFERRED[0]))
+    done.get_by_role("link", name="Situația transcrisă").click()
+    expect(page.locator("[data-testid=transcribed]")).to_contain_text(demo_catalog.TRANSFER_ORIGIN)
+    homeroom.fits("transcription seen")
 
 
 def test_a_teacher_grades_and_marks_absent_on_a_phone_and_the_parent_sees_it(running_stack, browser):
@@ -220,9 +255,13 @@ def test_a_teacher_grades_and_marks_absent_on_a_phone_and_the_parent_sees_it(run
     page.get_by_role("link", name=re.compile("Dirigenție: Clasa a V-a A")).click()
     page.wait_for_url(re.compile(r"/clase/\d+/$"))
     homeroom.fits("homeroom class")
+    overview_url = page.url
     page.get_by_role("link", name="Note la purtare").click()
     page.wait_for_url(re.compile(r"/clase/\d+/purtare/$"))
     homeroom.fits("conduct")
+    came = demo_catalog.transfer_day(demo_catalog.modules(demo_catalog.year_first(school_today())), school_today())
+    if came is not None:  # the demo's transfers come once the year's first days are past
+        transcribe(homeroom, overview_url, came)
     page.context.close()
     director = Phone(phone_page(browser), visited)
     page = director.page

@@ -2,6 +2,8 @@
 catalog is a living school with last year closed. The demo takes seconds to make: each
 test here makes it once (the last one twice)."""
 
+from datetime import date
+
 import pyotp
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -9,10 +11,11 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.roles import Role
+from catalog import demo as demo_catalog
 from catalog.attendance.models import Absence
 from catalog.demo import DemoPeople, catalog_demo_ensure
-from catalog.grades.models import Average, ConductGrade, Exam, Grade, YearResult
-from catalog.structure.models import Enrolment, Level, SchoolClass, SchoolYear, Student
+from catalog.grades.models import Average, ConductGrade, Exam, Grade, Transcription, YearResult
+from catalog.structure.models import CurriculumEntry, Enrolment, Level, SchoolClass, SchoolYear, Student
 from provisioning import demo
 from tests.conftest import host_client
 
@@ -104,7 +107,7 @@ def test_today_s_students_above_pregatitoare_were_a_level_lower_last_year(db):
         assert now.count() > 250
         for enrolment in now:
             earlier = Enrolment.objects.filter(student=enrolment.student, school_class__year=last).first()
-            if enrolment.school_class.level == Level.PREP:
+            if enrolment.school_class.level == Level.PREP or enrolment.entry == Enrolment.Entry.TRANSFER_IN:
                 assert earlier is None
                 continue
             level = int(enrolment.school_class.level) - 1
@@ -144,6 +147,35 @@ def _catalog_seen() -> tuple[list, ...]:
         sorted(YearResult.objects.values_list("student__cnp", "status", "general_average", "conduct", "averages")),
         sorted(Exam.objects.values_list("student__cnp", "subject__name", "on", "value", "calificativ")),
     )  # fmt: skip
+
+
+def test_two_students_came_to_v_a_by_transfer_and_the_first_one_s_record_is_transcribed(db, school_a):
+    with schema_context(school_a.schema_name):
+        assert catalog_demo_ensure(_cast(), today=date(2025, 12, 10))
+        came = Enrolment.objects.filter(entry=Enrolment.Entry.TRANSFER_IN).select_related(
+            "student__user", "school_class"
+        )
+        assert sorted((e.student.user.last_name, e.school_class.short, e.starts) for e in came) == [
+            ("Dobre", "a V-a A", date(2025, 11, 2)), ("Ene", "a V-a A", date(2025, 11, 2)),
+        ]  # fmt: skip
+        transcription = Transcription.objects.select_related("enrolment__student__user").get()
+        assert transcription.enrolment.student.user.last_name == "Ene"
+        assert (transcription.origin, transcription.recorded_by.username) == (demo_catalog.TRANSFER_ORIGIN, "diriginta")
+        subjects = CurriculumEntry.objects.filter(school_class=transcription.enrolment.school_class).count()
+        transcribed = transcription.grades.all()
+        assert transcribed.count() == 2 * subjects and {g.on < date(2025, 11, 2) for g in transcribed} == {True}
+        assert [c.period.number for c in transcription.conduct_grades.all()] == [1]  # the first module, spent there
+        for enrolment in came:  # here: a grade or two at every subject since they came, none before
+            theirs = Grade.objects.filter(student=enrolment.student, transcription__isnull=True)
+            assert theirs.values("subject").distinct().count() == subjects
+            assert not theirs.filter(on__lt=enrolment.starts).exists()
+
+
+def test_the_demo_has_no_transfers_in_the_school_year_s_first_days():
+    periods = demo_catalog.modules(2026)  # from 8 September and 2 November
+    assert demo_catalog.transfer_day(periods, date(2026, 9, 20)) is None
+    assert demo_catalog.transfer_day(periods, date(2026, 9, 21)) == date(2026, 9, 18)
+    assert demo_catalog.transfer_day(periods, date(2026, 12, 1)) == date(2026, 11, 2)
 
 
 def test_the_demo_catalog_is_the_same_on_every_run(db, school_a, school_b):
