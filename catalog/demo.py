@@ -44,7 +44,7 @@ from catalog.structure.models import (
     Student,
     Subject,
     level_cycle,
-)  # fmt: skip
+)
 from catalog.structure.selectors import enrolments_active
 
 FIRST_NAMES = [

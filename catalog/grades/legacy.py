@@ -6,7 +6,8 @@ average was the two semesters' mean, two decimals, truncated.
 
 The director imports one CSV file per year, all or nothing (every row checked first, each
 problem reported with its line and column): the page checks it (`legacy_check`) and a
-background job imports it (`legacy_import_queue`, `legacy_import_run`). Columns (Romanian header, `,` or `;`):
+background job imports it (`legacy_import_queue`, `legacy_import_run`). Columns (Romanian
+header, `,` or `;`):
 
     cnp, disciplina, semestru, note, teza, medie
 
@@ -47,7 +48,7 @@ from catalog.structure.models import (
     SchoolYear,
     Student,
     Subject,
-)  # fmt: skip
+)
 from catalog.structure.services import require_open
 
 COLUMNS = ("cnp", "disciplina", "semestru", "note", "teza", "medie")
@@ -103,7 +104,7 @@ class LegacySubject:
 class LegacyImport(ImportReport):
     averages: int = 0  # the semester averages imported (or, by a check, found to import)
     students: int = 0  # ... and how many students they are of
-    by_class: dict[str, int] = field(default_factory=dict)  # the averages per class ("V A": n)
+    by_class: dict[str, int] = field(default_factory=dict)  # the averages per class ("a V-a A": n)
 
 
 @dataclass
