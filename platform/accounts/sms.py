@@ -27,9 +27,12 @@ class SmsGateway(Protocol):
 
 
 class ConsoleSmsGateway:
-    """Development: the message goes to the log, the number masked."""
+    """Development: the message goes to the log, the number masked. In production nothing is
+    logged (the message holds a sign-in code): without a configured gateway, SMS fails."""
 
     def send(self, *, to: str, text: str) -> None:
+        if settings.PRODUCTION:
+            raise SmsError("No SMS gateway is configured (CATEDRA_SMS_GATEWAY=http).")
         logger.warning("SMS to %s: %s", phone_masked(to), text)
 
 

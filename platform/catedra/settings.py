@@ -229,6 +229,8 @@ BACKUP_FULL_DAY = env.int("BACKUP_FULL_DAY", default=1)
 BACKUP_DRILL_WEEKDAY = env.int("BACKUP_DRILL_WEEKDAY", default=0)
 BACKUP_DRILL_TIME = env.str("BACKUP_DRILL_TIME", default="04:30")
 BACKUP_DRILL_RECENT_DAYS = env.int("BACKUP_DRILL_RECENT_DAYS", default=35)
+if not 1 <= BACKUP_FULL_DAY <= 31:
+    raise ImproperlyConfigured(f"BACKUP_FULL_DAY must be a day of the month, 1 to 31, not {BACKUP_FULL_DAY}.")
 if not 0 <= BACKUP_DRILL_WEEKDAY <= 6:
     raise ImproperlyConfigured(f"BACKUP_DRILL_WEEKDAY must be 0 (Sunday) to 6 (Saturday), not {BACKUP_DRILL_WEEKDAY}.")
 if BACKUP_DRILL_RECENT_DAYS < 1:
@@ -294,6 +296,8 @@ OTP_EMAIL_COOLDOWN_DURATION = 30  # seconds between two codes sent by e-mail
 OTP_EMAIL_SUBJECT = "Cod de autentificare Catedra"
 # SMS codes: "console" logs them (development); "http" POSTs JSON to an SMS gateway.
 CATEDRA_SMS_GATEWAY = env.str("CATEDRA_SMS_GATEWAY", default="console")
+if CATEDRA_SMS_GATEWAY not in ("console", "http"):
+    raise ImproperlyConfigured(f"CATEDRA_SMS_GATEWAY must be 'console' or 'http', not {CATEDRA_SMS_GATEWAY!r}.")
 CATEDRA_SMS_URL = env.str("CATEDRA_SMS_URL", default="")
 CATEDRA_SMS_TOKEN = env.str("CATEDRA_SMS_TOKEN", default="")
 CATEDRA_SMS_SENDER = env.str("CATEDRA_SMS_SENDER", default="Catedra")

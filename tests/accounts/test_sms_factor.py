@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 
 from accounts.models import SmsDevice
-from accounts.sms import HttpSmsGateway, SmsError, phone_masked, phone_normalize
+from accounts.sms import ConsoleSmsGateway, HttpSmsGateway, SmsError, phone_masked, phone_normalize
 from tests.accounts.conftest import login
 
 
@@ -32,6 +32,24 @@ def test_bad_phone_numbers_are_refused(typed):
 
 def test_numbers_are_masked_in_logs():
     assert phone_masked("+40722123456") == "+407*****456"
+
+
+def test_in_production_the_console_gateway_sends_nothing_and_logs_no_code(settings, caplog):
+    settings.PRODUCTION = True
+    with pytest.raises(SmsError):
+        ConsoleSmsGateway().send(to="+40722123456", text="Codul Catedra: 123456")
+    assert "123456" not in caplog.text
+    settings.PRODUCTION = False
+    ConsoleSmsGateway().send(to="+40722123456", text="Codul Catedra: 123456")
+    assert "Codul Catedra: 123456" in caplog.text  # development: the code is in the log, the number masked
+
+
+def test_an_unknown_sms_gateway_is_refused_at_start():
+    from tests.helpers import clean_env, run_catedra
+
+    servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = run_catedra("check", env=clean_env(CATEDRA_SMS_GATEWAY="htpp", **servers))
+    assert result.returncode != 0 and "CATEDRA_SMS_GATEWAY must be 'console' or 'http'" in result.stderr
 
 
 def texted_code(caplog) -> str:

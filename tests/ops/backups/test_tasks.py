@@ -31,6 +31,8 @@ def test_beat_schedules_daily_incrementals_monthly_fulls_and_the_purge():
         ("BACKUP_INCREMENTAL_TIME", "25:00", "BACKUP_INCREMENTAL_TIME must be a time of day as HH:MM"),
         ("BACKUP_DRILL_TIME", "4.30", "BACKUP_DRILL_TIME must be a time of day as HH:MM"),
         ("BACKUP_DRILL_WEEKDAY", "7", "BACKUP_DRILL_WEEKDAY must be 0 (Sunday) to 6 (Saturday)"),
+        ("BACKUP_FULL_DAY", "0", "BACKUP_FULL_DAY must be a day of the month, 1 to 31"),
+        ("BACKUP_FULL_DAY", "32", "BACKUP_FULL_DAY must be a day of the month, 1 to 31"),
     ],
 )
 def test_settings_refuse_a_bad_backup_schedule(variable, value, problem):
