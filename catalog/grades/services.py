@@ -46,6 +46,7 @@ GRADE_INVALID = _("Nota trebuie să fie un număr întreg de la 1 la 10.")
 CALIFICATIV_INVALID = _("Calificativul trebuie să fie FB, B, S sau I.")
 DESCRIPTIVE_ONLY = _("La clasa pregătitoare nu se dau note: evaluarea se face prin raportul descriptiv.")
 EXEMPT = _("Elevul este scutit la această disciplină ({kind}): nu primește note.")
+LEFT_CLASS = _("Elevul nu este (sau nu mai este) în această clasă: media lui se încheie în clasa în care învață acum.")
 AVERAGE_CLOSED = _("Media la această disciplină este încheiată: notele nu se mai pot schimba.")
 MODULE_RUNNING = _("Modulul se termină pe {ends}: media lui se încheie de atunci încolo.")
 IN_MODULES = _("La {subject} mediile se încheie pe module: fiecare modul are media lui.")
@@ -227,6 +228,10 @@ def average_close(
     Its `warnings` say when there are fewer grades than the minimum (rule 5, when it only warns)."""
     require_writer(teacher, school_class, subject)
     require_results_open(school_class)
+    # A student who left closes the year in the class (or school) they went to: an average
+    # closed here would count there and lock the grades the new class gives them.
+    if not Enrolment.objects.filter(student=student, school_class=school_class, ends__isnull=True).exists():
+        raise ValidationError(LEFT_CLASS, code="left")
     _exemption_check(student, school_class, subject)
     if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):
         raise ValidationError(MODULE_MISMATCH, code="module")

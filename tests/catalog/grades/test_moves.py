@@ -232,3 +232,14 @@ def test_a_grade_of_the_class_left_is_locked_once_the_new_class_closes_the_avera
         grades.grade_change(teacher=cast.radu, grade=earlier, value=10, reason="greșeală de tastare")
     earlier.refresh_from_db()
     assert earlier.value == 7
+
+
+def test_the_class_left_cannot_close_an_average_that_would_lock_the_new_class_s_grades(cast, moved):
+    for day in moved.school_days(0, 3):
+        grade(cast.radu, moved, moved.origin, day, 7, cast.math)
+    with pytest.raises(ValidationError, match="media lui se încheie în clasa în care învață acum") as refused:
+        grades.average_close(teacher=cast.radu, student=moved.carmen, school_class=moved.origin, subject=cast.math)
+    assert refused.value.code == "left"
+    assert not moved.carmen.averages.exists()
+    grade(cast.mihai, moved, moved.target, moved.school_days(3, 1)[0], 9, cast.math)  # the new class still grades
+    assert close_average(cast.mihai, moved, cast.math).value == 8  # 7, 7, 7 and 9: 7.50 rounds up
