@@ -125,9 +125,14 @@ def gradebook(
     shown with their module's label from `module_labels`). A student who moved in from a parallel
     class has the grades and absences from there too, marked with that class (`record_of`).
     Five queries whatever the class size."""
-    enrolments = enrolments_active(school_class, on=None)
-    if student is not None:
-        enrolments = [e for e in enrolments if e.student_id == student.pk]
+    if student is None:
+        enrolments = enrolments_active(school_class, on=None)
+    else:  # one row (after a tap): that student's enrolment only
+        enrolments = list(
+            Enrolment.objects.filter(school_class=school_class, student=student, ends__isnull=True).select_related(
+                "student__user"
+            )
+        )
     labels = module_labels or {}
     rows = {
         e.student_id: GradebookRow(student=e.student, module_labels=labels, class_id=school_class.pk)

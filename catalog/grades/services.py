@@ -228,9 +228,11 @@ def average_close(
     Its `warnings` say when there are fewer grades than the minimum (rule 5, when it only warns)."""
     require_writer(teacher, school_class, subject)
     require_results_open(school_class)
-    # A student who left closes the year in the class (or school) they went to: an average
-    # closed here would count there and lock the grades the new class gives them.
-    if not Enrolment.objects.filter(student=student, school_class=school_class, ends__isnull=True).exists():
+    # A student who left closes the year in the class (or school) they went to: an annual
+    # average closed here would count there and lock the grades the new class gives them. (A
+    # module's average covers that module's grades, which stay here: it may still be closed.)
+    left = not Enrolment.objects.filter(student=student, school_class=school_class, ends__isnull=True).exists()
+    if module is None and left:
         raise ValidationError(LEFT_CLASS, code="left")
     _exemption_check(student, school_class, subject)
     if module is not None and (module.school_class_id != school_class.pk or module.subject_id != subject.pk):

@@ -105,6 +105,10 @@ def transcription_record(
             raise ValidationError(CONDUCT_OURS.format(period=item.period.name), code="period")
         _value_check(item.value, item.calificativ, school_class.scheme)
     with transaction.atomic():
+        # Checked again under the enrolment's lock: a form sent twice records one transcription.
+        Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
+        if Transcription.objects.filter(enrolment=enrolment).exists():
+            raise ValidationError(ALREADY_TRANSCRIBED, code="transcribed")
         for subject in subjects:
             _average_open_check(student, school_class, subject, None)
         transcription = Transcription.objects.create(

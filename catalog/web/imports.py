@@ -108,7 +108,8 @@ def import_job(request, job_id: int):
         students = sorted(created, key=lambda student: by_name(student.user))
     context = {
         "job": job, "problems": imports.job_problems(job), "students": students,
-        "waiting": not job.finished, "late": not job.finished and timezone.now() - job.created_at > JOB_LATE,
+        "waiting": not job.finished,
+        "late": job.status == ImportJob.Status.QUEUED and timezone.now() - job.created_at > JOB_LATE,
     }  # fmt: skip
     return render(request, "catalog/imports/job.html", context)
 

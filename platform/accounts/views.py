@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -82,6 +83,7 @@ def two_factor_enrol(request):
         "secret": two_factor.totp_secret_for_humans(device),
         "error": error,
         "next": _next_url(request),
+        "sms_enabled": settings.CATEDRA_SMS_ENABLED,
     }
     return render(request, "accounts/two_factor_enrol.html", context)
 
@@ -117,6 +119,8 @@ def two_factor_enrol_email(request):
 @login_required
 def two_factor_enrol_sms(request):
     """The SMS factor: the user gives a phone number, a texted code confirms it."""
+    if not settings.CATEDRA_SMS_ENABLED:
+        raise Http404
     error, notice, number = "", "", request.POST.get("number", "")
     if request.method == "POST" and "token" in request.POST:
         result = two_factor.side_channel_enrolment_confirm(
@@ -221,4 +225,5 @@ def security(request):
         else:
             messages.success(request, _("Metoda a fost eliminată."))
         return redirect("account-security")
-    return render(request, "accounts/security.html", {"devices": two_factor.devices_of(user=request.user)})
+    context = {"devices": two_factor.devices_of(user=request.user), "sms_enabled": settings.CATEDRA_SMS_ENABLED}
+    return render(request, "accounts/security.html", context)

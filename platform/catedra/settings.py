@@ -300,6 +300,11 @@ if CATEDRA_SMS_GATEWAY not in ("console", "http"):
     raise ImproperlyConfigured(f"CATEDRA_SMS_GATEWAY must be 'console' or 'http', not {CATEDRA_SMS_GATEWAY!r}.")
 CATEDRA_SMS_URL = env.str("CATEDRA_SMS_URL", default="")
 CATEDRA_SMS_TOKEN = env.str("CATEDRA_SMS_TOKEN", default="")
+if CATEDRA_SMS_GATEWAY == "http" and not CATEDRA_SMS_URL.startswith(("https://", "http://127.0.0.1")):
+    raise ImproperlyConfigured("CATEDRA_SMS_GATEWAY=http needs CATEDRA_SMS_URL, an https:// URL.")
+# SMS is offered as a second factor only where it can be sent: through a gateway, or in
+# development, where the console gateway logs the code. (Production without a gateway: no SMS.)
+CATEDRA_SMS_ENABLED = CATEDRA_SMS_GATEWAY == "http" or not PRODUCTION
 CATEDRA_SMS_SENDER = env.str("CATEDRA_SMS_SENDER", default="Catedra")
 CATEDRA_SMS_CODE_VALIDITY = 300
 OTP_EMAIL_BODY_TEMPLATE = (

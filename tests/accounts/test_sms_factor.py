@@ -44,12 +44,33 @@ def test_in_production_the_console_gateway_sends_nothing_and_logs_no_code(settin
     assert "Codul Catedra: 123456" in caplog.text  # development: the code is in the log, the number masked
 
 
-def test_an_unknown_sms_gateway_is_refused_at_start():
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"CATEDRA_SMS_GATEWAY": "htpp"}, "CATEDRA_SMS_GATEWAY must be 'console' or 'http'"),
+        ({"CATEDRA_SMS_GATEWAY": "http"}, "CATEDRA_SMS_GATEWAY=http needs CATEDRA_SMS_URL, an https:// URL"),
+        (
+            {"CATEDRA_SMS_GATEWAY": "http", "CATEDRA_SMS_URL": "http://sms.example.test/"},
+            "CATEDRA_SMS_GATEWAY=http needs CATEDRA_SMS_URL, an https:// URL",
+        ),
+    ],
+)
+def test_a_bad_sms_gateway_is_refused_at_start(variables, problem):
     from tests.helpers import clean_env, run_catedra
 
     servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
-    result = run_catedra("check", env=clean_env(CATEDRA_SMS_GATEWAY="htpp", **servers))
-    assert result.returncode != 0 and "CATEDRA_SMS_GATEWAY must be 'console' or 'http'" in result.stderr
+    result = run_catedra("check", env=clean_env(**variables, **servers))
+    assert result.returncode != 0 and problem in result.stderr
+
+
+def test_without_a_gateway_sms_is_not_offered(teacher_client, settings):
+    """Production without CATEDRA_SMS_GATEWAY=http (settings.CATEDRA_SMS_ENABLED off): no SMS factor."""
+    assert "/cont/2fa/inrolare/sms/" in teacher_client.get("/cont/2fa/inrolare/").content.decode()
+    settings.CATEDRA_SMS_ENABLED = False
+    assert "/cont/2fa/inrolare/sms/" not in teacher_client.get("/cont/2fa/inrolare/").content.decode()
+    assert teacher_client.post("/cont/2fa/inrolare/sms/", {"number": "0722 123 456"}).status_code == 404
+    with schema_context("school_a"):
+        assert not SmsDevice.objects.exists()
 
 
 def texted_code(caplog) -> str:

@@ -198,6 +198,9 @@ def test_a_job_page_that_does_not_exist_is_404_and_a_late_job_says_so(cast, as_u
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
     page = client.get(f"{URL}{job.pk}/").content.decode()
     assert "serviciul care face importurile pare oprit" in page and 'data-testid="import-waiting"' in page
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)  # a worker has it: not late
+    page = client.get(f"{URL}{job.pk}/").content.decode()
+    assert "serviciul care face importurile pare oprit" not in page and 'data-testid="import-waiting"' in page
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(cast, client_a):
