@@ -31,7 +31,12 @@ from catalog.grades import averages
 from catalog.grades.closing import class_results_close, exam_record, year_close
 from catalog.grades.models import Average, ConductGrade, Exam, Grade, YearResult
 from catalog.grades.services import grade_add
-from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade, transcription_record
+from catalog.grades.transcriptions import (
+    TranscribedAbsence,
+    TranscribedConduct,
+    TranscribedGrade,
+    transcription_record,
+)
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
 from catalog.structure.models import (
@@ -241,13 +246,15 @@ def transfer_day(periods: list[LearningPeriod], today: date) -> date | None:
 
 def _transfers(people: DemoPeople, year: SchoolYear, school_class: SchoolClass | None, today: date, rng) -> None:
     """TRANSFERRED into the demo class on `transfer_day`, with a grade or two at every subject
-    since; the first one's record from the other school transcribed by the homeroom teacher."""
+    since; the first one's record from the other school (grades, conduct, a few absences)
+    transcribed by the homeroom teacher."""
     periods = list(year.periods.order_by("number"))
     day = transfer_day(periods, today)
     if day is None or school_class is None:
         return
     subjects = [
-        entry.subject for entry in school_class.curriculum.select_related("subject").order_by("subject__position")
+        entry.subject
+        for entry in school_class.curriculum.select_related("subject").order_by("subject__position", "subject__name")
     ]
     before = _school_days(year, day)
     since = [d for d in _school_days(year, today) if d >= day]
@@ -274,6 +281,10 @@ def _transfers(people: DemoPeople, year: SchoolYear, school_class: SchoolClass |
                 conduct=[
                     TranscribedConduct(period=period, value=10)
                     for period in periods if period.ends < day
+                ],
+                absences=[
+                    TranscribedAbsence(subject=subjects[0], excused=2, unexcused=1),
+                    TranscribedAbsence(subject=subjects[1], unexcused=2),
                 ],
             )  # fmt: skip
 

@@ -20,6 +20,7 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence, Excusal, Notice
 from catalog.grades.guards import require_results_open
+from catalog.grades.selectors import students_brought
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -205,19 +206,30 @@ NOTICE_AT_SUBJECT = _("{name} are {count} absențe nemotivate la {subject}, cel 
 def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]:
     """Rule 17: a notice to the parents (once per threshold) when unexcused absences reach the
     school's thresholds in the year, or a share of a subject's yearly hours. The e-mails go
-    after commit; the notice and its audit event are part of the transaction."""
+    after commit; the notice and its audit event are part of the transaction.
+
+    Absences brought from a school the student transferred from count too, but a threshold
+    they reached on their own was that school's to notify: only one the absences here help
+    reach is sent."""
     rules = school_class.year.rule_set
     # The year's absences and notices, wherever recorded: a student who moved from a parallel
     # class brings both (`record_of`), and a notice already sent is not sent again.
     in_year = {"student": student, "school_class__year": school_class.year_id}
-    unexcused = Absence.objects.filter(**in_year, excusal__isnull=True)
-    total = unexcused.count()
-    due = [(None, threshold, total) for threshold in sorted(rules.notify_at or []) if 0 < threshold <= total]
+    here = Absence.objects.filter(**in_year, excusal__isnull=True).values_list("subject").annotate(n=Count("id"))
+    brought = {
+        subject_id: counts.unexcused
+        for subject_id, counts in students_brought(school_class.year_id, [student.pk])[student.pk].items()
+    }  # fmt: skip
+    by_subject = {subject_id: brought.get(subject_id, 0) + count for subject_id, count in here}
+    by_subject |= {subject_id: count for subject_id, count in brought.items() if subject_id not in by_subject}
+    total, before = sum(by_subject.values()), sum(brought.values())
+    due = [(None, t, total) for t in sorted(rules.notify_at or []) if 0 < t <= total and t > before]
     yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
-    for subject_id, count in unexcused.values_list("subject").annotate(n=Count("id")):
+    share = rules.notify_subject_percent
+    for subject_id, count in by_subject.items():
         hours = yearly.get(subject_id, 0)
-        if hours and count * 100 >= hours * rules.notify_subject_percent:
-            due.append((subject_id, rules.notify_subject_percent, count))
+        if hours and count * 100 >= hours * share and brought.get(subject_id, 0) * 100 < hours * share:
+            due.append((subject_id, share, count))
     if not due:
         return []
     sent = set(Notice.objects.filter(**in_year).values_list("subject_id", "threshold"))

@@ -31,7 +31,15 @@ from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ClassClosing, Exam, Grade, LegacyAverage, YearResult
-from catalog.grades.selectors import Discipline, Standing, class_standings, discipline_name, disciplines_of
+from catalog.grades.selectors import (
+    Brought,
+    Discipline,
+    Standing,
+    absences_brought,
+    class_standings,
+    discipline_name,
+    disciplines_of,
+)
 from catalog.grades.services import value_parse
 from catalog.structure.guards import reason_check, require_homeroom
 from catalog.structure.models import CurricularModule, Exemption, Scheme, SchoolClass, SchoolYear, Student, Subject
@@ -107,10 +115,12 @@ class _Attendance:
 
     absent: dict[tuple[int, int], list[date]]  # (student, subject) -> the days of its absences
     graded: dict[tuple, int]  # (student, subject) and (student, subject, module) -> grades
+    brought: dict[int, dict[int, Brought]]  # student -> subject -> absences from a school of origin
 
     @classmethod
     def of(cls, school_class: SchoolClass) -> "_Attendance":
-        """The class's catalog: with what students who moved in had before (`record_of`)."""
+        """The class's catalog: with what students who moved in had before (`record_of`), and
+        the absences those who came from another school brought (`absences_brought`)."""
         enrolments = enrolments_active(school_class, on=None)
         record = record_of(school_class, enrolments) & Q(student__in=[e.student_id for e in enrolments])
         absent = defaultdict(list)
@@ -122,16 +132,17 @@ class _Attendance:
         ):
             graded[student_id, subject_id] += 1
             graded[student_id, subject_id, module_id] += 1
-        return cls(absent, graded)
+        return cls(absent, graded, absences_brought(school_class.year_id, enrolments))
 
     def too_absent(self, student_id: int, discipline: Discipline) -> bool:
         """Half the discipline's hours or more missed, and fewer grades than its minimum. A
         module's hours are its own, its absences those at its subject during its dates."""
         entry, module = discipline.entry, discipline.module
         days = self.absent[student_id, entry.subject_id]
-        if module is None:
+        if module is None:  # (a subject taught in modules has no absences brought: they have no days)
+            brought = self.brought[student_id][entry.subject_id]
             return averages.is_deferred(
-                absent_hours=len(days), yearly_hours=entry.yearly_hours,
+                absent_hours=len(days) + brought.total, yearly_hours=entry.yearly_hours,
                 grade_count=self.graded[student_id, entry.subject_id],
                 minimum=averages.minimum_grades(weekly_hours=entry.weekly_hours),
             )  # fmt: skip

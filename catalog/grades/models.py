@@ -48,6 +48,31 @@ class Transcription(models.Model):
 
 
 @tracked()
+class TranscribedAbsences(models.Model):
+    """A subject's absences at the school of origin, as its record (situația școlară) counts
+    them: they count in the year's absence rules here (conduct deductions, deferral; DOMAIN
+    rules 10, 11, 17) without days or hours of their own."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.PROTECT, related_name="absences")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    excused = models.PositiveSmallIntegerField(_("motivate"), default=0)
+    unexcused = models.PositiveSmallIntegerField(_("nemotivate"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "subject"], name="one_transcribed_absences_per_subject"),
+            models.CheckConstraint(condition=Q(excused__gt=0) | Q(unexcused__gt=0), name="transcribed_absences_some"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.excused} + {self.unexcused}"
+
+    @property
+    def total(self) -> int:
+        return self.excused + self.unexcused
+
+
+@tracked()
 class Grade(ValueOrCalificativ, models.Model):
     """A grade (1–10) or a calificativ (FB/B/S/I), shown as "9/14.10" (DOMAIN rule 2)."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
@@ -17,7 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.attendance.models import Absence
 from catalog.grades import averages
-from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade, YearResult
+from catalog.grades.models import (
+    Average,
+    ConductGrade,
+    DescriptiveReport,
+    Grade,
+    TranscribedAbsences,
+    YearResult,
+)
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,
@@ -34,6 +42,24 @@ from catalog.structure.selectors import enrolments_active, record_of
 TRANSCRIBED_TITLE = _("transcrisă din situația școlară de la")
 
 
+@dataclass(frozen=True)
+class Brought:
+    """Absences a student brought from the school of origin at one subject (a transfer in)."""
+
+    excused: int = 0
+    unexcused: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.excused + self.unexcused
+
+    def __add__(self, other: "Brought") -> "Brought":
+        return Brought(self.excused + other.excused, self.unexcused + other.unexcused)
+
+
+NOTHING_BROUGHT = Brought()
+
+
 @dataclass
 class GradebookRow:
     student: Student
@@ -44,10 +70,15 @@ class GradebookRow:
     left: bool = False  # no longer in the class
     module_labels: dict[int, str] = field(default_factory=dict)  # module id -> "M1" (rule 4)
     class_id: int | None = None  # the gradebook's class: grades from another one came with a move
+    brought: Brought = NOTHING_BROUGHT  # from the school of origin
 
     @property
     def unexcused(self) -> int:
-        return sum(1 for absence in self.absences if absence.excusal_id is None)
+        return self.brought.unexcused + sum(1 for absence in self.absences if absence.excusal_id is None)
+
+    @property
+    def absences_count(self) -> int:
+        return self.brought.total + len(self.absences)
 
     @property
     def preview(self) -> str:
@@ -123,8 +154,9 @@ def gradebook(
     """The class × subject catalog page: every student (or one), alphabetically, with grades,
     absences and average (of one curricular `module`: its grades and its average only; grades
     shown with their module's label from `module_labels`). A student who moved in from a parallel
-    class has the grades and absences from there too, marked with that class (`record_of`).
-    Five queries whatever the class size."""
+    class has the grades and absences from there too, marked with that class (`record_of`), and one
+    who came from another school the absences transcribed from there (`absences_brought`).
+    Five queries whatever the class size (six with a transfer in)."""
     if student is None:
         enrolments = enrolments_active(school_class, on=None)
     else:  # one row (after a tap): that student's enrolment only
@@ -152,6 +184,10 @@ def gradebook(
         rows[average.student_id].average = average
     for exemption in Exemption.objects.filter(year=school_class.year_id, subject=subject, student__in=list(rows)):
         rows[exemption.student_id].exemption = exemption
+    if module is None:
+        for student_id, subjects in absences_brought(school_class.year_id, enrolments).items():
+            if subject.pk in subjects and student_id in rows:
+                rows[student_id].brought = subjects[subject.pk]
     return list(rows.values())
 
 
@@ -170,10 +206,15 @@ class SubjectYear:
     average: Average | None = None
     exemption: Exemption | None = None
     modules: list[ModuleYear] = field(default_factory=list)  # rule 4: technological classes
+    brought: Brought = NOTHING_BROUGHT  # from the school of origin
 
     @property
     def unexcused(self) -> int:
-        return sum(1 for absence in self.absences if absence.excusal_id is None)
+        return self.brought.unexcused + sum(1 for absence in self.absences if absence.excusal_id is None)
+
+    @property
+    def absences_count(self) -> int:
+        return self.brought.total + len(self.absences)
 
 
 @dataclass
@@ -187,7 +228,7 @@ class StudentYear:
 
     @property
     def absences_total(self) -> int:
-        return sum(len(s.absences) for s in self.subjects)
+        return sum(s.absences_count for s in self.subjects)
 
     @property
     def unexcused_total(self) -> int:
@@ -195,8 +236,9 @@ class StudentYear:
 
 
 def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
-    """A student's year in a class: per subject (curriculum order) grades, absences, average, and
-    (technological classes) each curricular module with its average."""
+    """A student's year in a class: per subject (curriculum order) grades, absences (with those
+    brought from a school of origin), average, and (technological classes) each curricular
+    module with its average."""
     entries = CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
     subjects = {
         e.subject_id: SubjectYear(subject=e.subject, weekly_hours=e.weekly_hours)
@@ -211,6 +253,9 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
     for absence in Absence.objects.filter(record).order_by("on", "hour"):
         if absence.subject_id in subjects:
             subjects[absence.subject_id].absences.append(absence)
+    for subject_id, brought in absences_brought(school_class.year_id, enrolments)[student.pk].items():
+        if subject_id in subjects:
+            subjects[subject_id].brought = brought
     modules = _modules_year(school_class, subjects)
     for average in Average.objects.filter(**scope):
         if average.module_id is not None:
@@ -257,13 +302,50 @@ def conduct_record(school_class: SchoolClass, enrolments: list[Enrolment]) -> di
     return record
 
 
-def class_unexcused(*, school_class: SchoolClass) -> dict[int, int]:
-    """Unexcused absences per student id in the class's catalog (with those from before a move)."""
+def absences_brought(year_id: int, enrolments: list[Enrolment]) -> dict[int, dict[int, Brought]]:
+    """The absences the enrolled students brought this year from a school they transferred from,
+    per student and subject id (`TranscribedAbsences`): the catalog's absence rules count them
+    with those recorded here (DOMAIN rules 10, 11, 17). One query, and none when no enrolment
+    is a transfer in or a move (a move may follow a transfer in)."""
+    came = [e.student_id for e in enrolments if e.entry in (Enrolment.Entry.TRANSFER_IN, Enrolment.Entry.MOVED)]
+    return students_brought(year_id, came) if came else defaultdict(lambda: defaultdict(Brought))
+
+
+def students_brought(year_id: int, student_ids: list[int]) -> dict[int, dict[int, Brought]]:
+    """`absences_brought` for these students, whatever their enrolments. One query."""
+    brought = defaultdict(lambda: defaultdict(Brought))
+    rows = TranscribedAbsences.objects.filter(
+        transcription__enrolment__student__in=student_ids, transcription__enrolment__school_class__year=year_id
+    ).values_list("transcription__enrolment__student_id", "subject_id", "excused", "unexcused")
+    for student_id, subject_id, excused, unexcused in rows:
+        brought[student_id][subject_id] += Brought(excused, unexcused)
+    return brought
+
+
+class Unexcused(NamedTuple):
+    recorded: int  # in this school's catalog: to excuse here
+    brought: int = 0  # from a school of origin
+
+    @property
+    def total(self) -> int:
+        return self.recorded + self.brought
+
+
+def class_unexcused(*, school_class: SchoolClass) -> dict[int, Unexcused]:
+    """Unexcused absences per student id in the class's catalog: those recorded (with those from
+    before a move) and those brought from a school of origin. Students with none are left out."""
     enrolments = enrolments_active(school_class, on=None)
     rows = Absence.objects.filter(
         record_of(school_class, enrolments), student__in=[e.student_id for e in enrolments], excusal__isnull=True
     )
-    return dict(rows.values_list("student_id").annotate(n=Count("id")))
+    recorded = dict(rows.values_list("student_id").annotate(n=Count("id")))
+    brought = {
+        student_id: sum(counts.unexcused for counts in subjects.values())
+        for student_id, subjects in absences_brought(school_class.year_id, enrolments).items()
+    }  # fmt: skip
+    counts = {student_id: Unexcused(recorded.get(student_id, 0), brought.get(student_id, 0)) for student_id in recorded}
+    counts |= {student_id: Unexcused(0, n) for student_id, n in brought.items() if n and student_id not in recorded}
+    return counts
 
 
 # Standings: the year's results per student (DOMAIN rules 4, 6, 7, 10, 11)
@@ -346,6 +428,10 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
     record = record_of(school_class, enrolments) & Q(student__in=students, excusal__isnull=True)
     for student_id, subject_id in Absence.objects.filter(record).values_list("student_id", "subject_id"):
         unexcused[student_id][subject_id] += 1
+    for student_id, subjects in absences_brought(school_class.year_id, enrolments).items():
+        for subject_id, brought in subjects.items():
+            if brought.unexcused:
+                unexcused[student_id][subject_id] += brought.unexcused
     year = school_class.year
     periods = list(year.periods.all())
     standings = []

@@ -20,20 +20,21 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit.actions import Action
 from audit.services import audit_record
+from catalog.attendance.services import notices_send
 from catalog.grades.guards import require_results_open
-from catalog.grades.models import ConductGrade, Grade, Transcription
+from catalog.grades.models import Average, ConductGrade, Grade, TranscribedAbsences, Transcription
 from catalog.grades.selectors import conduct_due
-from catalog.grades.services import (
-    IN_MODULES,
-    PERIOD_OTHER_YEAR,
-    _average_open_check,
-    _exemption_check,
-    _grade_snapshot,
-    _taught_in_modules,
-    _value_check,
-)
+from catalog.grades.services import IN_MODULES, PERIOD_OTHER_YEAR, _grade_snapshot, _value_check
 from catalog.structure.guards import DATE_OUTSIDE_YEAR, reason_check, require_homeroom
-from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Subject
+from catalog.structure.models import (
+    CurricularModule,
+    CurriculumEntry,
+    Enrolment,
+    Exemption,
+    LearningPeriod,
+    SchoolClass,
+    Subject,
+)
 from catedra.text import has_control_characters
 
 NOT_A_TRANSFER = _("Elevul nu a venit prin transfer de la altă școală în această clasă: nu are ce transcrie.")
@@ -41,9 +42,13 @@ ALREADY_TRANSCRIBED = _("Situația școlară a elevului este deja transcrisă. �
 ORIGIN_MISSING = _("Scrieți școala de proveniență (cel mult 200 de caractere).")
 DOCUMENT_MISSING = _("Scrieți numărul documentului (cel mult 60 de caractere).")
 DOCUMENT_DATE_BAD = _("Data documentului nu poate fi în viitor.")
-NOTHING_TO_TRANSCRIBE = _("Nu ați scris nicio notă și nicio notă la purtare.")
+NOTHING_TO_TRANSCRIBE = _("Nu ați scris nicio notă, nicio notă la purtare și nicio absență.")
 NOT_IN_CURRICULUM = _("{subject} nu este în planul de învățământ al clasei.")
 AFTER_TRANSFER = _("Nota din {day} este de după transfer ({starts}): notele de aici se pun în catalog.")
+EXEMPT_AT = _("{subject}: elevul este scutit ({kind}), nu primește note.")
+AVERAGE_CLOSED_AT = _("{subject}: media anuală este încheiată, nu se mai adaugă note.")
+ABSENCES_BAD = _("{subject}: absențele sunt numere întregi de ore, cel puțin una și cel mult {hours} (orele anului).")
+ABSENCES_TWICE = _("{subject}: absențele se scriu o singură dată.")
 CONDUCT_OURS = _("Nota la purtare pentru {period} o dă dirigintele clasei: elevul era deja în clasă.")
 
 
@@ -56,6 +61,15 @@ class TranscribedGrade:
 
 
 @dataclass(frozen=True)
+class TranscribedAbsence:
+    """A subject's absences at the school of origin, in hours: excused and unexcused."""
+
+    subject: Subject
+    excused: int = 0
+    unexcused: int = 0
+
+
+@dataclass(frozen=True)
 class TranscribedConduct:
     period: LearningPeriod
     value: int | None = None
@@ -65,10 +79,13 @@ class TranscribedConduct:
 def transcription_record(
     *, homeroom: User, enrolment: Enrolment, origin: str, document: str, document_date: date,
     grades: Sequence[TranscribedGrade], conduct: Sequence[TranscribedConduct] = (),
+    absences: Sequence[TranscribedAbsence] = (),
 ) -> Transcription:  # fmt: skip
     """Transcribe the record from the school of origin: every grade is checked (value, date
     before the transfer and in the year, a subject of the class, no exemption, the average
-    still open) and all are written together, or none."""
+    still open), every subject's absences (whole numbers, no more than its yearly hours), and
+    all are written together, or none. Parents are told if the absences here and there
+    together reach a notice threshold that those there had not (rule 17)."""
     school_class, student = enrolment.school_class, enrolment.student
     require_homeroom(homeroom, school_class)
     require_results_open(school_class)
@@ -79,25 +96,12 @@ def transcription_record(
     origin, document = _text(origin, 200, ORIGIN_MISSING), _text(document, 60, DOCUMENT_MISSING)
     if not isinstance(document_date, date) or document_date > timezone.localdate():
         raise ValidationError(DOCUMENT_DATE_BAD, code="document_date")
-    if not grades and not conduct:
+    if not grades and not conduct and not absences:
         raise ValidationError(NOTHING_TO_TRANSCRIBE, code="empty")
-    curriculum = set(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
     subjects = {grade.subject for grade in grades}
-    for subject in subjects:
-        if subject.pk not in curriculum:
-            raise ValidationError(NOT_IN_CURRICULUM.format(subject=subject.name), code="curriculum")
-        if _taught_in_modules(school_class, subject):
-            raise ValidationError(IN_MODULES.format(subject=subject.name), code="modules")
-        _exemption_check(student, school_class, subject)
-    for grade in grades:
-        _value_check(grade.value, grade.calificativ, school_class.scheme)
-        # Not date_check: the other school's holidays were its own (the ski week differs by county).
-        if not isinstance(grade.on, date) or not school_class.year.starts <= grade.on <= school_class.year.ends:
-            raise ValidationError(DATE_OUTSIDE_YEAR.format(year=school_class.year.name), code="date")
-        if grade.on >= enrolment.starts:
-            raise ValidationError(
-                AFTER_TRANSFER.format(day=f"{grade.on:%d.%m.%Y}", starts=f"{enrolment.starts:%d.%m.%Y}"), code="date"
-            )
+    _subjects_check(enrolment, subjects | {item.subject for item in absences}, graded=subjects)
+    _grades_check(enrolment, grades)
+    _absences_check(school_class, absences)
     for item in conduct:
         if item.period.year_id != school_class.year_id:
             raise ValidationError(PERIOD_OTHER_YEAR, code="period")
@@ -109,8 +113,7 @@ def transcription_record(
         Enrolment.objects.select_for_update().filter(pk=enrolment.pk).first()
         if Transcription.objects.filter(enrolment=enrolment).exists():
             raise ValidationError(ALREADY_TRANSCRIBED, code="transcribed")
-        for subject in subjects:
-            _average_open_check(student, school_class, subject, None)
+        _averages_open_check(enrolment, subjects)
         transcription = Transcription.objects.create(
             enrolment=enrolment, origin=origin, document=document, document_date=document_date, recorded_by=homeroom
         )
@@ -138,19 +141,98 @@ def transcription_record(
                     "transcribed_from": str(transcription),
                 },
             )  # fmt: skip
+        TranscribedAbsences.objects.bulk_create([
+            TranscribedAbsences(
+                transcription=transcription, subject=item.subject, excused=item.excused, unexcused=item.unexcused
+            )
+            for item in absences
+        ])  # fmt: skip
         audit_record(
             action=Action.TRANSCRIPTION_RECORDED, actor=homeroom, obj=transcription, person=student.user,
             new={
                 "origin": origin, "document": document, "document_date": document_date, "class": str(school_class),
-                "grades": len(written), "conduct": len(conduct),
+                "grades": len(written), "conduct": len(conduct), "absences": _absences_snapshot(absences),
             },
         )  # fmt: skip
+        if any(item.unexcused for item in absences):
+            notices_send(student=student, school_class=school_class)
     return transcription
 
 
+def _subjects_check(enrolment: Enrolment, subjects: set[Subject], *, graded: set[Subject]) -> None:
+    """The subjects are the class's, not taught in curricular modules (a module's grades and
+    hours are dated), and the student is not exempt from those given grades (rule 7)."""
+    school_class = enrolment.school_class
+    curriculum = set(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
+    in_modules = set()
+    if school_class.technological:
+        in_modules = set(
+            CurricularModule.objects.filter(school_class=school_class).values_list("subject_id", flat=True)
+        )
+    exempt = {
+        exemption.subject_id: exemption
+        for exemption in Exemption.objects.filter(
+            student=enrolment.student_id, year=school_class.year_id, subject__in=[s.pk for s in graded],
+            kind__in=(Exemption.Kind.MEDICAL, Exemption.Kind.NO_RELIGION),
+        )
+    }  # fmt: skip
+    for subject in sorted(subjects, key=lambda s: (s.position, s.name)):
+        if subject.pk not in curriculum:
+            raise ValidationError(NOT_IN_CURRICULUM.format(subject=subject.name), code="curriculum")
+        if subject.pk in in_modules:
+            raise ValidationError(IN_MODULES.format(subject=subject.name), code="modules")
+        if subject.pk in exempt:
+            kind = exempt[subject.pk].get_kind_display()
+            raise ValidationError(EXEMPT_AT.format(subject=subject.name, kind=kind), code="exempt")
+
+
+def _grades_check(enrolment: Enrolment, grades: Sequence[TranscribedGrade]) -> None:
+    school_class = enrolment.school_class
+    for grade in grades:
+        _value_check(grade.value, grade.calificativ, school_class.scheme)
+        # Not date_check: the other school's holidays were its own (the ski week differs by county).
+        if not isinstance(grade.on, date) or not school_class.year.starts <= grade.on <= school_class.year.ends:
+            raise ValidationError(DATE_OUTSIDE_YEAR.format(year=school_class.year.name), code="date")
+        if grade.on >= enrolment.starts:
+            raise ValidationError(
+                AFTER_TRANSFER.format(day=f"{grade.on:%d.%m.%Y}", starts=f"{enrolment.starts:%d.%m.%Y}"), code="date"
+            )
+
+
+def _absences_check(school_class: SchoolClass, absences: Sequence[TranscribedAbsence]) -> None:
+    """Each subject once, with whole numbers of hours that its year holds (rule 13 counts hours)."""
+    if not absences:
+        return
+    yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
+    seen = set()
+    for item in absences:
+        if item.subject.pk in seen:
+            raise ValidationError(ABSENCES_TWICE.format(subject=item.subject.name), code="absences")
+        seen.add(item.subject.pk)
+        hours = yearly.get(item.subject.pk, 0)
+        counts = (item.excused, item.unexcused)
+        if any(type(count) is not int or count < 0 for count in counts) or sum(counts) > hours or not any(counts):
+            raise ValidationError(ABSENCES_BAD.format(subject=item.subject.name, hours=hours), code="absences")
+
+
+def _averages_open_check(enrolment: Enrolment, subjects: set[Subject]) -> None:
+    """No transcribed grade lands on a subject whose year average is closed (rule 12), in this
+    class or the one the student moved from (`record_of`). One query."""
+    closed = Average.objects.filter(
+        student=enrolment.student_id, school_class__year=enrolment.school_class.year_id,
+        subject__in=[s.pk for s in subjects], module__isnull=True, closed=True,
+    ).select_related("subject")  # fmt: skip
+    for average in closed[:1]:
+        raise ValidationError(AVERAGE_CLOSED_AT.format(subject=average.subject.name), code="closed")
+
+
+def _absences_snapshot(absences) -> dict[str, dict[str, int]]:
+    return {item.subject.name: {"excused": item.excused, "unexcused": item.unexcused} for item in absences}
+
+
 def transcription_delete(*, homeroom: User, transcription: Transcription, reason: str) -> None:
-    """Take a transcription back (a mistake in it): its grades and conduct grades go with it,
-    each audited with the reason. Refused once an average it counts in is closed."""
+    """Take a transcription back (a mistake in it): its grades, conduct grades and absences go
+    with it, each audited with the reason. Refused once an average it counts in is closed."""
     enrolment = transcription.enrolment
     school_class, student = enrolment.school_class, enrolment.student
     require_homeroom(homeroom, school_class)
@@ -158,8 +240,8 @@ def transcription_delete(*, homeroom: User, transcription: Transcription, reason
     reason = reason_check(reason)
     with transaction.atomic():
         grades = list(transcription.grades.select_related("subject", "school_class"))
-        for subject in {grade.subject for grade in grades}:
-            _average_open_check(student, school_class, subject, None)
+        _averages_open_check(enrolment, {grade.subject for grade in grades})
+        absences = list(transcription.absences.select_related("subject"))
         for grade in grades:
             audit_record(
                 action=Action.GRADE_DELETED, actor=homeroom, obj=grade, person=student.user,
@@ -176,10 +258,14 @@ def transcription_delete(*, homeroom: User, transcription: Transcription, reason
             )  # fmt: skip
         audit_record(
             action=Action.TRANSCRIPTION_DELETED, actor=homeroom, obj=transcription, person=student.user,
-            old={"origin": transcription.origin, "document": transcription.document, "grades": len(grades)},
+            old={
+                "origin": transcription.origin, "document": transcription.document, "grades": len(grades),
+                "absences": _absences_snapshot(absences),
+            },
             reason=reason,
         )  # fmt: skip
         transcription.grades.all().delete()
+        transcription.absences.all().delete()
         transcription.conduct_grades.all().delete()
         transcription.delete()
 

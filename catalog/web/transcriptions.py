@@ -2,7 +2,8 @@
 brought (situația școlară) transcribed into the class's catalog, or taken back with a reason.
 
 Grades are typed as the catalog shows them, each with its day: „9/14.10 8/3.11” (or „FB/14.10”
-where calificative are given), one line per subject; conduct grades per period spent at the
+where calificative are given), one line per subject, with the subject's absences there (hours
+excused and unexcused, as the record counts them); conduct grades per period spent at the
 other school. Every problem is shown at once and nothing is saved until all are right."""
 
 import re
@@ -20,7 +21,7 @@ from catalog.grades import transcriptions
 from catalog.grades.models import Transcription
 from catalog.grades.selectors import conduct_due
 from catalog.grades.services import value_parse
-from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade
+from catalog.grades.transcriptions import TranscribedAbsence, TranscribedConduct, TranscribedGrade
 from catalog.structure.models import CurricularModule, CurriculumEntry, Enrolment, Scheme, SchoolYear
 from catalog.web import access
 
@@ -29,6 +30,7 @@ TOKEN_BAD = _("{subject}: „{token}” nu este o notă cu ziua ei (de exemplu 9
 DAY_BAD = _("{subject}: „{token}” are o zi care nu există.")
 TOO_MANY = _("{subject}: cel mult 60 de note.")
 PERIOD_VALUE = _("{period}: {message}")
+HOURS_BAD = _("{subject}: absențele sunt numere întregi de ore, de la 0 la {hours}.")
 
 
 class TranscriptionForm(forms.Form):
@@ -77,6 +79,21 @@ def _calendar_year(year: SchoolYear, month: int) -> int:
     return year.starts.year if month >= year.starts.month else year.ends.year
 
 
+def absences_parse(excused: str, unexcused: str, *, entry: CurriculumEntry) -> TranscribedAbsence | None | str:
+    """A subject's two absence fields: what they hold (None: both empty or 0), or what is wrong."""
+    counts = []
+    for text in (excused.strip(), unexcused.strip()):
+        if not text:
+            counts.append(0)
+        elif text.isascii() and text.isdigit() and int(text) <= entry.yearly_hours:
+            counts.append(int(text))
+        else:
+            return str(HOURS_BAD.format(subject=entry.subject.name, hours=entry.yearly_hours))
+    if not any(counts):
+        return None
+    return TranscribedAbsence(subject=entry.subject, excused=counts[0], unexcused=counts[1])
+
+
 @login_required
 def transcription(request, class_id: int, student_id: int):
     school_class = access.class_for(request.user, class_id)
@@ -92,20 +109,33 @@ def transcription(request, class_id: int, student_id: int):
     year = school_class.year
     # A subject taught in curricular modules has its grades per module: not transcribed here.
     in_modules = set(CurricularModule.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
-    entries = CurriculumEntry.objects.filter(school_class=school_class).exclude(subject__in=in_modules)
-    subjects = [entry.subject for entry in entries.select_related("subject").order_by("subject__position")]
+    entries = list(
+        CurriculumEntry.objects.filter(school_class=school_class).exclude(subject__in=in_modules)
+        .select_related("subject").order_by("subject__position", "subject__name")
+    )  # fmt: skip
+    subjects = [entry.subject for entry in entries]
     periods = [period for period in year.periods.order_by("number") if not conduct_due(enrolment, period, year.ends)]
     posted = request.method == "POST"
     form = TranscriptionForm(request.POST if posted else None)
     lines = {subject.pk: (request.POST.get(f"s{subject.pk}", "")[:2000] if posted else "") for subject in subjects}
+    hours = {
+        subject.pk: tuple(request.POST.get(f"{kind}{subject.pk}", "")[:5] if posted else "" for kind in "eu")
+        for subject in subjects
+    }  # fmt: skip
     conduct_text = {period.pk: (request.POST.get(f"p{period.pk}", "")[:10] if posted else "") for period in periods}
     problems: list[str] = []
     if posted:
-        grades, conduct = [], []
-        for subject in subjects:
+        grades, conduct, absences = [], [], []
+        for entry in entries:
+            subject = entry.subject
             parsed, wrong = grades_parse(lines[subject.pk], subject=subject, year=year, scheme=school_class.scheme)
             grades += parsed
             problems += wrong
+            match absences_parse(*hours[subject.pk], entry=entry):
+                case str(problem):
+                    problems.append(problem)
+                case TranscribedAbsence() as brought:
+                    absences.append(brought)
         for period in periods:
             if text := conduct_text[period.pk].strip():
                 try:
@@ -116,7 +146,12 @@ def transcription(request, class_id: int, student_id: int):
         if form.is_valid() and not problems:
             try:
                 transcriptions.transcription_record(
-                    homeroom=request.user, enrolment=enrolment, grades=grades, conduct=conduct, **form.cleaned_data
+                    homeroom=request.user,
+                    enrolment=enrolment,
+                    grades=grades,
+                    conduct=conduct,
+                    absences=absences,
+                    **form.cleaned_data,
                 )
                 messages.success(request, _("Situația școlară a fost transcrisă în catalog."))
                 return redirect("transcription", class_id=school_class.pk, student_id=student_id)
@@ -124,7 +159,8 @@ def transcription(request, class_id: int, student_id: int):
                 problems.append(access.refusal_text(refusal))
     context = {
         "school_class": school_class, "enrolment": enrolment, "student": enrolment.student, "form": form,
-        "problems": problems, "subjects": [(subject, lines[subject.pk]) for subject in subjects],
+        "problems": problems,
+        "subjects": [(entry, lines[entry.subject_id], *hours[entry.subject_id]) for entry in entries],
         "periods": [(period, conduct_text[period.pk]) for period in periods],
         "calificative": school_class.scheme == Scheme.CALIFICATIVE,
     }  # fmt: skip
@@ -149,5 +185,6 @@ def _transcribed(request, enrolment: Enrolment, done: Transcription):
         "transcription": done, "error": error,
         "grades": done.grades.select_related("subject").order_by("subject__position", "on", "id"),
         "conduct": done.conduct_grades.select_related("period").order_by("period__number"),
+        "absences": done.absences.select_related("subject").order_by("subject__position", "subject__name"),
     }  # fmt: skip
     return render(request, "web/transcription.html", context, status=400 if error else 200)

@@ -274,9 +274,7 @@ def class_overview(request, class_id: int):
         for enrolment in Enrolment.objects.filter(school_class=school_class, entry=Enrolment.Entry.TRANSFER_IN)
         .select_related("transcription")
     }  # fmt: skip
-    rows = [
-        (s, unexcused.get(s.student.pk, 0), results.get(s.student.pk), transfers.get(s.student.pk)) for s in standings
-    ]
+    rows = [(s, unexcused.get(s.student.pk), results.get(s.student.pk), transfers.get(s.student.pk)) for s in standings]
     approved = ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED)
     return render(request, "web/class_overview.html", {
         "school_class": school_class, "rows": rows, "closing": closing,

@@ -165,6 +165,10 @@ def test_two_students_came_to_v_a_by_transfer_and_the_first_one_s_record_is_tran
         transcribed = transcription.grades.all()
         assert transcribed.count() == 2 * subjects and {g.on < date(2025, 11, 2) for g in transcribed} == {True}
         assert [c.period.number for c in transcription.conduct_grades.all()] == [1]  # the first module, spent there
+        brought = transcription.absences.order_by("subject__position", "subject__name")
+        assert [(a.subject.name, a.excused, a.unexcused) for a in brought] == [
+            ("Limba și literatura română", 2, 1), ("Matematică", 0, 2)
+        ]  # fmt: skip
         for enrolment in came:  # here: a grade or two at every subject since they came, none before
             theirs = Grade.objects.filter(student=enrolment.student, transcription__isnull=True)
             assert theirs.values("subject").distinct().count() == subjects

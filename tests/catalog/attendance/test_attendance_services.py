@@ -62,7 +62,7 @@ def test_a_medically_exempt_student_still_gets_absences_and_they_count(cast):
     )  # fmt: skip
     absence = record(cast, teacher=cast.dan, subject=cast.pe, hour=4)
     assert (absence.subject, absence.excused) == (cast.pe, False)
-    assert class_unexcused(school_class=cast.class_5a) == {cast.ana.pk: 1}
+    assert class_unexcused(school_class=cast.class_5a) == {cast.ana.pk: (1, 0)}
 
 
 def test_a_second_absence_at_the_same_day_and_hour_is_refused_and_changes_nothing(cast):

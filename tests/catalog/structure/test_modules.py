@@ -570,3 +570,35 @@ def test_absences_outside_a_modules_dates_do_not_defer_it(cast, ended):
     with pytest.raises(ValidationError) as refused:
         closing.class_results_close(actor=voc.ion, school_class=voc.school_class)
     assert f"Sorin Ilie: media la {FIRST} nu este încheiată." in refused.value.messages
+
+
+def test_a_transferred_students_record_is_not_transcribed_into_a_subject_taught_in_modules(cast, voc):
+    """A module's grades and hours belong to its dates at this school: the school of origin's
+    grades and absences at such a subject are not transcribed (the other subjects are)."""
+    from catalog.grades import transcriptions
+    from catalog.grades.transcriptions import TranscribedAbsence, TranscribedGrade
+    from catalog.structure.models import Enrolment
+
+    structure.homeroom_set(actor=cast.admin, school_class=voc.school_class, homeroom=cast.elena)
+    came = voc.first.starts + timedelta(days=14)
+    dan = structure.student_create(
+        actor=cast.admin, first_name="Dan", last_name="Mutu", cnp=cnp_for(date(2011, 5, 3), 303),
+        school_class=voc.school_class, starts=came, entry=Enrolment.Entry.TRANSFER_IN,
+    )  # fmt: skip
+    fields = {
+        "homeroom": cast.elena, "enrolment": Enrolment.objects.get(student=dan), "origin": "Liceul Tehnologic nr. 2",
+        "document": "45", "document_date": came,
+    }  # fmt: skip
+    day = voc.first.starts
+    for wrong in (
+        {"grades": [TranscribedGrade(voc.subject, day, 8)]},
+        {"grades": [], "absences": [TranscribedAbsence(voc.subject, excused=2)]},
+    ):
+        with pytest.raises(ValidationError, match="se încheie pe module"):
+            transcriptions.transcription_record(**fields, **wrong)
+    assert not Grade.objects.filter(student=dan).exists()
+
+    transcriptions.transcription_record(
+        **fields, grades=[TranscribedGrade(cast.math, day, 8)], absences=[TranscribedAbsence(cast.math, unexcused=1)]
+    )
+    assert grade_reads.class_unexcused(school_class=voc.school_class) == {dan.pk: (0, 1)}

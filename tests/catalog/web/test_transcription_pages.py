@@ -123,3 +123,38 @@ def test_once_the_class_results_are_closed_the_overview_offers_no_new_transcript
     assert "Transcrie situația de la școala de proveniență" not in overview and url(transfer) not in overview
     refused = post(client, transfer, cast)
     assert refused.status_code == 400 and state() == (0, 0, 0)
+
+
+def test_each_subject_s_absences_there_are_transcribed_and_shown_where_absences_are(cast, transfer, as_user):
+    client = as_user(cast.elena)
+    text = client.get(url(transfer)).content.decode()
+    assert f'name="e{cast.math.pk}"' in text and f'name="u{cast.pe.pk}"' in text and 'max="34"' in text
+
+    response = post(client, transfer, cast, **{f"e{cast.math.pk}": "3", f"u{cast.math.pk}": "2", f"u{cast.pe.pk}": "1"})
+
+    assert response.status_code == 302
+    brought = Transcription.objects.get().absences.order_by("subject__position")
+    assert sorted((a.subject.name, a.excused, a.unexcused) for a in brought) == [
+        ("Educație fizică", 0, 1), ("Matematică", 3, 2)
+    ]  # fmt: skip
+    shown = client.get(url(transfer)).content.decode()
+    assert 'data-testid="transcribed-absences"' in shown and "3 motivate, 2 nemotivate" in shown
+    overview = client.get(f"/clase/{transfer.target.pk}/").content.decode()
+    assert "3 absențe nemotivate (3 de la școala de proveniență)" in overview
+    assert f"/clase/{transfer.target.pk}/elevi/{transfer.dora.pk}/motivare/" not in overview  # nothing to excuse here
+    gradebook = as_user(cast.mihai).get(f"/clase/{transfer.target.pk}/discipline/{cast.math.pk}/").content.decode()
+    assert (
+        "absențe: 5 (2 nemotivate)" in gradebook
+        and "De la școala de proveniență: 3 motivate, 2 nemotivate" in gradebook
+    )
+    student_page = client.get(f"/elevi/{transfer.dora.pk}/?an={transfer.year.pk}").content.decode()
+    assert "6 absențe, 3 nemotivate" in student_page
+
+
+@pytest.mark.parametrize("wrong", ["-1", "35", "2.5", "doi", "٣"])
+def test_absences_that_are_not_hours_of_the_year_are_refused(cast, transfer, as_user, wrong):
+    before = state()
+    response = post(as_user(cast.elena), transfer, cast, **{f"u{cast.math.pk}": wrong})
+    assert response.status_code == 400
+    assert "Matematică: absențele sunt numere întregi de ore, de la 0 la 34." in response.content.decode()
+    assert state() == before
