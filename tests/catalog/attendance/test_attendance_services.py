@@ -317,6 +317,23 @@ def test_parents_requests_excuse_at_most_40_hours_a_year_and_100_for_special_cas
     assert excuse(cast, 6, 6, special_case=True, **request).count == 7  # a student-parent: up to 100
 
 
+def test_the_yearly_cap_of_parents_requests_is_the_rule_sets(cast):
+    """Rule 16, configurable: a school that allows 30 hours a year refuses the 35th."""
+    structure.rules_revise(actor=cast.director, year=cast.year, parent_request_hours=30)
+    cast.year.refresh_from_db()
+    structure.curriculum_set(actor=cast.admin, school_class=cast.class_5a, subject=cast.math, weekly_hours=40)
+    for day in range(1, 6):
+        for hour in range(1, 8):
+            record(cast, day=day, hour=hour)  # 5 days x 7 hours = 35 hours
+    request = {"reason": PARENT, "approved_by": cast.director, "document": "Cerere 1"}
+    before = counts()
+    with pytest.raises(ValidationError) as refused:
+        excuse(cast, 1, 5, **request)
+    assert refused.value.messages == [str(attendance.PARENT_CAP_YEAR).format(cap=30, left=30)]
+    assert counts() == before
+    assert excuse(cast, 1, 4, **request).count == 28
+
+
 def test_parents_requests_excuse_at_most_a_fifth_of_a_subjects_yearly_hours(cast):
     structure.curriculum_set(
         actor=cast.admin, school_class=cast.class_5a, subject=cast.religion, weekly_hours=1, weeks=10
@@ -359,6 +376,20 @@ def test_parents_are_told_once_when_unexcused_absences_reach_a_threshold(
         attendance.absence_delete(teacher=cast.mihai, absence=tenth, reason="Era în clasă")  # back to 10
         record(cast, day=11, hour=3)  # 11 again
     assert Notice.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_by_default_parents_are_told_at_10_20_and_40_unexcused_absences(
+    cast, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Rule 17's default thresholds; mathematics' 50% (of 136 hours) is not reached by 40."""
+    assert cast.year.rule_set.notify_at == [10, 20, 40]
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(40):
+            record(cast, day=10 + n // 8, hour=1 + n % 8)
+    assert list(Notice.objects.order_by("threshold").values_list("threshold", "subject")) == [
+        (10, None), (20, None), (40, None)
+    ]  # fmt: skip
+    assert [message.body.split(" are ")[1][:2] for message in mailoutbox] == ["10", "20", "40"]
 
 
 def test_excused_absences_do_not_count_towards_the_thresholds(cast, mailoutbox, django_capture_on_commit_callbacks):

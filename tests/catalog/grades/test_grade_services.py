@@ -221,9 +221,11 @@ def test_closing_computes_the_average_and_locks_the_grades(cast):
         add(cast, value=value)
     average = close(cast)
     assert (average.value, average.closed, average.warnings) == (9, True, [])
+    before = (Grade.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationError) as refused:
         add(cast)
     assert refused.value.messages == [str(grades.AVERAGE_CLOSED)]
+    assert (Grade.objects.count(), AuditEvent.objects.count()) == before  # nothing changed
     with pytest.raises(ValidationError, match="deja încheiată"):
         close(cast)
 

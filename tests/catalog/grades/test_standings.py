@@ -87,3 +87,31 @@ def test_provisional_standings_use_the_grades_given_so_far(cast):
     standing = standing_of(cast, cast.bogdan, provisional=True)
     assert standing.subject_averages["Matematică"] == 3
     assert standing.subject_averages["Educație fizică"] is None
+
+
+def test_a_student_who_gives_up_religion_during_the_year_leaves_its_grades_out_of_the_averages(cast):
+    """Rule 7: the grades given at religion before the option changed stay recorded, but the
+    subject no longer counts: neither a failing average there nor the medie generală."""
+    structure.exemption_set(
+        actor=cast.admin, student=cast.ana, year=cast.year, subject=cast.pe, kind=Exemption.Kind.MEDICAL,
+        document="7", document_date=cast.year.starts,
+    )  # fmt: skip
+    grade_and_close(cast, cast.ana, cast.mihai, cast.math, [10, 9, 9])
+    grade_and_close(cast, cast.ana, cast.elena, cast.romanian, [8, 8, 9])
+    for value in (4, 4):
+        grades.grade_add(
+            teacher=cast.elena, student=cast.ana, school_class=cast.class_5a, subject=cast.religion, on=cast.day,
+            value=value,
+        )  # fmt: skip
+    conduct_everywhere(cast, cast.ana, 10)
+    before = standing_of(cast, cast.ana, provisional=True)
+    assert (before.subject_averages["Religie"], before.status.status) == (4, Status.CORIGENT)
+
+    structure.exemption_set(
+        actor=cast.admin, student=cast.ana, year=cast.year, subject=cast.religion, kind=Exemption.Kind.NO_RELIGION
+    )
+
+    after = standing_of(cast, cast.ana, provisional=True)
+    assert after.subject_averages == {"Limba și literatura română": 8, "Matematică": 9}
+    assert (after.general_average, after.status.status) == (Decimal("9.00"), Status.PROMOVAT)
+    assert standing_of(cast, cast.ana).status.status == Status.PROMOVAT

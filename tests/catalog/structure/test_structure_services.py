@@ -496,3 +496,17 @@ def test_a_period_end_outside_its_period_or_by_a_teacher_is_refused(cast):
     with pytest.raises(PermissionDenied):
         structure.period_end_set(actor=cast.mihai, period=last, level=Level.VIII, ends=last.ends)
     assert not PeriodEnd.objects.exists()
+
+
+def test_the_number_of_a_student_who_left_is_kept_and_never_given_again(cast):
+    """Rule 18: Victor (3, the cycle's last) transfers out; the next student gets 4, and 3 stays his."""
+    enrolment = Enrolment.objects.get(student=cast.victor, ends__isnull=True)
+    structure.enrolment_end(
+        actor=cast.admin, enrolment=enrolment, ends=past_day(cast.year, 20), exit=Enrolment.Exit.TRANSFER_OUT
+    )
+
+    assert new_student(cast, serial=203).register_number == 4
+    with pytest.raises(ValidationError, match="Numărul matricol 3 este deja folosit"):
+        new_student(cast, serial=204, register_number=3)
+    cast.victor.refresh_from_db()
+    assert (cast.victor.cycle, cast.victor.register_number) == (Cycle.LOWER_SECONDARY, 3)

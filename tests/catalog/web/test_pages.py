@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from audit.actions import Action
@@ -70,6 +72,8 @@ def test_a_bad_grade_is_refused_with_a_message_and_changes_nothing(cast, as_user
         {"value": value, "on": cast.day.isoformat()}, HTTP_HX_REQUEST="true",
     )  # fmt: skip
     assert row.status_code == 200 and 'role="alert"' in row.content.decode()
+    if value in ("0", "11", "7.5", "10a"):  # the issue's cases, with the service's message
+        assert "Nota trebuie să fie un număr întreg de la 1 la 10." in row.content.decode()
     assert not Grade.objects.exists()
     assert AuditEvent.objects.filter(action=Action.GRADE_ADDED).count() == before
 
@@ -175,6 +179,12 @@ def test_a_teacher_corrects_a_grade_only_with_a_reason(cast, as_user):
     grade.refresh_from_db()
     assert grade.value == 5
     assert as_user(cast.radu).get(f"/note/{grade.pk}/").status_code == 404
+    # The admin corrects no grade: the page is a 404 for them, and a post changes nothing.
+    admin = as_user(cast.admin)
+    assert admin.get(f"/note/{grade.pk}/").status_code == 404
+    assert admin.post(f"/note/{grade.pk}/", {"value": "9", "reason": "Eroare"}).status_code == 404
+    grade.refresh_from_db()
+    assert grade.value == 5
 
 
 # -- a late arrival (rule 14) --------------------------------------------------------------
@@ -243,3 +253,10 @@ def test_the_gradebook_notes_a_medical_exemption_with_its_document_and_offers_no
     row = row[: row.index("</li>")]
     assert f"scutit medical (45/{cast.year.starts:%d.%m.%Y})" in row
     assert 'class="keys"' not in row and 'class="absent"' in row
+
+
+def test_the_student_page_lists_subjects_in_curriculum_order_not_alphabetically(cast, as_user):
+    """Rule 20: Romanian (1), mathematics (2), physical education (8), religion (9)."""
+    page = as_user(cast.parent).get(f"/elevi/{cast.ana.pk}/").content.decode()
+    subjects = re.findall(r'<li class="card">\s*<h2>([^<]+)</h2>', page)
+    assert subjects == ["Limba și literatura română", "Matematică", "Educație fizică", "Religie"]

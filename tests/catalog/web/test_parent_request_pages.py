@@ -49,6 +49,12 @@ def test_strangers_cannot_reach_the_request_doors(cast, as_user):
         submitted_by=cast.parent,
     )  # fmt: skip
     assert as_user(cast.mihai).post(f"/elevi/{cast.ana.pk}/cerere-motivare/").status_code == 404
+    # A parent asks only for their own child: another child's id is a 404, and nothing is saved.
+    other = as_user(cast.parent).post(
+        f"/elevi/{cast.bogdan.pk}/cerere-motivare/",
+        {"starts": past_day(cast.year, 10), "ends": past_day(cast.year, 12), "note": "x"},
+    )  # fmt: skip
+    assert other.status_code == 404 and ParentRequest.objects.count() == 1
     for who in ("elena", "admin", "parent", "mihai"):
         client = as_user(getattr(cast, who))
         assert client.get("/cereri-motivare/").status_code == 404
