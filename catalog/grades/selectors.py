@@ -303,20 +303,40 @@ def conduct_record(school_class: SchoolClass, enrolments: list[Enrolment]) -> di
 
 
 def absences_brought(year_id: int, enrolments: list[Enrolment]) -> dict[int, dict[int, Brought]]:
-    """The absences the enrolled students brought this year from a school they transferred from,
-    per student and subject id (`TranscribedAbsences`): the catalog's absence rules count them
-    with those recorded here (DOMAIN rules 10, 11, 17). One query, and none when no enrolment
-    is a transfer in or a move (a move may follow a transfer in)."""
-    came = [e.student_id for e in enrolments if e.entry in (Enrolment.Entry.TRANSFER_IN, Enrolment.Entry.MOVED)]
-    return students_brought(year_id, came) if came else defaultdict(lambda: defaultdict(Brought))
+    """The absences the enrolled students brought from a school they transferred from, per
+    student and subject id (`TranscribedAbsences`): the catalog's absence rules count them with
+    those recorded here (DOMAIN rules 10, 11, 17). Scoped as `record_of` scopes the class's
+    rows: a transfer in brings its own transcription; a move brings those of the student's
+    earlier enrolments this year. One query, and none when no enrolment is a transfer in or a
+    move (a move may follow a transfer in)."""
+    scope = Q()
+    for enrolment in enrolments:
+        if enrolment.entry == Enrolment.Entry.TRANSFER_IN:
+            scope |= Q(transcription__enrolment=enrolment.pk)
+        elif enrolment.entry == Enrolment.Entry.MOVED:
+            scope |= Q(
+                transcription__enrolment__student=enrolment.student_id,
+                transcription__enrolment__school_class__year=year_id,
+                transcription__enrolment__starts__lt=enrolment.starts,
+            )  # fmt: skip
+    if not scope:
+        return defaultdict(lambda: defaultdict(Brought))
+    return _brought(TranscribedAbsences.objects.filter(scope))
 
 
 def students_brought(year_id: int, student_ids: list[int]) -> dict[int, dict[int, Brought]]:
-    """`absences_brought` for these students, whatever their enrolments. One query."""
+    """The absences these students brought this year, whatever their enrolments (the year's
+    count of rule 17's notices). One query."""
+    return _brought(
+        TranscribedAbsences.objects.filter(
+            transcription__enrolment__student__in=student_ids, transcription__enrolment__school_class__year=year_id
+        )
+    )
+
+
+def _brought(rows) -> dict[int, dict[int, Brought]]:
     brought = defaultdict(lambda: defaultdict(Brought))
-    rows = TranscribedAbsences.objects.filter(
-        transcription__enrolment__student__in=student_ids, transcription__enrolment__school_class__year=year_id
-    ).values_list("transcription__enrolment__student_id", "subject_id", "excused", "unexcused")
+    rows = rows.values_list("transcription__enrolment__student_id", "subject_id", "excused", "unexcused")
     for student_id, subject_id, excused, unexcused in rows:
         brought[student_id][subject_id] += Brought(excused, unexcused)
     return brought

@@ -84,8 +84,9 @@ def transcription_record(
     """Transcribe the record from the school of origin: every grade is checked (value, date
     before the transfer and in the year, a subject of the class, no exemption, the average
     still open), every subject's absences (whole numbers, no more than its yearly hours), and
-    all are written together, or none. Parents are told if the absences here and there
-    together reach a notice threshold that those there had not (rule 17)."""
+    all are written together, or none. Parents of a student still in the class are told if
+    the absences here and there together reach a notice threshold that those there had not
+    (rule 17)."""
     school_class, student = enrolment.school_class, enrolment.student
     require_homeroom(homeroom, school_class)
     require_results_open(school_class)
@@ -154,7 +155,7 @@ def transcription_record(
                 "grades": len(written), "conduct": len(conduct), "absences": _absences_snapshot(absences),
             },
         )  # fmt: skip
-        if any(item.unexcused for item in absences):
+        if enrolment.ends is None and any(item.unexcused for item in absences):  # still in the class
             notices_send(student=student, school_class=school_class)
     return transcription
 

@@ -119,7 +119,7 @@ def transcription(request, class_id: int, student_id: int):
     form = TranscriptionForm(request.POST if posted else None)
     lines = {subject.pk: (request.POST.get(f"s{subject.pk}", "")[:2000] if posted else "") for subject in subjects}
     hours = {
-        subject.pk: tuple(request.POST.get(f"{kind}{subject.pk}", "")[:5] if posted else "" for kind in "eu")
+        subject.pk: tuple(request.POST.get(f"{kind}{subject.pk}", "")[:20] if posted else "" for kind in "eu")
         for subject in subjects
     }  # fmt: skip
     conduct_text = {period.pk: (request.POST.get(f"p{period.pk}", "")[:10] if posted else "") for period in periods}

@@ -16,10 +16,10 @@ from catalog.attendance.models import Notice
 from catalog.grades import closing, transcriptions
 from catalog.grades import selectors as reads
 from catalog.grades import services as grades
-from catalog.grades.models import TranscribedAbsences, Transcription, YearResult
-from catalog.grades.transcriptions import TranscribedAbsence, TranscribedConduct
+from catalog.grades.models import Grade, TranscribedAbsences, Transcription, YearResult
+from catalog.grades.transcriptions import TranscribedAbsence, TranscribedConduct, TranscribedGrade
 from catalog.structure import services as structure
-from catalog.structure.models import CurriculumEntry
+from catalog.structure.models import CurriculumEntry, Enrolment, Level, SchoolClass
 from tests.catalog.conftest import Transfer
 
 
@@ -179,19 +179,67 @@ def test_absences_alone_are_a_transcription_audited_and_taken_back_with_it(cast,
     assert reads.class_unexcused(school_class=transfer.target) == {}
 
 
-def test_a_transcription_into_a_closed_average_or_for_another_class_is_refused(cast, transfer):
-    """Untested until now: the year's closed average refuses the transcription's grades, and a
-    closed average refuses taking one back (its grades count in it)."""
-    from catalog.grades.transcriptions import TranscribedGrade
-
+def test_a_closed_average_refuses_a_transcription_and_taking_one_back(cast, transfer):
+    """Rule 12: a closed annual average refuses the transcription's grades, and taking back a
+    transcription whose grades it counts."""
     day = transfer.school_days(0, 1)[0]
-    transcription = record(cast, transfer, [], conduct=[TranscribedConduct(transfer.periods[0], 10)])
-    transcriptions.transcription_delete(homeroom=cast.elena, transcription=transcription, reason="refac")
-    transcription = transcriptions.transcription_record(
-        homeroom=cast.elena, enrolment=transfer.enrolment, origin="Școala nr. 5", document="9",
-        document_date=date(2025, 1, 10), grades=[TranscribedGrade(cast.math, day, 8)] * 4,
-    )  # fmt: skip
+    fields = {
+        "homeroom": cast.elena, "enrolment": transfer.enrolment, "origin": "Școala nr. 5", "document": "9",
+        "document_date": date(2025, 1, 10),
+    }  # fmt: skip
+    transcription = transcriptions.transcription_record(**fields, grades=[TranscribedGrade(cast.math, day, 8)] * 4)
     grades.average_close(teacher=cast.mihai, student=transfer.dora, school_class=transfer.target, subject=cast.math)
     with pytest.raises(ValidationError, match="Matematică: media anuală este încheiată"):
         transcriptions.transcription_delete(homeroom=cast.elena, transcription=transcription, reason="greșeală")
     assert transcription.grades.count() == 4
+    Transcription.objects.filter(pk=transcription.pk).update(enrolment=Enrolment.objects.get(student=cast.ana))
+    with pytest.raises(ValidationError, match="Matematică: media anuală este încheiată"):
+        transcriptions.transcription_record(**fields, grades=[TranscribedGrade(cast.math, day, 9)])
+    assert Grade.objects.filter(student=transfer.dora).count() == 4
+
+
+def parallel(cast, transfer: Transfer) -> SchoolClass:
+    """V B of the transfer's year, with the same plan (Maria its homeroom teacher)."""
+    school_class = structure.class_create(
+        actor=cast.admin, year=transfer.year, level=Level.V, letter="B", homeroom=cast.maria
+    )
+    for subject in (cast.math, cast.pe):
+        structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=subject, weekly_hours=1)
+    return school_class
+
+
+def test_a_move_to_a_parallel_class_takes_the_absences_brought_along_once(cast, transfer):
+    record(cast, transfer, [TranscribedAbsence(cast.math, excused=2, unexcused=3)])
+    b = parallel(cast, transfer)
+    structure.enrolment_move(
+        actor=cast.admin, enrolment=transfer.enrolment, to_class=b, on=transfer.school_days(3, 1)[0]
+    )
+
+    assert reads.class_unexcused(school_class=b) == {transfer.dora.pk: (0, 3)}
+    assert reads.class_unexcused(school_class=transfer.target) == {}  # she left V A
+    (row,) = reads.gradebook(school_class=b, subject=cast.math)
+    assert row.brought == reads.Brought(2, 3)
+    assert reads.student_year(student=transfer.dora, school_class=b).unexcused_total == 3
+
+
+def test_coming_back_from_another_school_brings_only_the_new_record(cast, transfer):
+    """Dora leaves V A for another school and comes back into V B: V B counts what the second
+    record brings, not the first one's (V A's catalog, like its grades)."""
+    record(cast, transfer, [TranscribedAbsence(cast.math, unexcused=5)])
+    structure.enrolment_end(
+        actor=cast.admin, enrolment=transfer.enrolment, ends=transfer.school_days(3, 1)[0],
+        exit=Enrolment.Exit.TRANSFER_OUT,
+    )  # fmt: skip
+    b = parallel(cast, transfer)
+    again = structure.enrolment_add(
+        actor=cast.admin, student=transfer.dora, school_class=b, starts=transfer.school_days(4, 1)[0],
+        entry=Enrolment.Entry.TRANSFER_IN,
+    )  # fmt: skip
+    assert reads.class_unexcused(school_class=b) == {}
+
+    transcriptions.transcription_record(
+        homeroom=cast.maria, enrolment=again, origin="Școala Gimnazială nr. 2 Iași", document="77",
+        document_date=again.starts, grades=[], absences=[TranscribedAbsence(cast.pe, unexcused=1)],
+    )  # fmt: skip
+
+    assert reads.class_unexcused(school_class=b) == {transfer.dora.pk: (0, 1)}
