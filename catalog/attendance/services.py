@@ -2,6 +2,7 @@
 teacher, or the subject teacher for a late arrival the same day), and the notices that tell
 parents when unexcused absences pile up. Every write is audited in its transaction."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -220,8 +221,8 @@ def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]
         subject_id: counts.unexcused
         for subject_id, counts in students_brought(school_class.year_id, [student.pk])[student.pk].items()
     }  # fmt: skip
-    by_subject = {subject_id: brought.get(subject_id, 0) + count for subject_id, count in here}
-    by_subject |= {subject_id: count for subject_id, count in brought.items() if subject_id not in by_subject}
+    by_subject = Counter(brought)
+    by_subject.update(dict(here))
     total, before = sum(by_subject.values()), sum(brought.values())
     due = [(None, t, total) for t in sorted(rules.notify_at or []) if 0 < t <= total and t > before]
     yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))

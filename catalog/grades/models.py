@@ -67,10 +67,6 @@ class TranscribedAbsences(models.Model):
     def __str__(self) -> str:
         return f"{self.subject}: {self.excused} + {self.unexcused}"
 
-    @property
-    def total(self) -> int:
-        return self.excused + self.unexcused
-
 
 @tracked()
 class Grade(ValueOrCalificativ, models.Model):

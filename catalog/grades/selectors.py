@@ -360,12 +360,11 @@ def class_unexcused(*, school_class: SchoolClass) -> dict[int, Unexcused]:
     )
     recorded = dict(rows.values_list("student_id").annotate(n=Count("id")))
     brought = {
-        student_id: sum(counts.unexcused for counts in subjects.values())
+        student_id: n
         for student_id, subjects in absences_brought(school_class.year_id, enrolments).items()
+        if (n := sum(counts.unexcused for counts in subjects.values()))
     }  # fmt: skip
-    counts = {student_id: Unexcused(recorded.get(student_id, 0), brought.get(student_id, 0)) for student_id in recorded}
-    counts |= {student_id: Unexcused(0, n) for student_id, n in brought.items() if n and student_id not in recorded}
-    return counts
+    return {s: Unexcused(recorded.get(s, 0), brought.get(s, 0)) for s in recorded.keys() | brought.keys()}
 
 
 # Standings: the year's results per student (DOMAIN rules 4, 6, 7, 10, 11)

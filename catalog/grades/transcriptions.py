@@ -32,7 +32,6 @@ from catalog.structure.models import (
     Enrolment,
     Exemption,
     LearningPeriod,
-    SchoolClass,
     Subject,
 )
 from catedra.text import has_control_characters
@@ -100,9 +99,11 @@ def transcription_record(
     if not grades and not conduct and not absences:
         raise ValidationError(NOTHING_TO_TRANSCRIBE, code="empty")
     subjects = {grade.subject for grade in grades}
-    _subjects_check(enrolment, subjects | {item.subject for item in absences}, graded=subjects)
+    # The class's plan: its subjects and their yearly hours.
+    yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
+    _subjects_check(enrolment, subjects | {item.subject for item in absences}, yearly, graded=subjects)
     _grades_check(enrolment, grades)
-    _absences_check(school_class, absences)
+    _absences_check(absences, yearly)
     for item in conduct:
         if item.period.year_id != school_class.year_id:
             raise ValidationError(PERIOD_OTHER_YEAR, code="period")
@@ -160,11 +161,13 @@ def transcription_record(
     return transcription
 
 
-def _subjects_check(enrolment: Enrolment, subjects: set[Subject], *, graded: set[Subject]) -> None:
-    """The subjects are the class's, not taught in curricular modules (a module's grades and
-    hours are dated), and the student is not exempt from those given grades (rule 7)."""
+def _subjects_check(
+    enrolment: Enrolment, subjects: set[Subject], curriculum: dict[int, int], *, graded: set[Subject]
+) -> None:
+    """The subjects are the class's (`curriculum`'s keys), not taught in curricular modules (a
+    module's grades and hours are dated), and the student is not exempt from those given
+    grades (rule 7)."""
     school_class = enrolment.school_class
-    curriculum = set(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
     in_modules = set()
     if school_class.technological:
         in_modules = set(
@@ -200,11 +203,8 @@ def _grades_check(enrolment: Enrolment, grades: Sequence[TranscribedGrade]) -> N
             )
 
 
-def _absences_check(school_class: SchoolClass, absences: Sequence[TranscribedAbsence]) -> None:
+def _absences_check(absences: Sequence[TranscribedAbsence], yearly: dict[int, int]) -> None:
     """Each subject once, with whole numbers of hours that its year holds (rule 13 counts hours)."""
-    if not absences:
-        return
-    yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
     seen = set()
     for item in absences:
         if item.subject.pk in seen:
@@ -223,7 +223,7 @@ def _averages_open_check(enrolment: Enrolment, subjects: set[Subject]) -> None:
         student=enrolment.student_id, school_class__year=enrolment.school_class.year_id,
         subject__in=[s.pk for s in subjects], module__isnull=True, closed=True,
     ).select_related("subject")  # fmt: skip
-    for average in closed[:1]:
+    if (average := closed.first()) is not None:
         raise ValidationError(AVERAGE_CLOSED_AT.format(subject=average.subject.name), code="closed")
 
 

@@ -159,7 +159,7 @@ def test_only_a_transfer_in_is_transcribed_once_and_not_into_an_exempt_subject_o
             teacher=cast.mihai, student=transfer.dora, school_class=transfer.target, subject=cast.math, on=day, value=8
         )
     grades.average_close(teacher=cast.mihai, student=transfer.dora, school_class=transfer.target, subject=cast.math)
-    with pytest.raises(ValidationError, match="încheiată"):
+    with pytest.raises(ValidationError, match="Matematică: media anuală este încheiată"):
         record(cast, transfer)
     record(cast, transfer, grades_=[], conduct=[TranscribedConduct(transfer.periods[1], 9)])
     with pytest.raises(ValidationError, match="deja transcrisă"):
