@@ -73,6 +73,23 @@ def test_filters_by_person_action_and_date(director, noted):
     )
 
 
+def test_filters_by_actor_name_or_id_and_the_export_follows(director, noted):
+    ana, _dan = noted
+    with schema_context("school_a"):
+        mihai = make_user("school_a", "mihai.diriginte", [Role.TEACHER], first_name="Mihai", last_name="Ionescu")
+        audit_record(action=Action.USER_CHANGED, actor=mihai, person=ana, new={"email": "ana@scoala-a.test"})
+    by_name = director.get("/audit/", {"autor": "ionescu"}).content.decode()
+    assert "Ana Popa" in by_name and "Dan Radu" not in by_name  # the job's events are not Mihai's
+    by_id = director.get("/audit/", {"autor": str(mihai.pk)}).content.decode()
+    assert "Ana Popa" in by_id and "Dan Radu" not in by_id
+    by_job = director.get("/audit/", {"autor": "job:test"}).content.decode()
+    assert "Dan Radu" in by_job
+    export = director.get("/audit/export.csv", {"autor": "Ionescu"})
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert [row[2] for row in rows[1:]] == ["Mihai Ionescu (mihai.diriginte)"]
+    assert "Niciun eveniment" in director.get("/audit/", {"autor": "nimeni.de.acest.fel"}).content.decode()
+
+
 @pytest.mark.parametrize(
     "query",
     [{"de_la": "ieri"}, {"actiune": "grade.hack"}, {"inainte": "-3"}, {"de_la": "2026-05-01", "pana_la": "2026-01-01"},
