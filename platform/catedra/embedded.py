@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import subprocess
 import tempfile
@@ -20,6 +21,8 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "catedra"
 # A unix socket path must fit in sockaddr_un.sun_path (108 bytes on Linux).
@@ -111,6 +114,7 @@ class EmbeddedPostgres:
         """Start the server if it is not running; the URL of the `catedra` database."""
         pgserver = _pgserver()
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        postmaster_lock_clear(self.pgdata)
         # cleanup_mode=None: our leases, not pgserver's pid list, decide when to stop.
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)
         server.ensure_postgres_running()  # a handle cached in this process may outlive its server
@@ -134,11 +138,41 @@ class EmbeddedPostgres:
             return
         # Under root, pgserver runs PostgreSQL as its own OS user.
         user = "pgserver" if os.geteuid() == 0 else None
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        try:
             pg_ctl(["-w", "-t", "60", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=70)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            output = getattr(exc, "stderr", None) or getattr(exc, "output", None) or ""
+            output = output.decode(errors="replace") if isinstance(output, bytes) else output
+            logger.warning("PostgreSQL's fast stop failed (%s): %s", type(exc).__name__, output.strip()[-500:])
         if pid_alive(info.pid):
+            logger.warning("PostgreSQL (pid %s) still running: immediate shutdown", info.pid)
             os.kill(info.pid, 3)  # SIGQUIT: immediate shutdown, recovery on next start
             _wait_for(lambda: not pid_alive(info.pid), what="PostgreSQL to stop", log=self.pgdata / "log")
+        postmaster_lock_clear(self.pgdata)
+
+
+def postmaster_lock_clear(pgdata: Path) -> bool:
+    """Remove the lock files of a postmaster that is gone; True if there were some.
+
+    PostgreSQL refuses to start while the pid in `postmaster.pid` answers kill(0), and a
+    dead postmaster nobody has reaped yet (a zombie, in a container whose first process
+    does not reap) still does. A live pid is left alone: that server is someone's."""
+    lock = pgdata / "postmaster.pid"
+    try:
+        lines = lock.read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid_alive(pid):
+        return False
+    logger.warning("Removing the lock files of PostgreSQL pid %s, which is gone", pid)
+    lock.unlink(missing_ok=True)
+    if len(lines) > 4 and lines[3].strip() and lines[4].strip():  # the port and the socket folder
+        socket_lock = Path(lines[4].strip()) / f".s.PGSQL.{lines[3].strip()}.lock"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(socket_lock.read_text().splitlines()[0]) == pid:
+                socket_lock.unlink()
+    return True
 
 
 class EmbeddedRedis:

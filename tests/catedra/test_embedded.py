@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import psycopg
 import pytest
 import redis
 from pgserver.utils import PostmasterInfo
 
-from catedra.embedded import EmbeddedStack, celery_url
+from catedra.embedded import EmbeddedStack, celery_url, postmaster_lock_clear
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +85,64 @@ def test_servers_killed_with_sigkill_start_again(tmp_path):
 def test_celery_spells_a_redis_socket_its_own_way():
     assert celery_url("unix:///data/redis.sock") == "redis+socket:///data/redis.sock"
     assert celery_url("redis://cache:6379/0") == "redis://cache:6379/0"
+
+
+def _postmaster_files(folder, pid: int, socket_pid: int | None = None):
+    """A data folder's postmaster.pid naming `pid`, and its socket's lock file (naming
+    `socket_pid`, if given), under `folder`."""
+    pgdata, sockets = folder / "pgdata", folder / "sockets"
+    pgdata.mkdir(parents=True)
+    sockets.mkdir()
+    lines = [str(pid), str(pgdata), "1764000000", "5432", str(sockets), "", "0 0", "ready"]
+    (pgdata / "postmaster.pid").write_text("\n".join(lines) + "\n")
+    socket_lock = sockets / ".s.PGSQL.5432.lock"
+    socket_lock.write_text(f"{socket_pid or pid}\n{pgdata}\n")
+    return pgdata / "postmaster.pid", socket_lock
+
+
+def _zombie() -> subprocess.Popen:
+    """A child that has exited and is not reaped yet: it still answers kill(0)."""
+    child = subprocess.Popen(["true"])
+    for _ in range(200):
+        with open(f"/proc/{child.pid}/stat") as stat:
+            if stat.read().split(")")[-1].split()[0] == "Z":
+                return child
+        time.sleep(0.01)
+    raise AssertionError("the child did not become a zombie")
+
+
+def test_the_lock_files_of_a_dead_postmaster_are_removed(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    postmaster_pid, socket_lock = _postmaster_files(tmp_path, gone.pid)
+    assert postmaster_lock_clear(postmaster_pid.parent)
+    assert not postmaster_pid.exists() and not socket_lock.exists()
+
+
+def test_the_lock_files_of_an_unreaped_postmaster_are_removed(tmp_path):
+    zombie = _zombie()
+    try:
+        os.kill(zombie.pid, 0)  # what PostgreSQL asks, and why it would refuse to start
+        postmaster_pid, socket_lock = _postmaster_files(tmp_path, zombie.pid)
+        assert postmaster_lock_clear(postmaster_pid.parent)
+        assert not postmaster_pid.exists() and not socket_lock.exists()
+    finally:
+        zombie.wait()
+
+
+def test_a_live_postmasters_lock_files_and_another_servers_socket_lock_stay(tmp_path):
+    postmaster_pid, socket_lock = _postmaster_files(tmp_path / "live", os.getpid())
+    assert not postmaster_lock_clear(postmaster_pid.parent)
+    assert postmaster_pid.exists() and socket_lock.exists()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    postmaster_pid, socket_lock = _postmaster_files(tmp_path / "gone", gone.pid, socket_pid=os.getpid())
+    assert postmaster_lock_clear(postmaster_pid.parent)
+    assert not postmaster_pid.exists() and socket_lock.exists()  # the socket belongs to a live server
+
+
+@pytest.mark.parametrize("content", ["", "not a pid\n", "-\n"])
+def test_an_unreadable_postmaster_pid_is_left_alone(tmp_path, content):
+    (tmp_path / "postmaster.pid").write_text(content)
+    assert not postmaster_lock_clear(tmp_path)
+    assert (tmp_path / "postmaster.pid").exists()
