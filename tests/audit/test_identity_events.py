@@ -1,6 +1,8 @@
 """Identity events land in the school's (or the control plane's) audit trail with who,
 from where and through which request: sign-ins, second factors, passwords, roles."""
 
+import re
+
 import pytest
 from django_tenants.utils import schema_context
 
@@ -68,6 +70,21 @@ def test_a_password_change_is_recorded_without_the_password(client_a, teacher):
     event = events("school_a", Action.PASSWORD_CHANGED)[-1]
     assert event.person_id == teacher.pk
     assert new not in str(event.new_values) + str(event.old_values)
+
+
+def test_a_password_reset_by_e_mail_is_recorded_without_the_password(client_a, teacher, mailoutbox):
+    assert client_a.post("/cont/password/reset/", {"email": teacher.email}).status_code == 302
+    link = re.search(r"https?://[^/\s]+(/cont/password/reset/key/\S+)", mailoutbox[-1].body)
+    assert link, mailoutbox[-1].body
+    set_password_page = client_a.get(link[1])
+    assert set_password_page.status_code == 302  # the key goes into the session, out of the address
+    new = "Alta-Parola-De-Resetare-2026"
+    response = client_a.post(set_password_page["Location"], {"password1": new, "password2": new})
+    assert response.status_code == 302
+    event = events("school_a", Action.PASSWORD_RESET)[-1]
+    assert (event.person_id, event.object_id, event.source) == (teacher.pk, str(teacher.pk), "page")
+    assert new not in str(event.new_values) + str(event.old_values)
+    assert not events("school_a", Action.PASSWORD_CHANGED)  # a reset, not a change
 
 
 def test_a_role_change_through_the_page_is_recorded_and_ends_the_persons_sessions(client_a, school_a, teacher):
