@@ -3,8 +3,11 @@
 from datetime import date
 
 from catalog.attendance.models import Absence
+from catalog.grades import transcriptions
 from catalog.grades.models import Grade
+from catalog.grades.transcriptions import TranscribedAbsence, TranscribedConduct
 from catalog.structure import services as structure
+from catalog.structure.models import Enrolment
 from tests.catalog.conftest import cnp_for
 from tests.catalog.structure.test_modules import vocational
 from tests.catalog.web.conftest import gradebook_url
@@ -119,3 +122,37 @@ def test_a_modular_gradebook_and_its_module_pages_cost_the_same_queries_for_2_or
         queries_of(django_assert_max_num_queries, client, url, n) for (client, url), n in zip(pages, small, strict=True)
     ]
     assert large == small
+
+
+def test_a_class_with_students_from_other_schools_costs_the_same_queries_for_1_or_6(
+    cast, transfer, as_user, django_assert_max_num_queries
+):
+    """The absences brought cost one query for the whole class, however many bring some."""
+
+    def bring(enrolment) -> None:
+        transcriptions.transcription_record(
+            homeroom=cast.elena, enrolment=enrolment, origin="Școala Gimnazială nr. 5 Cluj-Napoca", document="1234",
+            document_date=enrolment.starts, grades=[], conduct=[TranscribedConduct(transfer.periods[0], 10)],
+            absences=[TranscribedAbsence(cast.math, excused=1, unexcused=2)],
+        )  # fmt: skip
+
+    bring(transfer.enrolment)
+    pages = [
+        (as_user(cast.mihai), gradebook_url(transfer.target, cast.math)),
+        (as_user(cast.elena), f"/clase/{transfer.target.pk}/"),
+        (as_user(cast.elena), f"/clase/{transfer.target.pk}/purtare/"),
+    ]
+    one = [queries_of(django_assert_max_num_queries, client, url, 40) for client, url in pages]
+    for n in range(5):
+        student = structure.student_create(
+            actor=cast.admin, first_name=f"Venit{n}", last_name="Transfer", cnp=cnp_for(date(2013, 6, 2), 420 + n),
+            school_class=transfer.target, starts=transfer.enrolment.starts, entry=Enrolment.Entry.TRANSFER_IN,
+        )  # fmt: skip
+        bring(Enrolment.objects.get(student=student))
+    six = [
+        queries_of(django_assert_max_num_queries, client, url, limit)
+        for (client, url), limit in zip(pages, one, strict=True)
+    ]
+    assert six == one
+    gradebook = pages[0][0].get(pages[0][1]).content.decode()
+    assert "Venit4" in gradebook and gradebook.count("De la școala de proveniență") == 6
