@@ -49,8 +49,10 @@ def password_set_from_link(*, user: User, password: str) -> None:
 
 
 def password_changed(*, user: User, reset: bool) -> None:
-    """Record a password change or e-mail reset (allauth changes the password itself)."""
-    audit_record(action=Action.PASSWORD_RESET if reset else Action.PASSWORD_CHANGED, obj=user, person=user)
+    """Record a password change or e-mail reset (allauth changes the password itself). The
+    account's owner acted: signed in, or holding the link sent to their address."""
+    action = Action.PASSWORD_RESET if reset else Action.PASSWORD_CHANGED
+    audit_record(action=action, actor=user, obj=user, person=user)
 
 
 class NotAllowed(PermissionDenied):

@@ -141,9 +141,9 @@ class EmbeddedPostgres:
         try:
             pg_ctl(["-w", "-t", "60", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=70)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            output = getattr(exc, "stderr", None) or getattr(exc, "output", None) or ""
-            output = output.decode(errors="replace") if isinstance(output, bytes) else output
-            logger.warning("PostgreSQL's fast stop failed (%s): %s", type(exc).__name__, output.strip()[-500:])
+            log = self.pgdata / "log"
+            tail = log.read_text(errors="replace")[-1000:] if log.exists() else "(no log)"
+            logger.warning("PostgreSQL's fast stop failed (%s). Server log ends with:\n%s", exc, tail)
         if pid_alive(info.pid):
             logger.warning("PostgreSQL (pid %s) still running: immediate shutdown", info.pid)
             os.kill(info.pid, 3)  # SIGQUIT: immediate shutdown, recovery on next start
@@ -159,12 +159,16 @@ def postmaster_lock_clear(pgdata: Path) -> bool:
     does not reap) still does. A live pid is left alone: that server is someone's."""
     lock = pgdata / "postmaster.pid"
     try:
-        lines = lock.read_text().splitlines()
-        pid = int(lines[0])
+        text = lock.read_text()
+        lines = text.splitlines()
+        pid = abs(int(lines[0]))  # a standalone backend (initdb, --single) writes its pid negated
     except (OSError, ValueError, IndexError):
         return False
-    if pid_alive(pid):
+    if pid == 0 or pid_alive(pid):
         return False
+    with contextlib.suppress(OSError):
+        if lock.read_text() != text:  # a new server took the folder meanwhile
+            return False
     logger.warning("Removing the lock files of PostgreSQL pid %s, which is gone", pid)
     lock.unlink(missing_ok=True)
     if len(lines) > 4 and lines[3].strip() and lines[4].strip():  # the port and the socket folder

@@ -83,6 +83,7 @@ def test_a_password_reset_by_e_mail_is_recorded_without_the_password(client_a, t
     assert response.status_code == 302
     event = events("school_a", Action.PASSWORD_RESET)[-1]
     assert (event.person_id, event.object_id, event.source) == (teacher.pk, str(teacher.pk), "page")
+    assert (event.actor_kind, event.actor_id) == ("user", teacher.pk)  # whoever held the link sent to them
     assert new not in str(event.new_values) + str(event.old_values)
     assert not events("school_a", Action.PASSWORD_CHANGED)  # a reset, not a change
 

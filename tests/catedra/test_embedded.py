@@ -141,7 +141,14 @@ def test_a_live_postmasters_lock_files_and_another_servers_socket_lock_stay(tmp_
     assert not postmaster_pid.exists() and socket_lock.exists()  # the socket belongs to a live server
 
 
-@pytest.mark.parametrize("content", ["", "not a pid\n", "-\n"])
+def test_a_live_standalone_backends_negated_pid_is_read_as_live(tmp_path):
+    postmaster_pid, socket_lock = _postmaster_files(tmp_path, os.getpid())
+    postmaster_pid.write_text(postmaster_pid.read_text().replace(str(os.getpid()), f"-{os.getpid()}", 1))
+    assert not postmaster_lock_clear(postmaster_pid.parent)
+    assert postmaster_pid.exists() and socket_lock.exists()
+
+
+@pytest.mark.parametrize("content", ["", "not a pid\n", "-\n", "0\n"])
 def test_an_unreadable_postmaster_pid_is_left_alone(tmp_path, content):
     (tmp_path / "postmaster.pid").write_text(content)
     assert not postmaster_lock_clear(tmp_path)

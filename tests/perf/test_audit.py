@@ -11,7 +11,6 @@ a quarter of that one row's cost (see the README, "What auditing costs a write")
 
 import contextlib
 import datetime
-import functools
 import hashlib
 import io
 import itertools
@@ -28,16 +27,15 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from accounts.services import user_update
 from audit.actions import Action
-from audit.chain import CONTENT_FIELDS, GENESIS, content_hash, link_hash
+from audit.chain import CONTENT_FIELDS, GENESIS, canonical_json, content_hash, link_hash, text_hash
 from audit.models import Source
 from audit.selectors import chain_report
-from audit.services import audit_context, audit_record
+from audit.services import _quoted, audit_context, audit_record
 from catalog.grades import services as grades
 from catalog.structure import services as structure
 from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, Subject
 from provisioning.schemas import schema_create_from_template, schema_drop
 from provisioning.services import school_provision
-from tenants.models import School
 from tests.accounts.conftest import PASSWORD, sign_in_with_2fa
 from tests.catalog.conftest import cnp_for, past_day, school_year_bounds
 from tests.catalog.web.conftest import SchoolClient, gradebook_url
@@ -60,10 +58,10 @@ def scratch_schema(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def bench_school(django_db_setup, django_db_blocker):
-    """A school provisioned as the product does it, whose writes really commit (the test
-    database, this school in it, goes when the session ends)."""
+    """A school provisioned as the product does it, whose writes really commit; its schema
+    is dropped after (its control-plane rows go with the test database)."""
     with django_db_blocker.unblock():
-        school = School.objects.filter(slug="bench-doors").first() or school_provision(
+        school = school_provision(
             slug="bench-doors", requested_by="tests", name="Școala Gimnazială nr. 9 Bench", siiir_code="3961100099",
             cui="4267117", county="IS", locality="Iași", admin_name="Ana Pop", admin_email="admin@bench-doors.test",
         )  # fmt: skip
@@ -72,6 +70,7 @@ def bench_school(django_db_setup, django_db_blocker):
                 yield school
         finally:
             connection.set_schema_to_public()
+            schema_drop(school.schema_name)
 
 
 def history_triggers(enabled: bool, table: str = "accounts_user") -> None:
@@ -191,8 +190,19 @@ def audit_layer(monkeypatch, *, on: bool, table: str, service: str, parts: tuple
         if not (on and "event" in parts):
             patch.setattr(f"{service}.audit_record", lambda **kw: None)
         if not (on and "history" in parts):
-            patch.setattr("audit.middleware.audit_context", functools.partial(audit_context, history=False))
+            patch.setattr("audit.middleware.audit_context", context_without_history)
+            patch.setattr("pghistory.context", history_context_refused)  # a request attaching it fails
         yield
+
+
+def history_context_refused(**metadata):
+    raise AssertionError("the row history's context was attached on the side without the audit layer")
+
+
+def context_without_history(**fields):
+    """The middleware's audit context, never attached to the row history (the middleware
+    names `history` itself: a partial's default would not hold)."""
+    return audit_context(**{**fields, "history": False})
 
 
 def overhead(
@@ -281,9 +291,12 @@ def test_overhead_of_auditing_one_write(scratch_schema, monkeypatch, capsys):
 
 
 def test_where_an_events_cost_goes(scratch_schema, capsys):
-    """The floor, taken apart on the server: one UPDATE of one row, alone and followed (in
-    its transaction) by an event's row inserted into copies of the audit table that have
-    more and more of what the real one has. Round-robin, so all see the same machine."""
+    """The floor, taken apart on the server: one UPDATE of one row (its history trigger off),
+    alone and followed in its transaction by an event: a row inserted into copies of the
+    audit table that have more and more of what the real one has, then the real table, then
+    the product's own path (audit_append(), which reads the event from its canonical JSON).
+    Round-robin, so all see the same machine. The history row is measured apart
+    (test_overhead_of_auditing_one_write, "the row-history trigger alone")."""
     user = User.objects.create(username="ana.bench", first_name="Ana", last_name="Bench", roles=["teacher"])
     columns = ", ".join(("prev_hash", "hash", "content_hash", *CONTENT_FIELDS))
     with connection.cursor() as cursor:
@@ -303,14 +316,21 @@ def test_where_an_events_cost_goes(scratch_schema, capsys):
         "+ the event's row, its key only": "bench_key",
         "+ its two indexes and the time's BRIN": "bench_indexed",
         "+ the chain trigger (the real table)": "audit_auditevent",
+        "+ through audit_append() (the product's path)": "audit_append",
     }
     times: dict[str, list[float]] = {step: [] for step in steps}
     with commits_not_waiting_for_the_disk(), connection.cursor() as cursor:
         for _round in range(1200):
             for step, table in steps.items():
                 n = next(_names)
-                values = _event_values(n, user.pk)
-                insert = f"INSERT INTO {table} ({columns}) VALUES ({values});" if table else ""  # noqa: S608
+                if table == "audit_append":
+                    canonical = canonical_json(_event_content(n, user.pk))
+                    insert = f"SELECT audit_append(current_schema(), '{text_hash(canonical)}', {_quoted(canonical)});"
+                elif table:
+                    values = _event_values(n, user.pk)
+                    insert = f"INSERT INTO {table} ({columns}) VALUES ({values});"  # noqa: S608
+                else:
+                    insert = ""
                 started = time.perf_counter()
                 cursor.execute("BEGIN")
                 cursor.execute("UPDATE accounts_user SET first_name = %s WHERE id = %s", [f"Ana{n}", user.pk])
@@ -326,10 +346,9 @@ def test_where_an_events_cost_goes(scratch_schema, capsys):
         print()
 
 
-def _event_values(n: int, person_id: int) -> str:
-    """An account change's event as SQL literals, in `prev_hash, hash, content_hash,
-    *CONTENT_FIELDS` order (the chain trigger replaces the first two, where there is one)."""
-    content = {
+def _event_content(n: int, person_id: int) -> dict:
+    """An account change's event, as audit_record makes it."""
+    return {
         "occurred_at": datetime.datetime.now(datetime.UTC), "actor_kind": "user", "actor_id": 2,
         "actor_name": "Secretara Bench (secretara.bench)", "actor_roles": "school_admin", "action": "user.changed",
         "object_type": "accounts.user", "object_id": str(person_id), "person_id": person_id,
@@ -337,6 +356,12 @@ def _event_values(n: int, person_id: int) -> str:
         "new_values": {"first_name": f"Ana{n}"}, "reason": "", "request_id": uuid.uuid4().hex, "ip": "10.0.0.1",
         "source": "page",
     }  # fmt: skip
+
+
+def _event_values(n: int, person_id: int) -> str:
+    """An account change's event as SQL literals, in `prev_hash, hash, content_hash,
+    *CONTENT_FIELDS` order (the chain trigger replaces the first two, where there is one)."""
+    content = _event_content(n, person_id)
     values = [GENESIS, GENESIS, content_hash(content), *(content[name] for name in CONTENT_FIELDS)]
     return ", ".join("NULL" if v is None else "'" + _copy_value(v).replace("'", "''") + "'" for v in values)
 
