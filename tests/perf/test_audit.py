@@ -363,7 +363,7 @@ def _event_values(n: int, person_id: int) -> str:
     *CONTENT_FIELDS` order (the chain trigger replaces the first two, where there is one)."""
     content = _event_content(n, person_id)
     values = [GENESIS, GENESIS, content_hash(content), *(content[name] for name in CONTENT_FIELDS)]
-    return ", ".join("NULL" if v is None else "'" + _copy_value(v).replace("'", "''") + "'" for v in values)
+    return ", ".join("NULL" if v is None else _quoted(_copy_value(v)) for v in values)
 
 
 @contextlib.contextmanager
