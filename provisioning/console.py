@@ -91,6 +91,8 @@ def school_detail(request, slug: str):
         "next_states": [(s, School.Status(s).label) for s in sorted(lifecycle.ALLOWED.get(school.status, ()))
                         if s not in (School.Status.PROVISIONING, School.Status.FAILED)],
         "url": school.public_url,
+        "retention_ends": lifecycle.retention_ends(school),
+        "retention_months": lifecycle.retention_months(),
         "can_act": request.user.has_role(*ACTORS),
     }  # fmt: skip
     return render(request, "provisioning/console_school.html", context)

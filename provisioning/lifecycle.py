@@ -65,7 +65,11 @@ def school_transition(*, school: School, to: str, actor: str, reason: str = "") 
         )  # fmt: skip
         school.status = to
         school.status_changed_at = timezone.now()
-        school.save(update_fields=["status", "status_changed_at"])
+        if to == Status.ENDED:
+            school.ended_on = timezone.localdate(school.status_changed_at)
+        elif to == Status.ACTIVE:
+            school.ended_on = None  # a renewal: the retention clock stops
+        school.save(update_fields=["status", "status_changed_at", "ended_on"])
     return record
 
 

@@ -29,6 +29,9 @@ class School(TenantMixin):
     contract_end = models.DateField(_("sfârșit contract"), null=True, blank=True)
     status = models.CharField(_("stare"), max_length=20, choices=Status.choices, default=Status.PROVISIONING)
     status_changed_at = models.DateTimeField(_("stare schimbată la"), null=True, blank=True)
+    # The day the school really left the platform (its move to `ended`), cleared by a renewal:
+    # backups are kept 24 months from this day, whatever `contract_end` was typed at onboarding.
+    ended_on = models.DateField(_("încheiată la"), null=True, blank=True)
     created_at = models.DateTimeField(_("creată la"), auto_now_add=True)
 
     # Schemas are made and dropped by the provisioning services, never as a side effect of save().

@@ -1,7 +1,11 @@
 """Retention (Order 3896/2023 art. 9): a school's backups are kept while its contract
 runs and for BACKUP_RETENTION_MONTHS (never under 24) after it ends. Nothing deletes one
 before that; afterwards the purge deletes them and seals a deletion certificate saying
-what went, when, and with which checksums."""
+what went, when, and with which checksums.
+
+A contract has ended when the school has left the platform (`ended`, then `archived` or
+`purged`), never by a date alone: `contract_end` is typed at onboarding and a renewal does
+not change it, so a running or suspended school keeps every backup whatever it says."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from ops.models import Backup, DeletionCertificate
 from tenants.models import School
 
 MINIMUM_MONTHS = 24
+# The states of a school whose contract has ended; the clock runs from School.ended_on.
+LEFT = (School.Status.ENDED, School.Status.ARCHIVED, School.Status.PURGED)
 
 
 class RetentionError(BackupError):
@@ -32,10 +38,10 @@ def retention_months() -> int:
 
 
 def retention_ends(school: School) -> date | None:
-    """The first day the school's backups may be deleted; None while its contract has no end."""
-    if school.contract_end is None:
+    """The first day the school's backups may be deleted; None while its contract runs."""
+    if school.status not in LEFT or school.ended_on is None:
         return None
-    return school.contract_end + relativedelta(months=retention_months())
+    return school.ended_on + relativedelta(months=retention_months())
 
 
 def retention_over(school: School, *, now: datetime | None = None) -> bool:
@@ -53,7 +59,7 @@ def backups_purge(*, actor: str, now: datetime | None = None) -> list[DeletionCe
     """Delete every backup of every school whose retention period is over (objects, the
     school's copies and run history in the backup database); one certificate per school."""
     certificates = []
-    candidates = School.objects.filter(contract_end__isnull=False, backups__isnull=False).distinct()
+    candidates = School.objects.filter(status__in=LEFT, ended_on__isnull=False, backups__isnull=False).distinct()
     for school in candidates.order_by("slug"):
         backups = list(school.backups.exclude(status=Backup.Status.DELETED).order_by("started_at", "id"))
         if backups and retention_over(school, now=now):
@@ -65,7 +71,7 @@ def _refuse_within_retention(school: School, now: datetime | None) -> None:
     if retention_over(school, now=now):
         return
     ends = retention_ends(school)
-    until = f"until {ends:%Y-%m-%d}" if ends else "while the contract runs (no end date)"
+    until = f"until {ends:%Y-%m-%d}" if ends else f"while the contract runs (the school is {school.status})"
     raise RetentionError(
         f"backups of {school.slug} are kept {until}: contract end + {retention_months()} months"
         " (Order 3896/2023 art. 9); nothing was deleted"
@@ -83,7 +89,8 @@ def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema:
     dropped = _drop_backup_schemas(school) if backup_schema else []
     content = {
         "school": {"slug": school.slug, "name": school.name, "siiir_code": school.siiir_code or ""},
-        "contract_end": school.contract_end.isoformat(),
+        "contract_end": school.contract_end.isoformat() if school.contract_end else None,
+        "ended_on": school.ended_on.isoformat(),
         "retention_months": retention_months(),
         "retention_ended_on": retention_ends(school).isoformat(),
         "deleted_at": when.isoformat(),

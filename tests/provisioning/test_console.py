@@ -1,8 +1,11 @@
 """The provider console: provider staff with 2FA only; billing reads, operators act."""
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from django.utils.formats import date_format
 
 from accounts.roles import Role
+from provisioning.lifecycle import retention_ends
 from provisioning.models import ProvisioningJob
 from tenants.models import School
 from tests.accounts.conftest import login, make_user, sign_in_with_2fa
@@ -68,8 +71,14 @@ def test_lifecycle_actions_are_recorded_and_refusals_explained(operator, school_
     refused = operator.post(f"/consola/scoli/{SCHOOL_A}/stare/", {"to": "archived", "reason": "x"}, follow=True)
     assert "nu poate trece" in refused.content.decode()
     detail = operator.get(f"/consola/scoli/{SCHOOL_A}/").content.decode()
+    assert "cât timp școala este pe platformă și încă 24 de luni" in detail
     assert "factură neplătită" in detail  # the history
     assert "activate" in detail  # the provisioning job's steps
+    operator.post(f"/consola/scoli/{SCHOOL_A}/stare/", {"to": "ended", "reason": "contract încheiat"})
+    school_a.refresh_from_db()
+    ended = operator.get(f"/consola/scoli/{SCHOOL_A}/").content.decode()
+    assert f"până la {date_format(retention_ends(school_a))}" in ended
+    assert retention_ends(school_a) == school_a.ended_on + relativedelta(months=24)
 
 
 def test_the_billing_role_reads_but_cannot_act(db, school_a):

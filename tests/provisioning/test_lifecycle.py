@@ -32,6 +32,25 @@ def test_each_transition_is_recorded_with_who_when_and_why(school_a):
     assert school_a.transitions.last().at <= timezone.now()
 
 
+def test_ending_starts_the_retention_clock_and_a_renewal_stops_it(school_a):
+    move(school_a, S.ENDED, reason="contract încheiat")
+    school_a.refresh_from_db()
+    assert school_a.ended_on == timezone.localdate()
+    assert retention_ends(school_a) is not None
+    move(school_a, S.ACTIVE, reason="contract reînnoit")
+    school_a.refresh_from_db()
+    assert school_a.ended_on is None and retention_ends(school_a) is None
+
+
+def test_a_school_purged_before_its_retention_ends_is_refused(school_a):
+    move(school_a, S.ENDED, reason="contract încheiat")
+    school_a.refresh_from_db()
+    School.objects.filter(pk=school_a.pk).update(status=S.ARCHIVED)
+    school_a.refresh_from_db()
+    with pytest.raises(LifecycleError, match="perioada de păstrare"):
+        move(school_a, S.PURGED, reason="ștergere")
+
+
 @pytest.mark.parametrize("to", [S.ARCHIVED, S.PURGED, S.PROVISIONING, S.FAILED, "deleted"])
 def test_illegal_transitions_from_active_are_refused_and_nothing_changes(school_a, to):
     transitions_before = school_a.transitions.count()
@@ -65,7 +84,7 @@ def test_the_control_plane_has_no_lifecycle(db):
     [(date(2026, 8, 31), date(2028, 8, 31)), (date(2024, 2, 29), date(2026, 2, 28)), (None, None)],
 )
 def test_backups_are_kept_24_months_after_the_contract_ends(end, expected):
-    assert retention_ends(School(contract_end=end)) == expected
+    assert retention_ends(School(status=S.ENDED, ended_on=end)) == expected
 
 
 def test_a_suspended_school_shows_only_an_explanation(school_a, client_a):

@@ -87,12 +87,13 @@ def test_the_purge_command_deletes_what_retention_allows_and_prints_the_certific
 ):
     full = backup_full_run(school=seeded_school)
     incremental = backup_incremental_run(school=seeded_school)
-    assert "nothing to purge" in backup("purge")  # the contract has no end: everything is kept
     School.objects.filter(pk=seeded_school.pk).update(contract_end=date(2020, 6, 30))
+    assert "nothing to purge" in backup("purge")  # an active school: everything is kept
+    School.objects.filter(pk=seeded_school.pk).update(status=School.Status.ENDED, ended_on=date(2020, 6, 30))
     try:
         said = backup("purge")
     finally:
-        School.objects.filter(pk=seeded_school.pk).update(contract_end=None)
+        School.objects.filter(pk=seeded_school.pk).update(status=School.Status.ACTIVE, contract_end=None, ended_on=None)
 
     [certificate] = DeletionCertificate.objects.filter(school=seeded_school)
     assert f"{seeded_school.slug}: 2 backups deleted; certificate #{certificate.pk} seal {certificate.seal}" in said

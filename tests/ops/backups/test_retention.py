@@ -1,5 +1,6 @@
-"""Retention: no backup is deleted within contract end + 24 months; afterwards the purge
-deletes them and seals a certificate. Archiving needs a verified final full backup."""
+"""Retention: no backup is deleted while the school is on the platform (active or suspended,
+whatever its contract_end says) nor within 24 months of its end; afterwards the purge deletes
+them and seals a certificate. Archiving needs a verified final full backup."""
 
 from datetime import date, datetime, timedelta
 
@@ -34,17 +35,42 @@ def moment(day: date) -> datetime:
 
 @pytest.fixture
 def ended_contract(seeded_school, real_db):
-    School.objects.filter(pk=seeded_school.pk).update(contract_end=CONTRACT_END)
+    School.objects.filter(pk=seeded_school.pk).update(status=School.Status.ENDED, ended_on=CONTRACT_END)
     seeded_school.refresh_from_db()
     yield seeded_school
-    School.objects.filter(pk=seeded_school.pk).update(contract_end=None)
+    School.objects.filter(pk=seeded_school.pk).update(status=School.Status.ACTIVE, ended_on=None)
+
+
+@pytest.fixture
+def old_contract_end(seeded_school, real_db):
+    """A school on the platform whose contract_end, typed at onboarding, is long past (renewed since)."""
+    School.objects.filter(pk=seeded_school.pk).update(contract_end=date(2020, 6, 30))
+    seeded_school.refresh_from_db()
+    yield seeded_school
+    School.objects.filter(pk=seeded_school.pk).update(status=School.Status.ACTIVE, contract_end=None)
+
+
+def ended(day: date) -> School:
+    return School(status=School.Status.ENDED, ended_on=day)
 
 
 def test_the_retention_period_is_never_under_24_months(settings):
     settings.BACKUP_RETENTION_MONTHS = 12
-    assert retention_ends(School(contract_end=CONTRACT_END)) == date(2028, 8, 31)
+    assert retention_ends(ended(CONTRACT_END)) == date(2028, 8, 31)
     settings.BACKUP_RETENTION_MONTHS = 36
-    assert retention_ends(School(contract_end=CONTRACT_END)) == date(2029, 8, 31)
+    assert retention_ends(ended(CONTRACT_END)) == date(2029, 8, 31)
+
+
+@pytest.mark.parametrize("status", ["provisioning", "active", "suspended", "failed"])
+def test_a_school_on_the_platform_has_no_retention_end_whatever_its_dates(status):
+    school = School(status=status, contract_end=date(2020, 6, 30), ended_on=date(2020, 6, 30))
+    assert retention_ends(school) is None
+
+
+def test_the_clock_runs_from_the_day_the_school_ended_not_from_the_typed_contract_end():
+    school = School(status=School.Status.ARCHIVED, contract_end=date(2020, 6, 30), ended_on=CONTRACT_END)
+    assert retention_ends(school) == date(2028, 8, 31)
+    assert retention_ends(School(status=School.Status.ENDED, contract_end=CONTRACT_END)) is None  # no day: kept
 
 
 def test_settings_refuse_a_retention_under_24_months():
@@ -73,6 +99,26 @@ def test_a_school_whose_contract_has_no_end_keeps_every_backup(seeded_school, re
     with pytest.raises(RetentionError, match="while the contract runs"):
         backup_delete(backup=backup, actor="tests", now=moment(date(2099, 1, 1)))
     assert backups_purge(actor="tests", now=moment(date(2099, 1, 1))) == []
+
+
+@pytest.mark.parametrize("status", [School.Status.ACTIVE, School.Status.SUSPENDED])
+def test_a_running_school_with_an_old_contract_end_keeps_every_backup(
+    status, old_contract_end, local_storage, backup_db
+):
+    School.objects.filter(pk=old_contract_end.pk).update(status=status)
+    full = backup_full_run(school=old_contract_end)
+    incremental = backup_incremental_run(school=old_contract_end)
+
+    assert backups_purge(actor="job:purge", now=moment(date(2099, 1, 1))) == []
+    with pytest.raises(RetentionError, match=f"while the contract runs \\(the school is {status}\\)"):
+        backup_delete(backup=full, actor="tests", now=moment(date(2099, 1, 1)))
+
+    assert set(Backup.objects.filter(pk__in=[full.pk, incremental.pk]).values_list("status", flat=True)) == {"done"}
+    storage, key = storage_for_location(full.location)
+    assert storage.checksum(key) == (full.size, full.sha256)
+    with pg.connect(backup_db) as conn:
+        assert pg.schema_exists(conn, old_contract_end.schema_name)
+    assert not DeletionCertificate.objects.exists()
 
 
 def test_the_purge_after_the_retention_period_deletes_everything_and_seals_a_certificate(
