@@ -10,9 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 # [0-9], not \d: \d also matches other scripts' digits, such as "١".
 _CNP_RE = re.compile(r"[0-9]{13}")
+# A digit of another script ("٣", "３") is a digit to the eye and to str.isdecimal(), not in a CNP.
+OTHER_DIGITS = _("CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9.")
 _WEIGHTS = (2, 7, 9, 1, 4, 6, 3, 5, 8, 2, 7, 9)
-# 01–46 are the counties, 51 Călărași and 52 Giurgiu; 47 and 48 (Bucharest's former sectors 7 and 8) are gone.
-_COUNTIES = frozenset({f"{code:02d}" for code in range(1, 47)} | {"51", "52"})
+# The county part (JJ) of every CNP ever issued: 01–46 the counties and Bucharest's sectors, 51 Călărași and
+# 52 Giurgiu; 47 and 48 were Bucharest's sectors 7 and 8: gone, but a CNP is for life;
+# 70 is in every CNP issued since May 2024, whatever the county (the civil-status registry's single code).
+_COUNTIES = frozenset({f"{code:02d}" for code in range(1, 49)} | {"51", "52", "70"})
 _CENTURIES = {"1": 1900, "2": 1900, "3": 1800, "4": 1800, "5": 2000, "6": 2000}
 _RESIDENTS = frozenset({"7", "8"})
 _FOREIGNERS = "9"
@@ -81,6 +85,8 @@ def cnp_validate(value: str, *, today: date | None = None) -> CnpInfo:
     """Return what the CNP `value` says about its holder, or raise ValidationError saying what is wrong."""
     cnp = value.strip() if isinstance(value, str) else ""
     if not _CNP_RE.fullmatch(cnp):
+        if any(character.isdecimal() and not character.isascii() for character in cnp):
+            raise ValidationError(OTHER_DIGITS, code="cnp_format")
         raise ValidationError(_("CNP-ul trebuie să aibă exact 13 cifre."), code="cnp_format")
     first, yymmdd, county, serial = cnp[0], cnp[1:7], cnp[7:9], cnp[9:12]
     if first == "0":

@@ -93,16 +93,36 @@ def test_a_remainder_of_ten_gives_check_digit_one():
         "   ",
         "180010122114A",
         "1800-01-01-22",
-        "180010122114١",
-        "18001012211٤٤",
-        "１８００１０１２２１１４４",
     ],
 )
-def test_anything_but_thirteen_ascii_digits_is_refused(value):
+def test_anything_but_thirteen_digits_is_refused(value):
     with pytest.raises(ValidationError) as caught:
         cnp_validate(value, today=TODAY)
     assert caught.value.code == "cnp_format"
     assert caught.value.messages == ["CNP-ul trebuie să aibă exact 13 cifre."]
+
+
+@pytest.mark.parametrize("value", ["180010122114١", "18001012211٤٤", "１８００１０１２２１１４４", "1800101221１44"])
+def test_digits_of_another_script_are_refused_saying_so(value):
+    with pytest.raises(ValidationError) as caught:
+        cnp_validate(value, today=TODAY)
+    assert caught.value.code == "cnp_format"
+    assert caught.value.messages == ["CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9."]
+
+
+# The zero of scripts whose digits str.isdigit() and int() accept: Arabic-Indic, Extended Arabic-Indic,
+# Devanagari, Bengali, Thai, fullwidth, mathematical bold.
+OTHER_ZEROS = [0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0xFF10, 0x1D7CE]
+
+
+@given(position=st.integers(min_value=0, max_value=12), zero=st.sampled_from(OTHER_ZEROS))
+def test_a_valid_cnp_with_any_one_digit_written_in_another_script_is_refused(position, zero):
+    value = "1800101221144"
+    other = chr(zero + int(value[position]))
+    assert other.isdigit() and int(other) == int(value[position])  # the same digit to Python
+    with pytest.raises(ValidationError) as caught:
+        cnp_validate(value[:position] + other + value[position + 1 :], today=TODAY)
+    assert caught.value.messages == ["CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9."]
 
 
 def test_a_value_that_is_not_text_is_refused():
@@ -148,14 +168,33 @@ def test_without_a_given_day_the_future_is_measured_from_today():
     assert error_code(with_check_digit("699123122114"), today=None) == "cnp_birth_date_future"
 
 
-@pytest.mark.parametrize("county", ["00", "47", "48", "49", "50", "53", "70", "99"])
-def test_a_county_code_outside_01_to_46_51_and_52_is_refused(county):
+# The county codes of every CNP issued: 01–46, 51, 52, Bucharest's former sectors 7 and 8 (47, 48)
+# and 70, in every CNP issued since May 2024 whatever the county.
+ISSUED_COUNTIES = [f"{code:02d}" for code in range(1, 49)] + ["51", "52", "70"]
+
+
+@pytest.mark.parametrize("county", ["00", "49", "50", "53", "69", "71", "99"])
+def test_a_county_code_never_issued_is_refused(county):
     assert error_code(with_check_digit(f"1800101{county}114")) == "cnp_county"
 
 
-@pytest.mark.parametrize("county", ["01", "40", "46", "51", "52"])
-def test_every_county_code_from_01_to_46_and_51_52_is_accepted(county):
+@pytest.mark.parametrize("county", ["01", "40", "46", "47", "48", "51", "52", "70"])
+def test_every_county_code_ever_issued_is_accepted(county):
     assert cnp_validate(with_check_digit(f"1800101{county}114"), today=TODAY).county == county
+
+
+def test_a_cnp_issued_since_may_2024_with_county_code_70_is_valid():
+    # A girl born on 10 June 2024, her birth registered under the single code 70.
+    assert cnp_validate(with_check_digit("624061070001"), today=TODAY) == CnpInfo(
+        value=with_check_digit("624061070001"), sex="F", birth_date=date(2024, 6, 10), county="70"
+    )
+
+
+@pytest.mark.parametrize("first_twelve", ["624061070001", "180010147114"])
+def test_code_70_and_the_former_sectors_still_need_the_right_check_digit(first_twelve):
+    value = with_check_digit(first_twelve)
+    wrong = value[:-1] + str((int(value[-1]) + 1) % 10)
+    assert error_code(wrong) == "cnp_check_digit"
 
 
 def test_serial_number_000_is_refused():
@@ -165,7 +204,7 @@ def test_serial_number_000_is_refused():
 @given(
     first=st.sampled_from("12345678"),
     born=st.dates(min_value=date(1800, 1, 1), max_value=TODAY),
-    county=st.sampled_from([f"{code:02d}" for code in range(1, 47)] + ["51", "52"]),
+    county=st.sampled_from(ISSUED_COUNTIES),
     serial=st.integers(min_value=1, max_value=999),
 )
 def test_any_well_formed_cnp_is_valid_and_any_other_check_digit_is_not(first, born, county, serial):

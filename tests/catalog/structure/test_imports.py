@@ -15,7 +15,7 @@ from catalog.structure import imports
 from catalog.structure import services as structure
 from catalog.structure.imports import students_import
 from catalog.structure.models import Cycle, Enrolment, ImportJob, Level, RegisterCounter, Student
-from tests.catalog.conftest import cnp_for
+from tests.catalog.conftest import cnp_for, cnp_with_check
 
 HEADER = "nume,prenume,cnp,clasa,numar_matricol,email,parinte_nume,parinte_prenume,parinte_email"
 CNP = [cnp_for(date(2015, 2, day), 300 + day) for day in range(1, 29)]
@@ -127,6 +127,26 @@ def test_every_kind_of_bad_row_is_reported_with_its_line_and_nothing_is_created(
     assert messages[(10, "numar_matricol")] == imports.REGISTER_BAD
     assert messages[(14, "nume")] == imports.NAME_FORMULA
     assert str(report.problems[0]) == f"Rândul 3, nume: {imports.LAST_NAME_MISSING}"
+
+
+def test_a_pupil_whose_cnp_carries_the_single_county_code_70_is_imported(cast):
+    # Every CNP issued since May 2024 has 70 where the county was (a birth abroad transcribed lately).
+    code_70 = cnp_with_check("6150207" + "70" + "311")
+    report = run(cast, csv_file(f"Pop,Ana,{code_70},V A,,,,,"))
+    assert report.ok, report.problems
+    assert Enrolment.objects.get(student__cnp=code_70).school_class == cast.class_5a
+
+
+def test_a_cnp_written_with_another_scripts_digits_is_refused_saying_so(cast):
+    arabic = "".join(chr(0x0660 + int(digit)) for digit in CNP[0])
+    fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in CNP[1])
+    before = counts()
+    report = run(cast, csv_file(f"Pop,Ana,{arabic},V A,,,,,", f"Pop,Ion,{fullwidth},V A,,,,,"))
+    assert counts() == before
+    assert [(p.line, p.column, str(p.message)) for p in report.problems] == [
+        (2, "cnp", "CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9."),
+        (3, "cnp", "CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9."),
+    ]
 
 
 def test_e_mails_are_one_persons_each(cast):

@@ -26,11 +26,12 @@ from catalog.structure.models import (
 from catalog.structure.selectors import is_enrolled
 from catalog.structure.services import PeriodSpec
 from tests.accounts.conftest import make_user
-from tests.catalog.conftest import cnp_for, past_day
+from tests.catalog.conftest import cnp_for, cnp_with_check, past_day
 
 STARTS, ENDS = date(2030, 9, 1), date(2031, 8, 31)
 VALID_CNP = cnp_for(date(2015, 1, 1), 201)
 WRONG_CHECK_DIGIT = VALID_CNP[:-1] + str((int(VALID_CNP[-1]) + 1) % 10)
+VALID_CNP_IN_ARABIC_DIGITS = "".join(chr(0x0660 + int(digit)) for digit in VALID_CNP)  # "٦١٥٠١٠١…"
 
 
 def new_year(cast, name="2030-2031", starts=STARTS, ends=ENDS, structure_=SchoolYear.Structure.MODULES, **fields):
@@ -221,6 +222,7 @@ def test_a_refused_student_does_not_use_up_a_register_number(cast):
         (WRONG_CHECK_DIGIT, "control"),
         ("6150101990017", "județului"),
         ("6151301400018", "nașterii"),
+        (VALID_CNP_IN_ARABIC_DIGITS, "alt alfabet"),
     ],
 )
 def test_an_invalid_cnp_is_refused_and_changes_nothing(cast, cnp, message):
@@ -228,6 +230,15 @@ def test_an_invalid_cnp_is_refused_and_changes_nothing(cast, cnp, message):
     with pytest.raises(ValidationError, match=message):
         new_student(cast, cnp=cnp)
     assert counts(Student, User, Enrolment) == before
+
+
+def test_a_pupil_whose_cnp_carries_the_single_county_code_70_is_enrolled(cast):
+    # Every CNP issued since May 2024 has 70 where the county was: a child born abroad in 2015
+    # whose birth was transcribed in Romania last year has one.
+    cnp = cnp_with_check("6150101" + "70" + "205")
+    student = new_student(cast, cnp=cnp)
+    assert student.cnp == cnp and student.user.birth_date == date(2015, 1, 1)
+    assert Enrolment.objects.get(student=student).school_class == cast.class_5a
 
 
 def test_a_cnp_belongs_to_one_student(cast):

@@ -27,7 +27,7 @@ from catalog.structure.models import (
     TeachingAssignment,
 )
 from tests.accounts.conftest import SCHOOL_A_HOST, make_user
-from tests.catalog.conftest import cnp_for
+from tests.catalog.conftest import cnp_for, cnp_with_check
 from tests.catalog.web.conftest import SchoolClient
 
 BASE = "/configurare/"
@@ -524,6 +524,13 @@ def test_the_admin_adds_a_student(cast, admin):
     assert "Elevul Cazacu Luca a fost înscris." in page and f"nr. matricol {student.register_number}" in page
 
 
+def test_the_admin_adds_a_student_whose_cnp_carries_the_single_county_code_70(cast, admin):
+    # Every CNP issued since May 2024 has 70 where the county was.
+    cnp = cnp_with_check("5150403" + "70" + "301")
+    assert admin.post(students_url(cast.class_5a), student_fields(cnp=cnp)).status_code == 302
+    assert Student.objects.get(user__last_name="Cazacu").cnp == cnp
+
+
 def test_a_student_from_an_imported_register_keeps_their_number(cast, admin):
     assert admin.post(students_url(cast.class_5a), student_fields(register_number="900")).status_code == 302
     assert Student.objects.get(user__last_name="Cazacu").register_number == 900
@@ -534,6 +541,7 @@ def test_a_student_from_an_imported_register_keeps_their_number(cast, admin):
     [
         ({"cnp": "123"}, "CNP-ul trebuie să aibă exact 13 cifre."),
         ({"cnp": "5150403403019"}, "Cifra de control a CNP-ului nu este corectă."),
+        ({"cnp": "５１５０４０３４０３０１１"}, "CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9."),
         ({"cnp": "existing"}, "Există deja un elev cu acest CNP."),
         ({"last_name": ""}, "Acest câmp este obligatoriu."),
         ({"email": "nu-e-email"}, "adresă de email validă"),
