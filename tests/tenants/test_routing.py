@@ -1,10 +1,11 @@
 """Requests reach exactly one school's schema, chosen by host name; nothing else."""
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from catedra.postgresql.base import SchemaSwitchFailed
 from tenants.models import School
 from tests.conftest import SCHOOL_A, SCHOOL_B, TEST_SCHOOLS, host_client
 
@@ -131,3 +132,44 @@ def test_session_cookies_are_host_only(settings):
 @pytest.mark.parametrize("path", ["/administrare/conturi/", "/invitatie/MQ/abc/", "/cont/copii/1/parola/"])
 def test_school_only_account_pages_do_not_exist_on_the_control_plane(control_plane_client, path):
     assert control_plane_client.get(path).status_code == 404
+
+
+def _refuse_set_search_path(execute, sql, params, many, context):
+    if sql.lstrip().upper().startswith("SET SEARCH_PATH"):
+        raise DatabaseError("forced: the switch fails")
+    return execute(sql, params, many, context)
+
+
+def test_a_failed_schema_switch_runs_nothing_in_the_schema_set_before(ana_in_school_a, school_b):
+    connection.set_schema("school_a")
+    assert User.objects.filter(username="ana.popescu").exists()  # the connection stands in school A
+
+    connection.set_tenant(school_b)
+    with connection.execute_wrapper(_refuse_set_search_path):
+        with pytest.raises(SchemaSwitchFailed, match="school_b"):
+            User.objects.filter(username="ana.popescu").exists()  # would read school A's Ana
+        with pytest.raises(SchemaSwitchFailed), transaction.atomic():
+            User.objects.create(username="intrus")
+
+    # The next switch that succeeds lets queries run again, in the right school.
+    assert not User.objects.filter(username="ana.popescu").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        assert cursor.fetchone()[0].split(",")[0].strip('" ') == "school_b"
+    connection.set_schema_to_public()
+
+
+def test_a_failed_schema_switch_fails_the_request(ana_in_school_a):
+    with connection.execute_wrapper(_refuse_set_search_path), pytest.raises(SchemaSwitchFailed):
+        host_client(f"{SCHOOL_B}.localhost").get("/")
+
+
+def test_a_rolled_back_switch_is_set_again_before_the_next_query(ana_in_school_a, school_b):
+    connection.set_schema("school_a")
+    User.objects.count()
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        connection.set_tenant(school_b)
+        User.objects.count()  # SET search_path to school_b, inside the savepoint
+        raise ZeroDivisionError  # the savepoint's rollback takes the SET back with it
+    assert not User.objects.filter(username="ana.popescu").exists()  # still school B, not A
+    connection.set_schema_to_public()
