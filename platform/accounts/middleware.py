@@ -5,9 +5,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
 
-# Paths a signed-in but unverified user may still reach: the 2FA pages, signing out,
-# and the assets those pages need.
-_OPEN_PREFIXES = ("/cont/2fa/", "/cont/logout/", "/static/")
+# Paths a signed-in but unverified user may still reach: verification (or, before any
+# factor exists, enrolment), signing out, and the assets those pages need. The doors that
+# change factors check again themselves (views.verified_if_enrolled).
+_OPEN_TO_ENROLLED = ("/cont/2fa/verificare/", "/cont/2fa/cod/", "/cont/logout/", "/static/")
+_OPEN_TO_UNENROLLED = ("/cont/2fa/", "/cont/logout/", "/static/")
 
 
 class TwoFactorEnforcementMiddleware:
@@ -22,7 +24,9 @@ class TwoFactorEnforcementMiddleware:
         if user is None or not user.is_authenticated or user.is_verified():
             return self.get_response(request)
         has_device = user_has_device(user, confirmed=True)
-        if not (has_device or user.must_use_two_factor) or request.path.startswith(_OPEN_PREFIXES):
+        if not (has_device or user.must_use_two_factor):
+            return self.get_response(request)
+        if request.path.startswith(_OPEN_TO_ENROLLED if has_device else _OPEN_TO_UNENROLLED):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "Autentificarea în doi pași este obligatorie."}, status=401)

@@ -41,10 +41,15 @@ class Verification:
     locked_until: datetime | None = None
 
 
-def totp_enrolment_start(*, user: User) -> TOTPDevice:
-    """The user's unconfirmed TOTP device (made once, kept until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+def totp_enrolment_start(*, user: User, pending_id: int | None = None) -> TOTPDevice:
+    """The unconfirmed TOTP device this session started (`pending_id`), else a new one. A
+    secret shown to another session is discarded, never offered: whoever saw it (a stolen
+    password before the first enrolment) could otherwise read the owner's codes."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=pending_id).first() if pending_id else None
+    if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+    return device
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:
@@ -63,9 +68,9 @@ def totp_secret_for_humans(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def totp_enrolment_confirm(*, user: User, token: str) -> Verification:
-    """Confirm the unconfirmed TOTP device with a first code from the app."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+def totp_enrolment_confirm(*, user: User, device_id: int, token: str) -> Verification:
+    """Confirm the session's unconfirmed TOTP device with a first code from the app."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=device_id).first()
     if device is None:
         return Verification(device=None)
     result = _verify(device, token)
@@ -192,15 +197,19 @@ def devices_of(*, user: User) -> list:
 
 
 def device_remove(*, user: User, persistent_id: str) -> None:
-    """Remove one of the user's own devices; refused if it is the last one of a user who must use 2FA."""
-    device = next((d for d in devices_of(user=user) if d.persistent_id == persistent_id), None)
+    """Remove one of the user's own devices; refused if it is the last one of a user who must
+    use 2FA. Backup codes go with the last real device: they never outlive what they back up."""
+    devices = devices_of(user=user)
+    device = next((d for d in devices if d.persistent_id == persistent_id), None)
     if device is None:
         raise LookupError("no such device")
-    others = [d for d in devices_of(user=user) if d.persistent_id != persistent_id and not isinstance(d, StaticDevice)]
+    others = [d for d in devices if d.persistent_id != persistent_id and not isinstance(d, StaticDevice)]
     if user.must_use_two_factor and not others and not isinstance(device, StaticDevice):
         raise PermissionError(
             gettext("Rolul dumneavoastră cere autentificare în doi pași: adăugați întâi altă metodă.")
         )
+    removed = [device] if others else [device, *(d for d in devices if isinstance(d, StaticDevice) and d != device)]
     with transaction.atomic():
-        audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, obj=user, person=user, old=_described(device))
-        device.delete()
+        for each in removed:
+            audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, obj=user, person=user, old=_described(each))
+            each.delete()

@@ -1,3 +1,4 @@
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -57,6 +58,21 @@ def _next_url(request) -> str:
     return target if safe else "/"
 
 
+def verified_if_enrolled(view):
+    """A door that changes second factors or sessions: once the account has a confirmed
+    factor, only a session that verified one may use it (a stolen password alone enrols
+    nothing, mints no backup codes, removes nothing); the others go to verification."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+            target = reverse("two-factor-verify")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
 def _refusal(result) -> str:
     if result.locked_until:
         return _("Prea multe coduri greșite. Încercați din nou după ora %(time)s.") % {
@@ -65,17 +81,22 @@ def _refusal(result) -> str:
     return _("Codul nu este corect sau a fost deja folosit.")
 
 
+# The unconfirmed app secret this session was shown: no other session's is ever offered.
+_PENDING_TOTP = "catedra_pending_totp"
+
+
 @never_cache
-@login_required
+@verified_if_enrolled
 def two_factor_enrol(request):
     """Enrol an authenticator app: scan the QR code (or type the key), confirm with a code."""
-    if user_has_device(request.user, confirmed=True) and not request.user.is_verified():
-        return redirect("two-factor-verify")
-    device = two_factor.totp_enrolment_start(user=request.user)
+    device = two_factor.totp_enrolment_start(user=request.user, pending_id=request.session.get(_PENDING_TOTP))
+    request.session[_PENDING_TOTP] = device.pk
     error = ""
     if request.method == "POST":
-        result = two_factor.totp_enrolment_confirm(user=request.user, token=request.POST.get("token", "").strip())
+        token = request.POST.get("token", "").strip()
+        result = two_factor.totp_enrolment_confirm(user=request.user, device_id=device.pk, token=token)
         if result.device is not None:
+            request.session.pop(_PENDING_TOTP, None)
             return _enrolled(request, result.device)
         error = _refusal(result)
     context = {
@@ -95,7 +116,7 @@ def _enrolled(request, device):
 
 
 @never_cache
-@login_required
+@verified_if_enrolled
 def two_factor_enrol_email(request):
     """The e-mail factor: a code sent to the user's address confirms it."""
     if not request.user.email:
@@ -116,7 +137,7 @@ def two_factor_enrol_email(request):
 
 
 @never_cache
-@login_required
+@verified_if_enrolled
 def two_factor_enrol_sms(request):
     """The SMS factor: the user gives a phone number, a texted code confirms it."""
     if not settings.CATEDRA_SMS_ENABLED:
@@ -182,7 +203,7 @@ def two_factor_verify(request):
 
 
 @require_POST
-@login_required
+@verified_if_enrolled
 def sign_out_everywhere(request):
     """End every session of this user (lost phone, shared computer), this one included."""
     services.sign_out_everywhere(user=request.user)
@@ -212,7 +233,7 @@ def child_password(request, child_id: int):
 
 
 @never_cache
-@login_required
+@verified_if_enrolled
 def security(request):
     """The user's own security page: second factors, password, sessions."""
     if request.method == "POST":
