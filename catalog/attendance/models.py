@@ -4,6 +4,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import tracked
@@ -73,13 +74,16 @@ class Absence(models.Model):
 
 
 class Notice(models.Model):
-    """A written notice to the parents that unexcused absences reached a threshold (rule 17)."""
+    """A written notice to the parents that unexcused absences reached a threshold (rule 17).
+    Each parent's copy goes out, and is followed, as a `NoticeDelivery`."""
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
     subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     threshold = models.PositiveSmallIntegerField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    # The unexcused absences when the threshold was reached (what the message says); none before it was kept.
+    unexcused = models.PositiveSmallIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -89,7 +93,48 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.threshold} ({self.sent_at:%d.%m.%Y})"
+        return f"{self.threshold} ({self.created_at:%d.%m.%Y})"
+
+
+class NoticeDelivery(models.Model):
+    """One parent's copy of a notice, sent by a background job with retries; what became of it
+    is kept so the school sees which parents were not told (and sends it again)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("în curs de trimitere")
+        SENT = "sent", _("trimisă")
+        FAILED = "failed", _("netrimisă")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
+    class Error(models.TextChoices):
+        # What went wrong, as a kind: never an address, a number or a server's message.
+        MAIL_UNAVAILABLE = "mail_unavailable", _("Serverul de e-mail nu a răspuns.")
+        MAIL_REFUSED = "mail_refused", _("Serverul de e-mail a refuzat adresa părintelui.")
+        SMS_UNAVAILABLE = "sms_unavailable", _("Serviciul de SMS nu a răspuns.")
+        NO_CONTACT = "no_contact", _("Părintele nu are o adresă de e-mail și nici un telefon pentru SMS.")
+        PARENT_INACTIVE = "parent_inactive", _("Contul părintelui este dezactivat.")
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="deliveries")
+    parent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    channel = models.CharField(max_length=5, choices=Channel.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=20, choices=Error.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now)  # given to the job: at creation, or sent again
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "parent"], name="one_delivery_per_parent")]
+        # The school's list of notices not sent reads only these.
+        indexes = [models.Index(fields=["status"], condition=~Q(status="sent"), name="delivery_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.attempts})"
 
 
 @tracked()

@@ -1,14 +1,11 @@
 """Writes of absences: recording them (the subject teacher), excusing them (the homeroom
-teacher, or the subject teacher for a late arrival the same day), and the notices that tell
-parents when unexcused absences pile up. Every write is audited in its transaction."""
+teacher, or the subject teacher for a late arrival the same day); recording one may notify
+the parents (`notices`). Every write is audited in its transaction."""
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -19,9 +16,9 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
-from catalog.attendance.models import Absence, Excusal, Notice
+from catalog.attendance.models import Absence, Excusal
+from catalog.attendance.notices import notices_send
 from catalog.grades.guards import require_results_open
-from catalog.grades.selectors import students_brought
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -197,71 +194,3 @@ def absence_excuse_late(*, teacher: User, absence: Absence, today: date | None =
                  "subject": absence.subject.name, "absences": 1},
         )  # fmt: skip
     return excusal
-
-
-NOTICE_SUBJECT = _("Catedra: absențe nemotivate ale elevului {name}")
-NOTICE_TOTAL = _("{name} are {count} absențe nemotivate în anul școlar {year} (clasa {school_class}).")
-NOTICE_AT_SUBJECT = _("{name} are {count} absențe nemotivate la {subject}, cel puțin {percent}% din orele anului.")
-
-
-def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]:
-    """Rule 17: a notice to the parents (once per threshold) when unexcused absences reach the
-    school's thresholds in the year, or a share of a subject's yearly hours. The e-mails go
-    after commit; the notice and its audit event are part of the transaction.
-
-    Absences brought from a school the student transferred from count too, but a threshold
-    they reached on their own was that school's to notify: only one the absences here help
-    reach is sent."""
-    rules = school_class.year.rule_set
-    # The year's absences and notices, wherever recorded: a student who moved from a parallel
-    # class brings both (`record_of`), and a notice already sent is not sent again.
-    in_year = {"student": student, "school_class__year": school_class.year_id}
-    here = Absence.objects.filter(**in_year, excusal__isnull=True).values_list("subject").annotate(n=Count("id"))
-    brought = {
-        subject_id: counts.unexcused
-        for subject_id, counts in students_brought(school_class.year_id, [student.pk])[student.pk].items()
-    }  # fmt: skip
-    by_subject = Counter(brought)
-    by_subject.update(dict(here))
-    total, before = sum(by_subject.values()), sum(brought.values())
-    due = [(None, t, total) for t in sorted(rules.notify_at or []) if 0 < t <= total and t > before]
-    yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
-    share = rules.notify_subject_percent
-    for subject_id, count in by_subject.items():
-        hours = yearly.get(subject_id, 0)
-        if hours and count * 100 >= hours * share and brought.get(subject_id, 0) * 100 < hours * share:
-            due.append((subject_id, share, count))
-    if not due:
-        return []
-    sent = set(Notice.objects.filter(**in_year).values_list("subject_id", "threshold"))
-    notices = []
-    for subject_id, threshold, count in due:
-        if (subject_id, threshold) in sent:
-            continue
-        notice = Notice.objects.create(
-            student=student, school_class=school_class, subject_id=subject_id, threshold=threshold
-        )
-        notice.count = count
-        notices.append(notice)
-        audit_record(
-            action=Action.ABSENCE_NOTICE, actor="job:absence_notice", obj=notice, person=student.user,
-            new={"threshold": threshold, "subject": subject_id, "unexcused": count},
-        )  # fmt: skip
-    if notices:
-        transaction.on_commit(lambda: _notices_mail(student, school_class, notices))
-    return notices
-
-
-def _notices_mail(student: Student, school_class: SchoolClass, notices: list[Notice]) -> None:
-    parents = User.objects.filter(child_links__student=student.user, is_active=True).exclude(email="")
-    recipients = [p.email for p in parents]
-    if not recipients:
-        return
-    name = student.user.get_full_name()
-    lines = [
-        str(NOTICE_TOTAL).format(name=name, count=n.count, year=school_class.year.name, school_class=school_class)
-        if n.subject_id is None
-        else str(NOTICE_AT_SUBJECT).format(name=name, count=n.count, subject=n.subject.name, percent=n.threshold)
-        for n in notices
-    ]
-    send_mail(str(NOTICE_SUBJECT).format(name=name), "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients)

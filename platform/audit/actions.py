@@ -86,6 +86,7 @@ class Action(models.TextChoices):
     PARENT_REQUEST_SUBMITTED = "absence.request_submitted", _("Cerere de motivare depusă")
     PARENT_REQUEST_DECIDED = "absence.request_decided", _("Cerere de motivare aprobată sau respinsă")
     ABSENCE_NOTICE = "absence.notice", _("Părinți anunțați despre absențe")
+    ABSENCE_NOTICE_RESENT = "absence.notice_resent", _("Înștiințare despre absențe retrimisă unui părinte")
     # reporting to the Ministry (catalog.exports)
     SIIIR_EXPORTED = "siiir.exported", _("Date exportate pentru SIIIR")
     # the audit trail itself

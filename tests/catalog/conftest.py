@@ -11,15 +11,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import ParentLink, User
 from accounts.roles import Role
+from catalog.attendance.tasks import notice_deliver_job
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
 from catalog.structure.models import Enrolment, LearningPeriod, Level, SchoolClass, SchoolYear, Student, Subject
 from tests.accounts.conftest import make_user
+from tests.helpers import free_port
 
 
 def cnp_with_check(first12: str) -> str:
@@ -70,6 +73,52 @@ class Cast:
     @property
     def day(self) -> date:
         return past_day(self.year)
+
+
+@pytest.fixture(autouse=True)
+def notices_sent_at_once(monkeypatch):
+    """Parents' notices go to a Celery worker once their write commits; here the job runs at
+    once, in the test's transaction (Celery's eager mode), when the commit callbacks run."""
+    monkeypatch.setattr(notice_deliver_job, "delay", lambda *args: notice_deliver_job.apply(args))
+
+
+class MailServer:
+    """A real SMTP server on loopback (aiosmtpd), down until the test starts it; it may refuse
+    every recipient, as a server refuses an unknown mailbox."""
+
+    def __init__(self):
+        self.port, self.messages, self.refuses, self._controller = free_port(), [], False, None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook names
+        if self.refuses:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def mail_server(settings):
+    """Mail goes through SMTP to a MailServer (not started: a mail server that is down)."""
+    server = MailServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
+    settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "", ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+"""Background jobs of attendance (run in the school's schema: the app carries it)."""
+
+from catalog.attendance import deliveries
+from catalog.attendance.deliveries import NoticeNotSent
+from catedra.celery_app import app
+
+
+# A mail server or SMS gateway that does not answer is tried again five times, at most 1, 2, 4,
+# 8 and 16 minutes apart (jittered); after the sixth attempt the copy is recorded failed for the
+# school to see and send again.
+@app.task(
+    bind=True, ignore_result=True, acks_late=True, autoretry_for=(NoticeNotSent,), max_retries=5,
+    retry_backoff=60, retry_backoff_max=3600, retry_jitter=True,
+)  # fmt: skip
+def notice_deliver_job(self, delivery_id: int) -> None:
+    """Send one parent's copy of a notice about absences (deliveries.delivery_attempt)."""
+    deliveries.delivery_attempt(delivery_id=delivery_id, last=self.request.retries >= self.max_retries)
