@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import absence_requests, exports, statistics, transcriptions, views, year_end
+from catalog.web import absence_requests, exports, notices, statistics, transcriptions, views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -37,6 +37,8 @@ urlpatterns = [
     path("cereri-motivare/", absence_requests.requests_pending, name="parent-requests"),
     path("cereri-motivare/<int:request_id>/decizie/", absence_requests.request_decide, name="parent-request-decide"),
     path("cereri-motivare/<int:request_id>/motivare/", absence_requests.request_apply, name="parent-request-apply"),
+    path("instiintari-netrimise/", notices.notices_unsent, name="notices-unsent"),
+    path("instiintari-netrimise/<int:delivery_id>/retrimite/", notices.notice_resend, name="notice-resend"),
     path("sfarsit-de-an/", year_end.year_end, name="year-end"),
     path("sfarsit-de-an/examen/", year_end.exam_record, name="exam-record"),
     path("sfarsit-de-an/incheiere/", year_end.year_close, name="year-close"),
