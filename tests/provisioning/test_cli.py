@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from provisioning.schemas import schema_drop
 from tenants.models import School
@@ -32,6 +33,27 @@ def test_provisioning_from_the_cli_prints_the_schools_url(cli_env, django_db_blo
     assert result.stdout.strip() == "http://liceul-odobleja.localhost:8000/"
     with django_db_blocker.unblock():
         assert School.objects.get(slug="liceul-odobleja").status == School.Status.ACTIVE
+
+
+@pytest.fixture
+def empty_database(django_db_setup, django_db_blocker):
+    """A database nobody has migrated yet, on the test server."""
+    name = f"{settings.DATABASES['default']['NAME']}_empty"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield database_url_for_subprocess().replace(f"/{settings.DATABASES['default']['NAME']}", f"/{name}", 1)
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_provisioning_before_the_first_migrate_says_what_to_run(empty_database):
+    env = clean_env(DATABASE_URL=empty_database, REDIS_URL=settings.REDIS_URL, CATEDRA_PORT="8000")
+    result = run_catedra("provision_school", *ARGS, env=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "rulați întâi `catedra migrate`" in line
 
 
 @pytest.mark.parametrize(

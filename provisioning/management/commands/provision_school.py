@@ -8,6 +8,8 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from audit.models import ActorKind, Source
 from audit.services import audit_context
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--contract-end", type=str)
 
     def handle(self, *args, **options):
+        _refuse_an_unmigrated_database()
         with audit_context(source=Source.CLI, actor_kind=ActorKind.SYSTEM, actor_label="cli:provision_school"):
             self._provision(options)
 
@@ -55,6 +58,16 @@ class Command(BaseCommand):
         if job.state != job.State.SUCCEEDED:
             raise CommandError(f"Crearea școlii a eșuat la pasul {job.error}")
         self.stdout.write(job.school.public_url)
+
+
+def _refuse_an_unmigrated_database() -> None:
+    """A newcomer's first command may come before the first migrate: say what to run."""
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError(
+            "Baza de date nu este migrată (sau are migrări neaplicate): rulați întâi `catedra migrate`, "
+            "apoi din nou `catedra provision_school`."
+        )
 
 
 def _one_line(error: ValidationError) -> str:
