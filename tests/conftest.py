@@ -1,12 +1,15 @@
 """Test set-up: the test database is migrated once, and two schools (A and B) are
 created in it once per session, each with its own schema and host."""
 
+import os
 import uuid
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from provisioning.services import school_provision
 from tenants.models import School
@@ -14,6 +17,13 @@ from tenants.models import School
 # One registration for the whole run: fixtures imported into two conftests would be two
 # fixtures, and a session-scoped seeded school would be made twice (same slug: refused).
 pytest_plugins = ["tests.backup_fixtures"]
+
+# Functional tests assert behaviour, never wall-clock time: on a slow, busy machine (CI's two
+# cores run the benchmarks alongside) hypothesis must not fail an example for taking long.
+# HYPOTHESIS_PROFILE=dev brings back its deadline and health check.
+hypothesis_settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SCHOOL_A = "school-a"
 SCHOOL_B = "school-b"

@@ -68,7 +68,7 @@ class MakeRun:
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        self._wait_for(READY_LINE, offset=offset, timeout=120)
+        self._wait_for(READY_LINE, offset=offset, timeout=300)  # a hang guard, not a target
         return time.monotonic() - started
 
     def interrupt(self, timeout: float = 60) -> int:

@@ -24,9 +24,7 @@ def make_run(tmp_path):
 
 
 def test_make_run_serves_readyz_and_the_demo_school_then_stops_cleanly_on_ctrl_c(make_run):
-    seconds = make_run.start()
-    print(f"\nmake run: ready in {seconds:.1f} s from a fresh data folder")
-    assert seconds < 60
+    make_run.start()  # how fast is tests/perf/test_startup.py's to measure
 
     status, body = make_run.get("/readyz")
     assert status == 200, body
