@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django_tenants.postgresql_backend.base import is_valid_schema_name
 from django_tenants.utils import schema_exists
 
+from catedra.database import owner_connection, owner_params, runtime_grants_sql
 from catedra.embedded import pgserver_bin_dir
 
 TEMPLATE_SCHEMA = "_template"  # slugs cannot start with "_", so no school can collide
@@ -28,6 +29,7 @@ TEMPLATE_SCHEMA = "_template"  # slugs cannot start with "_", so no school can c
 _SCHOOL_SCHEMA = re.compile(r"[a-z0-9][a-z0-9_]{0,62}")
 _TEMPLATE_REF = re.compile(rf"(?<![\w$]){TEMPLATE_SCHEMA}\.")
 # pg_dump's session preamble; the connection's own settings stay as Django left them.
+_DROP_LOCK_TIMEOUT = "60s"
 _PREAMBLE = re.compile(r"^(SET \w+ = .*|SELECT pg_catalog\.set_config\(.*)$", re.MULTILINE)
 
 
@@ -84,22 +86,21 @@ def schema_create_from_template(schema_name: str) -> None:
     # One batch, one round trip: structure, reference rows, then sequences past those rows.
     rows = [_copy_rows(schema_name, table) for table in image.tables_with_rows]
     sequences = [_advance_sequence(schema_name, table, column) for table, column in image.sequence_columns]
-    connection.set_schema_to_public()
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Straight to the driver: execute wrappers (pghistory's context, in jobs) would add
-        # parameters, and the DDL's function bodies hold `%I` of format().
-        cursor.cursor.execute("\n".join([ddl, *rows, *sequences]))
+    # DDL is the owner's (catedra.database): the runtime role owns nothing. Its own
+    # connection, so the new schema is committed whatever the caller's transaction does.
+    with owner_connection() as conn:
+        # Statements straight to the driver, no parameters: the DDL's function bodies hold `%I`.
+        conn.execute("\n".join([ddl, *rows, *sequences, runtime_grants_sql(schema_name)]))
 
 
 def schema_drop(schema_name: str) -> None:
     """Drop a school's schema if it exists (never public or the template)."""
     _check_school_schema_name(schema_name)
-    connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        # Rows written earlier in this transaction leave deferred FK checks pending, and
-        # PostgreSQL will not drop a table with pending trigger events: run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE")
+    # The owner's connection: it waits for any lock a transaction of ours (the caller's,
+    # uncommitted) holds in the schema; a bounded wait turns that mistake into an error.
+    with owner_connection(autocommit=True) as conn:
+        conn.execute(f"SET lock_timeout = '{_DROP_LOCK_TIMEOUT}'")
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema_name} CASCADE")
 
 
 def _check_school_schema_name(schema_name: str) -> None:
@@ -154,18 +155,18 @@ def _tables_with_rows() -> tuple[str, ...]:
 
 
 def _dump_template_ddl() -> str:
-    params = connection.settings_dict
+    params = owner_params()
     env = pg_dump_environment()  # the planner setting that keeps pg_dump fast among many schools
-    if params.get("PASSWORD"):
-        env["PGPASSWORD"] = params["PASSWORD"]
+    if params.get("password"):
+        env["PGPASSWORD"] = params["password"]
     command = [
         str(pg_bin_dir() / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges", "--no-comments",
-        f"--schema={TEMPLATE_SCHEMA}", f"--dbname={params['NAME']}", f"--username={params['USER']}",
+        f"--schema={TEMPLATE_SCHEMA}", f"--dbname={params['dbname']}", f"--username={params['user']}",
     ]  # fmt: skip
-    if params.get("HOST"):
-        command.append(f"--host={params['HOST']}")
-    if params.get("PORT"):
-        command.append(f"--port={params['PORT']}")
+    if params.get("host"):
+        command.append(f"--host={params['host']}")
+    if params.get("port"):
+        command.append(f"--port={params['port']}")
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
     if result.returncode != 0:
         raise SchemaError(f"pg_dump of the template failed: {result.stderr.strip()[:500]}")

@@ -136,12 +136,14 @@ def local_storage(settings, tmp_path):
 def backup_database(django_db_setup, django_db_blocker):
     """A backup database of this test run (next to the test database), dropped after."""
     with django_db_blocker.unblock():
-        live = pg.live_params()
+        live, owner = pg.live_params(), pg.owner_params()
     name = f"{live['dbname']}_backup"
-    admin = {**live, "dbname": "postgres"}
+    # Made by the owner; the runtime role (backups run in its jobs) makes its schemas in it.
+    admin = {**owner, "dbname": "postgres"}
     with pg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{name}" TO "{live["user"]}"')
     yield {**live, "dbname": name}
     with pg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,6 +11,7 @@ from django.test.utils import setup_databases, teardown_databases
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from catedra.database import owner_default_connection
 from provisioning.services import school_provision
 from tenants.models import School
 
@@ -56,15 +57,27 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     would then run against the live database.)"""
     verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
-        db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
+        # Made and migrated by the owner, as in production; every test then runs as the
+        # runtime role, so the tests prove what that role may and may not do.
+        with owner_default_connection():
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
         test_name = connection.creation._get_test_db_name()
         if connection.settings_dict["NAME"] != test_name:
             pytest.exit(f"Refusing to create test schools outside the test database {test_name}.", returncode=3)
         for slug, fields in TEST_SCHOOLS.items():
             school_provision(slug=slug, requested_by="tests", **fields)
     yield
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), owner_default_connection():
         teardown_databases(db_cfg, verbosity=verbosity)
+
+
+@pytest.fixture
+def owner_db(django_db_setup, django_db_blocker):
+    """Django's connection logs in as the database owner for the test: list it before `db`
+    (whose transaction then runs as the owner). For what only the owner may do: tamper with
+    the audit trail, migrate a schema."""
+    with django_db_blocker.unblock(), owner_default_connection():
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

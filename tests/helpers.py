@@ -15,14 +15,27 @@ from urllib.parse import quote
 import psutil
 from django.db import connection
 
+from catedra import database
+
 CATEDRA = str(Path(sys.executable).with_name("catedra"))
 # Variables that would make a subprocess inherit this run's configuration.
-_CONFIG_PREFIXES = ("DATABASE_URL", "REDIS_URL", "CATEDRA_", "SECRET_KEY", "DEBUG", "SECURE_", "SESSION_", "CSRF_")
+_CONFIG_PREFIXES = (
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+    "REDIS_URL",
+    "CATEDRA_",
+    "SECRET_KEY",
+    "DEBUG",
+    "SECURE_",
+    "SESSION_",
+    "CSRF_",
+)
 
 
-def database_url_for_subprocess() -> str:
-    """The database the tests run on, as a URL a subprocess (a Celery worker) can use."""
-    params = connection.settings_dict
+def database_url_for_subprocess(*, owner: bool = False) -> str:
+    """The database the tests run on, as a URL a subprocess (a Celery worker) can use: the
+    runtime role's, or the owner's."""
+    params = {**connection.settings_dict, **(database.owner_credentials() if owner else {})}
     user = quote(params["USER"] or "")
     password = f":{quote(params['PASSWORD'])}" if params.get("PASSWORD") else ""
     host = params.get("HOST") or ""
@@ -30,6 +43,14 @@ def database_url_for_subprocess() -> str:
         return f"postgres://{user}{password}@/{params['NAME']}?host={host}"
     port = f":{params['PORT']}" if params.get("PORT") else ""
     return f"postgres://{user}{password}@{host}{port}/{params['NAME']}"
+
+
+def database_env() -> dict[str, str]:
+    """DATABASE_URL and DATABASE_OWNER_URL of the test database, for a subprocess."""
+    return {
+        "DATABASE_URL": database_url_for_subprocess(),
+        "DATABASE_OWNER_URL": database_url_for_subprocess(owner=True),
+    }
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import clean_env, database_url_for_subprocess
+from tests.helpers import clean_env, database_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "catedra"
@@ -125,7 +125,7 @@ def test_the_primary_check_refuses_a_server_without_a_synchronous_standby(db):
     """The migrations job's first step, against the test database's stand-alone server."""
     result = subprocess.run(
         [sys.executable, str(CHART / "files" / "check_primary.py")],
-        env=clean_env(DATABASE_URL=database_url_for_subprocess()), capture_output=True, text=True, timeout=60,
+        env=clean_env(**database_env()), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "synchronous_standby_names is empty" in result.stderr

@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 from psycopg import sql
 
+from catedra import database
 from ops import selectors
 from ops.backups import crypto, history, pg
 from ops.backups.archive import archive_replay, archive_write, is_archive
@@ -238,11 +239,12 @@ def backup_restore_schema(*, backup: Backup, schema: str) -> RestoreReport:
     with tempfile.TemporaryDirectory(prefix="catedra-restore-") as work:
         dump = backup_fetch(backup=base or backup, into=Path(work))
         try:
-            with pg.connect(pg.live_params()) as conn:
+            with pg.connect(pg.owner_params()) as conn:
                 if pg.schema_exists(conn, schema):
                     raise BackupError(f"schema {schema} already exists; a restore never writes over one")
                 between = (lambda: _bring_to_run(conn, report)) if base else None
                 _replay(dump, source=(base or backup).source_schema, target=schema, conn=conn, between=between)
+                database.runtime_grants_apply(conn, schema)  # the dump has none (--no-privileges)
                 conn.commit()
                 restored = pg.table_digests(conn, schema, like=backup.expected_tables)
                 conn.commit()
@@ -272,7 +274,7 @@ def backup_verify(*, backup: Backup, now: datetime | None = None) -> RestoreRepo
     dropped. Records the result on the backup (and on the full backup an incremental run
     was restored on); a failure or mismatch leaves the backup unverified."""
     scratch = f"_verify_{backup.pk}"
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         pg.drop_schema(conn, scratch)  # left by an interrupted verification
     when = now or timezone.now()
     try:
@@ -283,7 +285,7 @@ def backup_verify(*, backup: Backup, now: datetime | None = None) -> RestoreRepo
             _unverified(exc.backup, f"failed ({when:%Y-%m-%d %H:%M}): {exc}")
         raise
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             pg.drop_schema(conn, scratch)
     _record_verified(report, when)
     if not report.matches:
@@ -352,7 +354,7 @@ def backup_restore_in_place(*, backup: Backup, now: datetime | None = None) -> t
     live = pg.checked_schema(school.schema_name)
     staging = f"_restore_{backup.pk}"
     kept = pg.checked_schema(f"{live[:40]}_replaced_{(now or timezone.now()):%Y%m%d%H%M%S}")
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         if pg.schema_exists(conn, kept):
             raise BackupError(f"schema {kept} already exists; nothing changed")
         pg.drop_schema(conn, staging)
@@ -360,7 +362,7 @@ def backup_restore_in_place(*, backup: Backup, now: datetime | None = None) -> t
     if not report.matches:
         _drop_quietly(staging)
         raise BackupError(f"the restore does not match the backup ({', '.join(report.mismatches)}); nothing changed")
-    with pg.connect(pg.live_params()) as conn:
+    with pg.connect(pg.owner_params()) as conn:
         if pg.schema_exists(conn, live):
             conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(live), sql.Identifier(kept)))
         conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(live)))
@@ -371,7 +373,7 @@ def backup_restore_in_place(*, backup: Backup, now: datetime | None = None) -> t
 
 
 def _drop_quietly(schema: str) -> None:
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         pg.drop_schema(conn, schema)
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
+from catedra import database
 from provisioning.schemas import pg_bin_dir, pg_dump_environment
 
 # Names a backup may create or drop: a school's schema, or one of our scratch schemas.
@@ -45,8 +46,14 @@ def checked_schema(name: str) -> str:
 
 
 def live_params() -> dict[str, str]:
-    """Connection parameters of the main database (as Django connects to it)."""
+    """Connection parameters of the main database (as Django connects to it: the runtime
+    role, which reads every table). For reading: dumps, digests, incremental copies."""
     return _params(connection.settings_dict)
+
+
+def owner_params() -> dict[str, str]:
+    """The main database as its owner: restores make, rename and drop schemas (DDL)."""
+    return database.owner_params()
 
 
 def backup_params() -> dict[str, str]:

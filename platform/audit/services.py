@@ -114,8 +114,9 @@ def audit_record(
     }
     canonical = canonical_json(content)
     digest = text_hash(canonical)
-    # One call of the schema's audit_append() (migration 0003): a plan the database keeps,
-    # fed the canonical JSON that was just hashed, so the stored values are the hashed ones.
+    # One call of the schema's audit_append() (migrations 0003, 0005: the runtime role may not
+    # INSERT into the event table itself), fed the canonical JSON that was just hashed, so the
+    # stored values are the hashed ones.
     # It rides along with the transaction's next statement or its COMMIT (no round trip of
     # its own); if it fails, so does the transaction, change included. The seq and hash
     # are the database's to give, at that moment. The schema is named: the call may travel

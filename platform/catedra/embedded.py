@@ -25,13 +25,19 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "catedra"
+BACKUP_DATABASE_NAME = f"{DATABASE_NAME}_backup"
+# The two logins (docs/architecture.md, "Database roles"): the owner of every schema and
+# table, and the role the web, worker and beat run as, which owns nothing.
+OWNER_ROLE = "catedra_owner"
+RUNTIME_ROLE = "catedra_app"
 # A unix socket path must fit in sockaddr_un.sun_path (108 bytes on Linux).
 _MAX_SOCKET_PATH = 100
 
 
 @dataclass(frozen=True)
 class EmbeddedUrls:
-    database: str
+    database: str  # the runtime role's
+    database_owner: str
     redis: str
 
 
@@ -49,7 +55,8 @@ class EmbeddedStack:
         """Start (or reuse) both servers and hold a lease on them until exit."""
         self.leases.mkdir(parents=True, exist_ok=True)
         with self._locked():
-            urls = EmbeddedUrls(database=self.postgres.start(), redis=self.redis.start())
+            database, database_owner = self.postgres.start()
+            urls = EmbeddedUrls(database=database, database_owner=database_owner, redis=self.redis.start())
             (self.leases / str(os.getpid())).touch()
         if self._lease_pid is None:
             self._lease_pid = os.getpid()
@@ -110,17 +117,21 @@ class EmbeddedPostgres:
     def __init__(self, pgdata: Path):
         self.pgdata = Path(pgdata)
 
-    def start(self) -> str:
-        """Start the server if it is not running; the URL of the `catedra` database."""
+    def start(self) -> tuple[str, str]:
+        """Start the server if it is not running; the URLs of the `catedra` database for
+        the runtime role and for the owner."""
         pgserver = _pgserver()
         self.pgdata.mkdir(parents=True, exist_ok=True)
         postmaster_lock_clear(self.pgdata)
         # cleanup_mode=None: our leases, not pgserver's pid list, decide when to stop.
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)
         server.ensure_postgres_running()  # a handle cached in this process may outlive its server
-        _create_database(server.get_uri("postgres"), DATABASE_NAME)
+        roles_ensure(server.get_uri("postgres"), server.get_uri(DATABASE_NAME), server.get_uri(BACKUP_DATABASE_NAME))
         socket_dir = server.get_postmaster_info().socket_dir
-        return f"postgres://postgres@/{DATABASE_NAME}?host={socket_dir}"
+        return (
+            f"postgres://{RUNTIME_ROLE}@/{DATABASE_NAME}?host={socket_dir}",
+            f"postgres://{OWNER_ROLE}@/{DATABASE_NAME}?host={socket_dir}",
+        )
 
     def running(self) -> bool:
         from pgserver.utils import PostmasterInfo
@@ -249,13 +260,78 @@ class EmbeddedRedis:
         _wait_for(self.running, what="Redis", log=self.log)
 
 
-def _create_database(admin_uri: str, name: str) -> None:
+_ROLES = f"""
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN NOSUPERUSER CREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{RUNTIME_ROLE}') THEN
+        CREATE ROLE {RUNTIME_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+END
+$roles$;
+"""  # noqa: S608 - constant role names
+# Data folders made before the two roles had everything owned by `postgres`: hand it over.
+_HANDOVER = """
+DO $handover$
+DECLARE
+    item record;
+BEGIN
+    FOR item IN SELECT nspname FROM pg_namespace WHERE nspowner = 'postgres'::regrole
+            AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' LOOP
+        EXECUTE format('ALTER SCHEMA %I OWNER TO %I', item.nspname, $1);
+    END LOOP;
+    FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relowner = 'postgres'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+            AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+            -- a column's sequence follows its table
+            AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass
+                            AND d.deptype IN ('a', 'i') AND d.refclassid = 'pg_class'::regclass) LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', item.name, $1);
+    END LOOP;
+    FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.proowner = 'postgres'::regrole
+            AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO %I', item.name, $1);
+    END LOOP;
+END
+$handover$;
+"""
+
+
+def roles_ensure(admin_uri: str, database_uri: str, backup_uri: str) -> None:
+    """The two roles, the databases owned by the owner (made if missing), and whatever
+    `postgres` still owns in them handed over. Idempotent; cheap when there is nothing to do."""
     import psycopg
 
     with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(_ROLES)
+        for name in (DATABASE_NAME, BACKUP_DATABASE_NAME):
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}')
+        # Every database of ours, the test databases too (their owner may drop them).
+        for (name,) in conn.execute(
+            "SELECT datname FROM pg_database WHERE datdba = 'postgres'::regrole"
+            " AND datname NOT IN ('postgres', 'template0', 'template1')"
+        ).fetchall():
+            conn.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER_ROLE}')
+        # Incremental backups (the runtime role, in a job) make their schemas in the backup database.
+        conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{BACKUP_DATABASE_NAME}" TO {RUNTIME_ROLE}')
+    for uri, heir in ((database_uri, OWNER_ROLE), (backup_uri, RUNTIME_ROLE)):
+        with psycopg.connect(uri, autocommit=True) as conn:
+            if _owned_by_postgres(conn):
+                logger.warning("Handing the objects of %s owned by postgres over to %s", uri.rsplit("/", 1)[-1], heir)
+                conn.execute(_HANDOVER.replace("$1", f"'{heir}'"))
+
+
+def _owned_by_postgres(conn) -> bool:
+    return conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspowner = 'postgres'::regrole"
+        " AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'public')"
+        " OR EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relowner = 'postgres'::regrole AND n.nspname = 'public')"
+    ).fetchone()[0]
 
 
 def pid_alive(pid: int) -> bool:
@@ -301,7 +377,7 @@ def pgserver_bin_dir() -> Path:
 
 
 def backup_database_url(database_url: str) -> str:
-    """The embedded server's second database, for incremental backups (created on first use)."""
+    """The embedded server's second database, for incremental backups."""
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(database_url)

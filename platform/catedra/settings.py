@@ -143,19 +143,32 @@ ASGI_APPLICATION = "catedra.asgi.application"
 # -- data folder and the embedded servers ----------------------------------------
 
 CATEDRA_DATA_DIR = Path(env.str("CATEDRA_DATA_DIR", default=str(BASE_DIR / ".catedra"))).resolve()
+# Two logins (docs/architecture.md, "Database roles"): DATABASE_URL is the runtime role's
+# (web, worker, beat: owns nothing), DATABASE_OWNER_URL the owner's (migrations, new schemas,
+# restores). Outside production an unset owner URL means the same login as DATABASE_URL.
 DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 EMBEDDED_SERVERS = not (DATABASE_URL and REDIS_URL)
 if EMBEDDED_SERVERS and not PRODUCTION:
     _urls = embedded.EmbeddedStack(CATEDRA_DATA_DIR).acquire()
-    DATABASE_URL = DATABASE_URL or _urls.database
+    if not DATABASE_URL:
+        DATABASE_URL, DATABASE_OWNER_URL = _urls.database, DATABASE_OWNER_URL or _urls.database_owner
     REDIS_URL = REDIS_URL or _urls.redis
 
-DATABASES = {"default": env.db_url_config(DATABASE_URL)} if DATABASE_URL else {}
-if DATABASES:
+
+def _database_config(url: str) -> dict:
+    config = env.db_url_config(url)
     # A unix-socket URL (`...@/catedra?host=/run/pg`) arrives as an option; it is the HOST.
-    if socket_dir := DATABASES["default"].get("OPTIONS", {}).pop("host", None):
-        DATABASES["default"]["HOST"] = socket_dir
+    if socket_dir := config.get("OPTIONS", {}).pop("host", None):
+        config["HOST"] = socket_dir
+    return config
+
+
+DATABASES = {"default": _database_config(DATABASE_URL)} if DATABASE_URL else {}
+DATABASE_OWNER = _database_config(DATABASE_OWNER_URL or DATABASE_URL) if DATABASE_URL else {}
+DATABASE_RUNTIME_USER = DATABASES["default"].get("USER", "") if DATABASES else ""
+if DATABASES:
     # django-tenants' backend, plus statements that ride along (catedra/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "catedra.postgresql"
     # Bounded connection life: each connection caches the catalog of every schema it touched.
@@ -416,6 +429,14 @@ def _production_problems() -> list[str]:
     problems = []
     if not env.str("DATABASE_URL", default=""):
         problems.append("DATABASE_URL is not set (the embedded PostgreSQL is for development only).")
+    if not DATABASE_OWNER_URL:
+        problems.append("DATABASE_OWNER_URL is not set (migrations and new schools need the owner's login).")
+    elif DATABASES and DATABASE_OWNER.get("USER") == DATABASE_RUNTIME_USER:
+        problems.append(
+            "DATABASE_OWNER_URL has the same user as DATABASE_URL: the application must not own its tables."
+        )
+    elif DATABASES and DATABASE_OWNER.get("NAME") != DATABASES["default"].get("NAME"):
+        problems.append("DATABASE_OWNER_URL names another database than DATABASE_URL.")
     if not env.str("REDIS_URL", default=""):
         problems.append("REDIS_URL is not set (the embedded Redis is for development only).")
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:

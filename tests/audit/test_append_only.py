@@ -8,8 +8,10 @@ from django_tenants.utils import schema_context
 from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit_context, audit_record
+from catedra.database import owner_default_connection
 from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
+from tests.backup_fixtures import school_remove
 from tests.provisioning.test_console import NEW_SCHOOL
 
 REFUSED = [
@@ -20,11 +22,11 @@ REFUSED = [
 ]
 
 
-def assert_append_only(schema: str) -> None:
+def assert_append_only(schema: str, *, refusal: str = "permission denied") -> None:
     with schema_context(schema):
         audit_record(action=Action.LOGIN, reason="primul")
         for statement in REFUSED:
-            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+            with pytest.raises(DatabaseError, match=refusal), transaction.atomic(), connection.cursor() as c:
                 c.execute(statement)
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM audit_auditevent WHERE reason = 'rescris'")
@@ -36,12 +38,22 @@ def test_update_delete_and_truncate_of_audit_events_fail(db, schema):
     assert_append_only(schema)
 
 
-def test_a_freshly_provisioned_school_has_the_same_protection(db):
+@pytest.mark.parametrize("schema", ["public", "school_a", TEMPLATE_SCHEMA])
+def test_the_triggers_refuse_them_even_to_the_owner(owner_db, db, schema):
+    assert_append_only(schema, refusal="append-only")
+
+
+def test_a_freshly_provisioned_school_has_the_same_protection(real_db):
     school = school_provision(requested_by="tests", **NEW_SCHOOL)
-    assert_append_only(school.schema_name)
+    try:
+        assert_append_only(school.schema_name)
+        with owner_default_connection():
+            assert_append_only(school.schema_name, refusal="append-only")
+    finally:
+        school_remove(school)
 
 
-def test_events_are_numbered_and_chained_by_the_database_whatever_the_application_sends(db):
+def test_events_are_numbered_and_chained_by_the_database_whatever_the_owner_sends(owner_db, db):
     with schema_context("school_a"):
         audit_record(action=Action.LOGIN)
         audit_record(action=Action.LOGOUT)

@@ -18,7 +18,7 @@ from audit.services import audit_record
 from provisioning.schemas import schema_drop
 from provisioning.services import school_provision
 from tenants.models import School
-from tests.helpers import clean_env, database_url_for_subprocess, run_catedra
+from tests.helpers import clean_env, database_env, run_catedra
 from tests.provisioning.test_console import NEW_SCHOOL
 
 
@@ -40,7 +40,7 @@ def tamper(sql: str, params=()) -> None:
 
 
 @pytest.fixture
-def five_events(db):
+def five_events(owner_db, db):
     with schema_context("school_a"):
         for n in range(5):
             audit_record(action=Action.LOGIN, new={"n": n, "note": "încercare"})
@@ -102,7 +102,7 @@ def test_verify_refuses_an_unknown_school_with_status_2(db):
 
 @pytest.mark.slow
 def test_the_command_in_a_real_process_exits_zero_on_the_intact_test_schools(db):
-    env = clean_env(DATABASE_URL=database_url_for_subprocess(), REDIS_URL="redis://127.0.0.1:1/0")
+    env = clean_env(**database_env(), REDIS_URL="redis://127.0.0.1:1/0")
     result = run_catedra("audit", "verify", "--all-schools", env=env)
     assert result.returncode == 0, result.stderr
     assert "school-a:" in result.stdout

@@ -10,6 +10,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from audit.models import Source
 from audit.services import audit_context
+from catedra.database import owner_default_connection
 from provisioning.schemas import schema_create_from_template, schema_drop
 
 BEFORE, AFTER = ("accounts", "0007_row_history"), ("accounts", "0008_history_context_in_row")
@@ -18,7 +19,8 @@ BEFORE, AFTER = ("accounts", "0007_row_history"), ("accounts", "0008_history_con
 @pytest.fixture
 def old_schema(django_db_setup, django_db_blocker):
     """A school schema of its own (real commits), its accounts history back at 0007."""
-    with django_db_blocker.unblock():
+    # Migrations are the owner's to run (the runtime role owns no table to alter).
+    with django_db_blocker.unblock(), owner_default_connection():
         schema_create_from_template("audit_migration")
         try:
             with schema_context("audit_migration"):

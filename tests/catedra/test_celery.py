@@ -12,7 +12,7 @@ from django.conf import settings
 
 from catedra.celery_app import app
 from tests.conftest import SCHOOL_A, SCHOOL_B, host_client
-from tests.helpers import clean_env, database_url_for_subprocess
+from tests.helpers import clean_env, database_env
 
 PROBE = "tests.catedra.celery_probe"
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def worker_queue(django_db_setup):
     """A real worker on the test database, consuming a queue of its own."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = clean_env(DATABASE_URL=database_url_for_subprocess(), REDIS_URL=settings.REDIS_URL)
+    env = clean_env(**database_env(), REDIS_URL=settings.REDIS_URL)
     command = [sys.executable, "-m", "celery", "-A", "catedra.celery_app", "worker", "--pool", "solo",
                "--queues", queue, "--include", PROBE, "--loglevel", "WARNING", "--without-heartbeat",
                "--without-mingle", "--without-gossip", "--hostname", f"{queue}@%h"]  # fmt: skip

@@ -14,6 +14,7 @@ def production_env() -> dict[str, str]:
     return clean_env(
         CATEDRA_ENV="production",
         DATABASE_URL=settings.DATABASE_URL,
+        DATABASE_OWNER_URL=settings.DATABASE_OWNER_URL,
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=GOOD_SECRET,
         BACKUP_ENCRYPTION_KEY=GOOD_BACKUP_KEY,

@@ -11,7 +11,7 @@ from django.db import connection
 
 from provisioning.schemas import schema_create_from_template
 from provisioning.services import school_provision
-from tests.helpers import clean_env, database_url_for_subprocess, run_catedra
+from tests.helpers import clean_env, database_env, run_catedra
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def provision(n: int) -> None:
 
 def migrate_all(processes: int) -> float:
     env = clean_env(
-        DATABASE_URL=database_url_for_subprocess(),
+        **database_env(),
         REDIS_URL=settings.REDIS_URL,
         CATEDRA_MIGRATE_PROCESSES=str(processes),
     )

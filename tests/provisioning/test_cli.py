@@ -2,11 +2,11 @@
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
+from catedra.database import owner_connection
 from provisioning.schemas import schema_drop
 from tenants.models import School
-from tests.helpers import clean_env, database_url_for_subprocess, run_catedra
+from tests.helpers import clean_env, database_env, database_url_for_subprocess, run_catedra
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ ARGS = ["--name", "Liceul Tehnologic „Ștefan Odobleja” Craiova", "--slug", 
 
 @pytest.fixture
 def cli_env(django_db_setup, django_db_blocker):
-    env = clean_env(DATABASE_URL=database_url_for_subprocess(), REDIS_URL=settings.REDIS_URL, CATEDRA_PORT="8000")
+    env = clean_env(**database_env(), REDIS_URL=settings.REDIS_URL, CATEDRA_PORT="8000")
     yield env
     with django_db_blocker.unblock():
         for school in School.objects.filter(slug="liceul-odobleja"):
@@ -39,12 +39,12 @@ def test_provisioning_from_the_cli_prints_the_schools_url(cli_env, django_db_blo
 def empty_database(django_db_setup, django_db_blocker):
     """A database nobody has migrated yet, on the test server."""
     name = f"{settings.DATABASES['default']['NAME']}_empty"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    with django_db_blocker.unblock(), owner_connection(autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
     yield database_url_for_subprocess().replace(f"/{settings.DATABASES['default']['NAME']}", f"/{name}", 1)
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with django_db_blocker.unblock(), owner_connection(autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_provisioning_before_the_first_migrate_says_what_to_run(empty_database):

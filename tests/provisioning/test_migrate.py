@@ -8,10 +8,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from catedra.database import owner_default_connection
 from provisioning.management.commands.migrate import worker_pool
 from provisioning.schemas import schema_drop
 from tenants.models import School
-from tests.helpers import clean_env, database_url_for_subprocess, run_catedra
+from tests.helpers import clean_env, database_env, run_catedra
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 def broken_school(django_db_setup, django_db_blocker):
     """A school whose schema already holds a table its first migration creates."""
     with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
+        with owner_default_connection(), connection.cursor() as cursor:
             cursor.execute("CREATE SCHEMA broken_school")
             cursor.execute("CREATE TABLE broken_school.django_content_type (id int)")
         school = School.objects.create(
@@ -34,7 +35,7 @@ def broken_school(django_db_setup, django_db_blocker):
 
 
 def test_a_school_that_fails_to_migrate_is_reported_and_the_others_are_migrated(broken_school):
-    env = clean_env(DATABASE_URL=database_url_for_subprocess(), REDIS_URL=settings.REDIS_URL)
+    env = clean_env(**database_env(), REDIS_URL=settings.REDIS_URL)
     result = run_catedra("migrate", env=env)
     assert result.returncode != 0
     assert "broken_school: FAILED: ProgrammingError" in result.stderr

@@ -2,7 +2,8 @@
 
 A school whose migration fails is reported and the others go on; the command exits
 non-zero at the end if any failed. `--schema NAME` migrates one schema, as
-django-tenants' own command does.
+django-tenants' own command does. It runs as the owner (DATABASE_OWNER_URL); after each
+schema's migrations the runtime role is given its rights on it (catedra.database).
 """
 
 import multiprocessing
@@ -17,6 +18,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name
 
+from catedra.database import owner_default_connection, runtime_grants_apply
 from provisioning.schemas import TEMPLATE_SCHEMA
 from tenants import selectors
 
@@ -27,15 +29,19 @@ class Command(MigrateSchemasCommand):
     help = "Migrate the public schema, the template schema, then every school (in parallel)."
 
     def handle(self, *args, **options):
-        if options.get("schema_name"):
-            return super().handle(*args, **options)
-        # SyncCommon works out which sides to migrate (--shared / --tenant / both).
-        super(MigrateSchemasCommand, self).handle(*args, **options)
-        if self.sync_public:
-            run_migrations(self.args, self.options, EXECUTOR, get_public_schema_name())
-        if self.sync_tenant:
-            self._migrate_template()
-            self._migrate_schools()
+        with owner_default_connection():
+            if options.get("schema_name"):
+                super().handle(*args, **options)
+                _grants_give(options["schema_name"])
+                return
+            # SyncCommon works out which sides to migrate (--shared / --tenant / both).
+            super(MigrateSchemasCommand, self).handle(*args, **options)
+            if self.sync_public:
+                run_migrations(self.args, self.options, EXECUTOR, get_public_schema_name())
+                _grants_give(get_public_schema_name())
+            if self.sync_tenant:
+                self._migrate_template()
+                self._migrate_schools()
 
     def _migrate_template(self) -> None:
         with connection.cursor() as cursor:
@@ -45,6 +51,7 @@ class Command(MigrateSchemasCommand):
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {TEMPLATE_SCHEMA}.django_migrations")
+        _grants_give(TEMPLATE_SCHEMA)
 
     def _migrate_schools(self) -> None:
         schemas = selectors.schemas_to_migrate()
@@ -90,7 +97,15 @@ def _migrate_school(job) -> tuple[str, float, str]:
     started = time.monotonic()
     try:
         run_migrations(args, options, EXECUTOR, schema, allow_atomic=False)
+        _grants_give(schema)
     except Exception as exc:  # noqa: BLE001 - reported per school; the others go on
         connections.close_all()
         return schema, time.monotonic() - started, f"{type(exc).__name__}: {exc}"
     return schema, time.monotonic() - started, ""
+
+
+def _grants_give(schema: str) -> None:
+    """The runtime role's rights on `schema`, tables made by this migration included."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        runtime_grants_apply(cursor.cursor, schema)

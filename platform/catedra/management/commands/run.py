@@ -165,6 +165,7 @@ def _spawn(command: list[str]) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=settings.DATABASE_URL,
+        DATABASE_OWNER_URL=settings.DATABASE_OWNER_URL,
         REDIS_URL=settings.REDIS_URL,
         CATEDRA_DATA_DIR=str(settings.CATEDRA_DATA_DIR),
     )
