@@ -318,11 +318,22 @@ def roles_ensure(admin_uri: str, database_uri: str, backup_uri: str) -> None:
             conn.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER_ROLE}')
         # Incremental backups (the runtime role, in a job) make their schemas in the backup database.
         conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{BACKUP_DATABASE_NAME}" TO {RUNTIME_ROLE}')
-    for uri, heir in ((database_uri, OWNER_ROLE), (backup_uri, RUNTIME_ROLE)):
-        with psycopg.connect(uri, autocommit=True) as conn:
-            if _owned_by_postgres(conn):
-                logger.warning("Handing the objects of %s owned by postgres over to %s", uri.rsplit("/", 1)[-1], heir)
-                conn.execute(_HANDOVER.replace("$1", f"'{heir}'"))
+    objects_hand_over(database_uri, heir=OWNER_ROLE)
+    objects_hand_over(backup_uri, heir=RUNTIME_ROLE)
+
+
+def objects_hand_over(database_uri: str, *, heir: str) -> bool:
+    """Give `heir` the schemas, tables and functions `postgres` owns in that database;
+    whether there were any."""
+    import psycopg
+
+    with psycopg.connect(database_uri, autocommit=True) as conn:
+        if not _owned_by_postgres(conn):
+            return False
+        name = conn.info.dbname
+        logger.warning("Database %s: handing what postgres owns over to %s (made before the two roles)", name, heir)
+        conn.execute(_HANDOVER.replace("$1", f"'{heir}'"))
+    return True
 
 
 def _owned_by_postgres(conn) -> bool:

@@ -12,9 +12,10 @@ import time
 import psycopg
 import pytest
 import redis
+from django.conf import settings
 from pgserver.utils import PostmasterInfo
 
-from catedra.embedded import EmbeddedStack, celery_url, postmaster_lock_clear
+from catedra.embedded import OWNER_ROLE, EmbeddedStack, celery_url, objects_hand_over, postmaster_lock_clear
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +154,34 @@ def test_an_unreadable_postmaster_pid_is_left_alone(tmp_path, content):
     (tmp_path / "postmaster.pid").write_text(content)
     assert not postmaster_lock_clear(tmp_path)
     assert (tmp_path / "postmaster.pid").exists()
+
+
+@pytest.mark.skipif(not settings.EMBEDDED_SERVERS, reason="the embedded server's bootstrap superuser is needed")
+def test_a_database_from_before_the_two_roles_is_handed_over_to_the_owner(django_db_setup):
+    host = settings.DATABASES["default"]["HOST"]
+    name = "catedra_handover_test"
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={host}", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+        uri = f"postgresql://postgres@/{name}?host={host}"
+        try:
+            with psycopg.connect(uri, autocommit=True) as conn:
+                conn.execute(
+                    "CREATE SCHEMA school_old; CREATE TABLE school_old.t (id serial PRIMARY KEY);"
+                    " CREATE VIEW school_old.v AS SELECT id FROM school_old.t;"
+                    " CREATE FUNCTION school_old.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                    " CREATE TABLE public.old (id int)"
+                )
+            assert objects_hand_over(uri, heir=OWNER_ROLE)
+            assert not objects_hand_over(uri, heir=OWNER_ROLE)  # nothing left: a cheap no-op
+            with psycopg.connect(uri) as conn:
+                owners = conn.execute(
+                    "SELECT pg_get_userbyid(relowner) FROM pg_class"
+                    " WHERE relnamespace IN ('school_old'::regnamespace, 'public'::regnamespace)"
+                    " UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'school_old'"
+                    " UNION SELECT pg_get_userbyid(proowner) FROM pg_proc"
+                    " WHERE pronamespace = 'school_old'::regnamespace"
+                ).fetchall()
+            assert owners == [(OWNER_ROLE,)]
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
