@@ -11,7 +11,7 @@ from django.test.utils import setup_databases, teardown_databases
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from catedra.database import owner_default_connection
+from catedra.database import owner_connection, owner_default_connection
 from provisioning.services import school_provision
 from tenants.models import School
 
@@ -78,6 +78,28 @@ def owner_db(django_db_setup, django_db_blocker):
     the audit trail, migrate a schema."""
     with django_db_blocker.unblock(), owner_default_connection():
         yield
+
+
+# Schemas no school owns (its row rolled back with a test): not public, the template or the system's.
+_ORPHAN_SCHEMAS = (
+    "SELECT n.nspname FROM pg_namespace n WHERE n.nspname !~ '^(pg_|information_schema$|public$|_)'"
+    " AND NOT EXISTS (SELECT 1 FROM public.tenants_school s WHERE s.schema_name = n.nspname)"
+)
+
+
+@pytest.fixture
+def schemas_made_are_dropped(django_db_setup):
+    """A `db` test that provisions a school leaves its schema behind: the owner makes it on a
+    connection of its own and commits, so the test's rollback takes only the school's row.
+    Drops, after the rollback, the schemas the test made that no school owns now. (Autouse in
+    the provisioning and audit tests, so it is set up before `db` and torn down after it.)"""
+    with owner_connection(autocommit=True) as conn:
+        before = {name for (name,) in conn.execute(_ORPHAN_SCHEMAS).fetchall()}
+    yield
+    with owner_connection(autocommit=True) as conn:
+        for (name,) in conn.execute(_ORPHAN_SCHEMAS).fetchall():
+            if name not in before:
+                conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,6 +6,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from catalog.grades.models import Grade
+from catedra import database
 from ops.backups import pg
 from ops.backups.full import BackupError
 from ops.backups.incremental import backup_incremental_run
@@ -105,9 +106,10 @@ def test_a_row_history_number_below_the_copys_last_is_still_copied(seeded_school
 
 def test_rows_of_non_hashable_types_are_compared_by_their_text(seeded_school, real_db, backup_db):
     schema = seeded_school.schema_name
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         conn.execute(f"CREATE TABLE {schema}.ops_probe (id integer PRIMARY KEY, reading double precision, note json)")
         conn.execute(f"INSERT INTO {schema}.ops_probe VALUES (1, 0.5, '{{}}'), (2, '-0'::float8, '[]')")  # noqa: S608
+        database.runtime_grants_apply(conn, schema)  # as `catedra migrate` does after making a table
     try:
         backup_incremental_run(school=seeded_school)
         with pg.connect(pg.live_params(), autocommit=True) as conn:
@@ -118,7 +120,7 @@ def test_rows_of_non_hashable_types_are_compared_by_their_text(seeded_school, re
         assert run.digests["grades_grade"]["digest"].startswith(pg.HASHED)
         assert digests(backup_db, schema) == digests(pg.live_params(), schema)
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             conn.execute(f"DROP TABLE {schema}.ops_probe")
 
 

@@ -66,7 +66,7 @@ def test_backups_recorded_with_text_digests_by_earlier_versions_still_restore_an
     try:
         assert backup_restore_schema(backup=run, schema="_tests_mixed_digests").matches
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             pg.drop_schema(conn, "_tests_mixed_digests")
     as_of_run = text_digests(seeded_school.schema_name)
     as_of_run["grades_grade"]["digest"] = as_of_run["grades_grade"]["digest"][::-1]  # not what the run held
@@ -150,7 +150,7 @@ def test_an_in_place_restore_brings_back_a_run_keeps_the_replaced_schema_and_the
         with pg.connect(backup_db) as conn:
             assert pg.table_digests(conn, schema) == as_of_run
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             pg.drop_schema(conn, kept)
 
 
@@ -163,7 +163,7 @@ def test_runs_before_a_migration_stay_restorable_and_a_run_after_it_is_refused_o
     before = backup_incremental_run(school=seeded_school)
     as_of_before = live_digests(schema)
     try:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             conn.execute(f"ALTER TABLE {schema}.grades_grade ADD COLUMN tests_migration integer")
         after = backup_incremental_run(school=seeded_school)  # the copy is rebuilt, the old one kept
         with pg.connect(backup_db) as conn:
@@ -176,7 +176,7 @@ def test_runs_before_a_migration_stay_restorable_and_a_run_after_it_is_refused_o
         with pytest.raises(BackupError, match="structure of the school changed"):
             backup_restore_schema(backup=after, schema="_tests_after_migration")
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             conn.execute(f"ALTER TABLE {schema}.grades_grade DROP COLUMN IF EXISTS tests_migration")
             pg.drop_schema(conn, "_tests_before_migration")
             assert not pg.schema_exists(conn, "_tests_after_migration")

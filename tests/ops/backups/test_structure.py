@@ -8,6 +8,7 @@ import tarfile
 
 import pytest
 
+from catedra import database
 from ops.backups import pg
 from ops.backups.archive import FORMAT, archive_replay, is_archive
 from ops.backups.errors import BackupError
@@ -47,9 +48,10 @@ def test_a_school_whose_structure_differs_is_dumped_by_pg_dump_and_restores(
     seeded_school, real_db, local_storage, tmp_path
 ):
     schema = seeded_school.schema_name
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         conn.execute(f"CREATE TABLE {schema}.ops_stray (id integer PRIMARY KEY, note text)")
         conn.execute(f"INSERT INTO {schema}.ops_stray VALUES (1, 'rămâne')")  # noqa: S608 - a fixed name
+        database.runtime_grants_apply(conn, schema)  # as `catedra migrate` does after making a table
     try:
         with pg.connect(pg.live_params()) as conn:
             assert fingerprint(conn, schema) != fingerprint(conn, TEMPLATE_SCHEMA)
@@ -60,7 +62,7 @@ def test_a_school_whose_structure_differs_is_dumped_by_pg_dump_and_restores(
         assert backup.tables["ops_stray"]["rows"] == 1
         assert backup_verify(backup=backup).matches
     finally:
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             conn.execute(f"DROP TABLE {schema}.ops_stray")
 
 

@@ -89,14 +89,14 @@ def test_an_incremental_run_that_finds_the_structure_changed_queues_a_full_backu
     schema = seeded_school.schema_name
     first = backup_school.apply(args=(seeded_school.pk, "incremental")).get()
     assert not Backup.objects.get(pk=first).structure_changed
-    with pg.connect(pg.live_params(), autocommit=True) as conn:
+    with pg.connect(pg.owner_params(), autocommit=True) as conn:
         conn.execute(f"ALTER TABLE {schema}.grades_grade ADD COLUMN tests_migration integer")
     app.conf.task_always_eager = True  # the queued full backup runs here, at once
     try:
         run = Backup.objects.get(pk=backup_school.apply(args=(seeded_school.pk, "incremental")).get())
     finally:
         app.conf.task_always_eager = False
-        with pg.connect(pg.live_params(), autocommit=True) as conn:
+        with pg.connect(pg.owner_params(), autocommit=True) as conn:
             conn.execute(f"ALTER TABLE {schema}.grades_grade DROP COLUMN tests_migration")
     assert run.structure_changed
     full = Backup.objects.get(school=seeded_school, kind=Backup.Kind.FULL)
