@@ -92,7 +92,8 @@ def test_gradebook_and_parent_view_server_time(cast, as_user, django_assert_max_
 
 def row_history_off() -> None:
     """No row-history triggers on the tables the set-up fills (this test's transaction only):
-    the benchmark measures reading, and the history rows would double the set-up's time."""
+    the benchmark measures reading, and the history rows would double the set-up's time.
+    Switching a trigger off is the owner's to do: the test runs as the owner (`owner_db`)."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the cast's pending FK checks, first
         for table in (
@@ -106,7 +107,7 @@ def row_history_off() -> None:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
 
-def test_recomputing_a_1000_student_school(cast):
+def test_recomputing_a_1000_student_school(owner_db, cast):
     """40 classes of 25 (1,000 students), 8 subjects each, 12 grades per subject and student, a
     conduct grade per module; one student in 7 fails mathematics (corigent), one in 20 has
     conduct 5 (repetent): every status and the medie generală are computed."""
