@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from django.apps import apps
 from django.conf import settings
 from django.db import connections
 
 # Audit events are appended only through audit_append() (SECURITY DEFINER, owned by the owner).
 AUDIT_EVENT_TABLE = "audit_auditevent"
 AUDIT_APPEND = "audit_append(text, text, jsonb)"
-# Row history (django-pghistory): written by triggers, which run as the writer: INSERT stays.
 _CONNECTION_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
 
 
@@ -34,9 +34,11 @@ def runtime_role() -> str:
 
 
 def history_event_tables() -> list[str]:
-    """The tables django-pghistory writes row history into (every tracked model's event)."""
+    """The tables django-pghistory writes row history into (every tracked model's event).
+    Their triggers run as the writer, so the runtime role keeps INSERT on them."""
+    # Not at the top: importing a models module needs a ready app registry, and this small
+    # module must stay importable before it (by helpers, commands, test set-up).
     import pghistory.models
-    from django.apps import apps
 
     return sorted(
         model._meta.db_table
