@@ -326,8 +326,13 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_HTTPONLY = True
-if env.bool("CATEDRA_BEHIND_TLS_PROXY", default=PRODUCTION):
+_BEHIND_TLS_PROXY = env.bool("CATEDRA_BEHIND_TLS_PROXY", default=PRODUCTION)
+if _BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# allauth's sign-in limits read the client's address through AccountAdapter.get_client_ip
+# (audit.services.client_ip: the X-Forwarded-For hop the proxy added); its own reading, for
+# anything that bypasses the adapter, trusts that same single hop and nothing without the proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if _BEHIND_TLS_PROXY else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
