@@ -128,7 +128,9 @@ class RuleSet(models.Model):
                 name="rule_set_values_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(conduct_subject_deduction__in=["per_subject", "once"]),
+                # Two equalities, not IN: PostgreSQL prints a varchar IN list in a form that reads
+                # back differently, and a school's schema is made by replaying the template's DDL.
+                condition=Q(conduct_subject_deduction="per_subject") | Q(conduct_subject_deduction="once"),
                 name="rule_set_conduct_subject_deduction_known",
             ),
         ]

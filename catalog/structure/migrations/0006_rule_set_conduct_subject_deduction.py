@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="ruleset",
             constraint=models.CheckConstraint(
-                condition=models.Q(("conduct_subject_deduction__in", ["per_subject", "once"])),
+                condition=models.Q(
+                    ("conduct_subject_deduction", "per_subject"), ("conduct_subject_deduction", "once"), _connector="OR"
+                ),
                 name="rule_set_conduct_subject_deduction_known",
             ),
         ),
