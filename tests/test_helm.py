@@ -24,8 +24,8 @@ SETTINGS = ROOT / "platform" / "catedra" / "settings.py"
 TEMPLATES = sorted((CHART / "templates").glob("*.yaml")) + sorted((CHART / "templates").glob("*.tpl"))
 # What production refuses to start without (settings._production_problems).
 PRODUCTION_REQUIRED = {
-    "CATEDRA_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BACKUP_ENCRYPTION_KEY", "BACKUP_S3_ENDPOINT",
-    "BACKUP_DATABASE_URL", "EMAIL_URL",
+    "CATEDRA_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BACKUP_ENCRYPTION_KEY", "AUDIT_ANCHOR_KEY",
+    "BACKUP_S3_ENDPOINT", "BACKUP_DATABASE_URL", "EMAIL_URL",
 }  # fmt: skip
 
 

@@ -263,6 +263,15 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 
+# -- audit anchors (ops.anchors) -------------------------------------------------
+
+# Hourly and after every backup, each schema's audit chain head is written to the backup
+# storage, signed (HMAC-SHA256) with AUDIT_ANCHOR_KEY, which the database never holds:
+# 32 random bytes in URL-safe base64, not the backup key (generated as that one is).
+DEVELOPMENT_AUDIT_ANCHOR_KEY = "Y2F0ZWRyYS1kZXZlbG9wbWVudC1hbmNob3Ita2V5ISE="
+AUDIT_ANCHOR_KEY = env.str("AUDIT_ANCHOR_KEY", default=DEVELOPMENT_AUDIT_ANCHOR_KEY)
+CELERY_BEAT_SCHEDULE["audit-anchors"] = {"task": "ops.tasks.audit_anchors_dispatch", "schedule": crontab(minute=5)}
+
 # -- identity and sessions -------------------------------------------------------
 
 PASSWORD_HASHERS = [
@@ -437,6 +446,9 @@ def _production_problems() -> list[str]:
         problems.append("CSRF_COOKIE_SECURE is off.")
     if BACKUP_ENCRYPTION_KEY == DEVELOPMENT_BACKUP_KEY or not backup_key_valid(BACKUP_ENCRYPTION_KEY):
         problems.append("BACKUP_ENCRYPTION_KEY is the development key or not 32 bytes in URL-safe base64.")
+    anchor_key_reused = AUDIT_ANCHOR_KEY in (DEVELOPMENT_AUDIT_ANCHOR_KEY, BACKUP_ENCRYPTION_KEY)
+    if anchor_key_reused or not backup_key_valid(AUDIT_ANCHOR_KEY):
+        problems.append("AUDIT_ANCHOR_KEY is the development key, the backup key, or not 32 bytes in URL-safe base64.")
     if not BACKUP_S3_ENDPOINT:
         problems.append("BACKUP_S3_ENDPOINT is not set (monthly full backups must leave the premises).")
     if not BACKUP_DATABASE_URL:
