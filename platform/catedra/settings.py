@@ -61,6 +61,7 @@ IDENTITY_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp_webauthn",
 ]
 # So is the audit trail: the provider's actions in public, each school's in its schema.
 # Row-history triggers (pgtrigger, pghistory) use unqualified names: they must be in both.
@@ -303,6 +304,15 @@ OTP_EMAIL_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_EMAIL_TOKEN_VALIDITY = 300  # five minutes, then the code is dead
 OTP_EMAIL_COOLDOWN_DURATION = 30  # seconds between two codes sent by e-mail
 OTP_EMAIL_SUBJECT = "Cod de autentificare Catedra"
+# Passkeys (WebAuthn) are a second factor only, never a sign-in without the password. The
+# relying party is the request's own host (accounts.two_factor.PasskeyHelper): a passkey made
+# at one school's host is bound to it and means nothing at another school or the control plane.
+# So there is no fixed OTP_WEBAUTHN_ALLOWED_ORIGINS list, and its check (E030) is silenced.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.two_factor.PasskeyHelper"
+OTP_WEBAUTHN_RP_NAME = "Catedra"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.two_factor.passkey_relying_party_id"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 # SMS codes: "console" logs them (development); "http" POSTs JSON to an SMS gateway.
 CATEDRA_SMS_GATEWAY = env.str("CATEDRA_SMS_GATEWAY", default="console")
 if CATEDRA_SMS_GATEWAY not in ("console", "http"):
