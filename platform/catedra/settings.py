@@ -106,8 +106,13 @@ MIDDLEWARE = [
     # Probes first: they answer on any host, before host validation and routing.
     "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Every answer after the probes carries these, the routing's 404 and the refusals below too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catedra.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.SchoolRoutingMiddleware",
+    # Text with control characters is refused before anything reads it (sessions, forms, views).
+    "catedra.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,8 +124,6 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "catedra.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 TEMPLATES = [
