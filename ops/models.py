@@ -134,3 +134,23 @@ class DeletionCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"certificate {self.pk}: school {self.school_id} @ {self.deleted_at:%Y-%m-%d}"
+
+
+class AuditAnchor(models.Model):
+    """The newest anchor of one schema's audit chain (public schema), as written to the
+    backup storage (ops.anchors): lets the hourly job skip a head that has not moved and
+    the console show when each chain was last anchored. The stored objects are the
+    evidence; this row is trusted only as far as its signed document verifies."""
+
+    schema = models.CharField(max_length=63, unique=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    anchored_at = models.DateTimeField()
+    # The last time a job found the chain's head still where this anchor holds it.
+    confirmed_at = models.DateTimeField()
+    key = models.CharField(max_length=500)
+    location = models.CharField(max_length=600)  # the storage and key, as storage.location() says
+    document = models.TextField()  # the stored object's text, with its HMAC
+
+    def __str__(self) -> str:
+        return f"{self.schema} @ {self.seq} ({self.anchored_at:%Y-%m-%d %H:%M})"

@@ -1,6 +1,7 @@
 """Reads for the provider's backup overview (the console's operations page): per school
 the latest incremental and full backup, whether a full backup was shown to restore, the
-next scheduled runs and the failures since the last success.
+next scheduled runs, the failures since the last success, and the newest anchor of its
+audit chain (ops.anchors; the control plane's too).
 
 Everything a school's card needs, including whether it has a problem, is computed in SQL
 as per-school subqueries (index look-ups on `ops_backup_school_kind`), so a page costs
@@ -34,8 +35,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import get_public_schema_name
 
-from ops.models import Backup, IncrementalOptOut, RestoreDrill
+from ops.models import AuditAnchor, Backup, IncrementalOptOut, RestoreDrill
 from ops.sentry import redact
 from ops.tasks import BACKED_UP
 from tenants.models import School
@@ -52,6 +54,9 @@ GRACE = timedelta(hours=3)
 # Failures listed per school and kind (all of them are counted).
 FAILURES_LISTED = 3
 SUMMARY_CHARS = 200
+# Audit chains are anchored hourly: a chain neither anchored nor found unmoved for this
+# long means the anchoring job is not keeping up.
+ANCHOR_MAX_AGE = timedelta(hours=2)
 _DAWN_OF_TIME = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 PROBLEM_LABELS = {
@@ -61,6 +66,7 @@ PROBLEM_LABELS = {
     "full_overdue": _("copia completă programată lipsește"),
     "verification_failed": _("verificarea prin restaurare a eșuat"),
     "drill_failed": _("ultimul exercițiu de restaurare nu a reușit"),
+    "anchor_stale": _("jurnalul de audit nu a fost ancorat în ultimele 2 ore"),
 }
 
 
@@ -165,6 +171,16 @@ class Drill:
         return self.result == RestoreDrill.Result.PASSED
 
 
+@dataclass(frozen=True)
+class AnchorState:
+    """A schema's newest audit chain anchor, as the console shows it."""
+
+    seq: int | None
+    anchored_at: datetime | None
+    confirmed_at: datetime | None  # the last time the chain's head was found where the anchor holds it
+    stale: bool
+
+
 @dataclass
 class SchoolBackups:
     """One school's card."""
@@ -183,6 +199,7 @@ class SchoolBackups:
     full_next: datetime | None = None
     opted_out_since: datetime | None = None  # an ended school's daily incremental is off
     drill: Drill | None = None
+    anchor: AnchorState | None = None
 
     @property
     def verification(self) -> str:
@@ -216,7 +233,7 @@ def schools_backed_up(*, now: datetime, query: str = "", problems_only: bool = F
     found = School.objects.exclude(schema_name="public").filter(status__in=SHOWN)
     if query:
         found = found.filter(Q(name__icontains=query) | Q(slug__icontains=query) | Q(siiir_code__startswith=query))
-    found = found.annotate(**_figures()).annotate(**_flags(schedule))
+    found = found.annotate(**_figures()).annotate(**_flags(schedule, now=now))
     if problems_only:
         found = found.filter(has_problem=True)
     return found.order_by("name", "pk")
@@ -263,7 +280,26 @@ def _card(school: School, *, records: dict[int, Backup], failures: list[Failure]
         full_next=schedule.full_next if scheduled else None,
         opted_out_since=school.opted_out_since if school.incremental_opted_out else None,
         drill=_drill(school),
+        anchor=_anchor(school),
     )
+
+
+def _anchor(school: School) -> AnchorState:
+    return AnchorState(
+        seq=school.anchor_seq,
+        anchored_at=school.anchor_at,
+        confirmed_at=school.anchor_confirmed_at,
+        stale=school.anchor_stale,
+    )
+
+
+def control_plane_anchor(*, now: datetime) -> AnchorState:
+    """The control plane's newest audit chain anchor (one query)."""
+    row = AuditAnchor.objects.filter(schema=get_public_schema_name()).first()
+    if row is None:
+        return AnchorState(seq=None, anchored_at=None, confirmed_at=None, stale=True)
+    stale = row.confirmed_at < now - ANCHOR_MAX_AGE
+    return AnchorState(seq=row.seq, anchored_at=row.anchored_at, confirmed_at=row.confirmed_at, stale=stale)
 
 
 def _drill(school: School) -> Drill | None:
@@ -311,6 +347,9 @@ def _figures() -> dict[str, object]:
     drills = RestoreDrill.objects.filter(backup__school=OuterRef("pk")).order_by("-started_at", "-id")
     for name in ("started_at", "result", "detail", "backup_id"):
         figures[f"drill_{name}"] = Subquery(drills.values(name)[:1])
+    anchor = AuditAnchor.objects.filter(schema=OuterRef("schema_name"))
+    for name, column in (("seq", "seq"), ("at", "anchored_at"), ("confirmed_at", "confirmed_at")):
+        figures[f"anchor_{name}"] = Subquery(anchor.values(column)[:1])
     return figures
 
 
@@ -328,7 +367,7 @@ def _opted_out() -> Q:
     return Q(status=School.Status.ENDED, opted_out_since__isnull=False)
 
 
-def _flags(schedule: Schedule) -> dict[str, object]:
+def _flags(schedule: Schedule, *, now: datetime) -> dict[str, object]:
     flags = {
         "incremental_failing": Q(incremental_failures__gt=0),
         "full_failing": Q(full_failures__gt=0),
@@ -340,6 +379,7 @@ def _flags(schedule: Schedule) -> dict[str, object]:
             )
         ),
         "drill_failed": Q(drill_result__in=[RestoreDrill.Result.MISMATCH, RestoreDrill.Result.FAILED]),
+        "anchor_stale": _anchor_stale(now - ANCHOR_MAX_AGE),
     }
     wrapped = {name: ExpressionWrapper(condition, output_field=BooleanField()) for name, condition in flags.items()}
     any_problem = Q()
@@ -357,6 +397,13 @@ def _overdue(scheduled: Q, due: datetime | None, done_at: str) -> Q:
     if due is None:  # no such run (a BACKUP_FULL_DAY no month has): nothing is late
         return Q(Value(False, output_field=BooleanField()))
     return scheduled & Q(created_at__lt=due) & (Q(**{f"{done_at}__isnull": True}) | Q(**{f"{done_at}__lt": due}))
+
+
+def _anchor_stale(since: datetime) -> Q:
+    """A school whose chain the hourly job anchors (it has a schema), older than `since`,
+    whose chain was neither anchored nor found unmoved since then."""
+    unconfirmed = Q(anchor_confirmed_at__isnull=True) | Q(anchor_confirmed_at__lt=since)
+    return Q(status__in=BACKED_UP) & Q(created_at__lt=since) & unconfirmed
 
 
 def _failures(*, school_ids: list[int]) -> dict[int, list[Failure]]:

@@ -4,6 +4,7 @@ from django.db import connection
 
 from catedra.celery_app import app
 from ops import services
+from ops.anchors import AnchorError, anchor_write, schemas_to_anchor
 from ops.sentry import tag_school
 
 SCHEDULER_HEARTBEAT = "scheduler"
@@ -11,6 +12,10 @@ SCHEDULER_HEARTBEAT = "scheduler"
 
 class BackupJobError(Exception):
     """A backup attempt failed (the job retries it)."""
+
+
+class AnchorJobError(Exception):
+    """Anchoring an audit chain failed (the job retries it; the next hour's run too)."""
 
 
 @app.task(ignore_result=True)
@@ -103,6 +108,33 @@ def backups_restore_drill_job() -> int | None:
 
     drill = restore_drill_run()
     return drill.pk if drill else None
+
+
+# -- audit anchors (ops.anchors) -------------------------------------------------------
+
+# Spread the schemas' anchoring over this many seconds after the hour's run.
+ANCHOR_SPREAD = 300
+
+
+@app.task(ignore_result=True)
+def audit_anchors_dispatch() -> int:
+    """Hourly (beat): one anchoring job per schema with an audit trail (the control plane
+    and every school with a schema; never the template)."""
+    schemas = schemas_to_anchor()
+    for position, schema in enumerate(schemas):
+        audit_anchor_schema.apply_async((schema,), countdown=position * ANCHOR_SPREAD // max(len(schemas), 1))
+    return len(schemas)
+
+
+@app.task(ignore_result=True, autoretry_for=(AnchorJobError,), max_retries=3, retry_backoff=60, retry_jitter=True)
+def audit_anchor_schema(schema: str) -> int | None:
+    """Anchor one schema's audit chain head in the backup storage, unless it has not moved
+    since the last anchor; the event anchored, if any."""
+    try:
+        anchor = anchor_write(schema=schema, reason="hourly")
+    except AnchorError as exc:
+        raise AnchorJobError(str(exc)) from exc
+    return anchor.seq if anchor else None
 
 
 def backup_failure_report(*, schema: str, kind: str, error: Exception) -> None:

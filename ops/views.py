@@ -24,6 +24,7 @@ def backups(request):
         "cards": overview.backup_cards(schools=list(page), now=now),
         "counts": overview.backup_counts(now=now),
         "schedule": overview.backup_schedule(now=now),
+        "control_plane_anchor": overview.control_plane_anchor(now=now),
         "q": query,
         "problems_only": problems_only,
     }

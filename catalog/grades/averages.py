@@ -177,15 +177,22 @@ def conduct_deductions(
     step: int = 20,
     subject_share: Fraction = Fraction(20, 100),
     deductions_add: bool = True,
+    per_subject: bool = True,
 ) -> int:
-    """Return the points the annual conduct average loses for unexcused absences."""
+    """Return the points the annual conduct average loses for unexcused absences: one per `step`
+    in the year and, `per_subject`, one per subject reaching `subject_share` of its hours (else
+    one point however many reach it)."""
     total = _integer(unexcused_total, name="unexcused_total", low=0)
     per = _integer(step, name="step", low=1)
     share = _non_negative(subject_share, name="subject_share")
+    if not isinstance(per_subject, bool):
+        raise TypeError(f"per_subject must be a bool, not {type(per_subject).__name__}")
     by_total = total // per
-    reached = [_reaches_share(pair, share) for pair in subject_unexcused]
-    # DOMAIN rule 10: the subject deduction is one point once, however many subjects reach the share
-    by_subject = int(any(reached))
+    reached = sum(_reaches_share(pair, share) for pair in subject_unexcused)
+    # DOMAIN rule 10, from the Statute of the student (OM 5707/2024; before it, art. 27 of OM 4742/2016 as
+    # amended by OM 3797/2023): at the share of a subject's yearly hours missed unexcused, conduct is lowered
+    # "cu câte un punct", a point for each subject that reaches it; a rule set may count them once.
+    by_subject = reached if per_subject else min(reached, 1)
     # DOMAIN rule 10: the school's rules decide whether both deductions apply or only the larger one
     return by_total + by_subject if deductions_add else max(by_total, by_subject)
 
@@ -198,6 +205,7 @@ def conduct_average(
     step: int = 20,
     subject_share: Fraction = Fraction(20, 100),
     deductions_add: bool = True,
+    per_subject: bool = True,
     truncate: bool = False,
 ) -> Decimal:
     """Return the annual conduct average: the modules' mean with two decimals, less the absence deductions."""
@@ -211,6 +219,7 @@ def conduct_average(
         step=step,
         subject_share=subject_share,
         deductions_add=deductions_add,
+        per_subject=per_subject,
     )
     # DOMAIN rule 10: deductions never take conduct below the lowest grade
     return max(mean - points, _LOWEST_CONDUCT)

@@ -32,6 +32,7 @@ from catalog.structure.models import (
     Enrolment,
     Exemption,
     LearningPeriod,
+    RuleSet,
     Scheme,
     SchoolClass,
     Student,
@@ -528,6 +529,7 @@ def _conduct(school_class, rules, conduct, total, pairs):
     parameters = {
         "unexcused_total": total, "subject_unexcused": pairs, "step": rules.conduct_absence_step,
         "subject_share": Fraction(rules.conduct_subject_percent, 100), "deductions_add": rules.conduct_deductions_add,
+        "per_subject": rules.conduct_subject_deduction == RuleSet.SubjectDeduction.PER_SUBJECT,
     }  # fmt: skip
     if school_class.scheme == Scheme.CALIFICATIVE:
         return averages.conduct_calificativ(module_values=conduct, deductions=averages.conduct_deductions(**parameters))

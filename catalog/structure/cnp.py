@@ -13,10 +13,10 @@ _CNP_RE = re.compile(r"[0-9]{13}")
 # A digit of another script ("٣", "３") is a digit to the eye and to str.isdecimal(), not in a CNP.
 OTHER_DIGITS = _("CNP-ul are cifre din alt alfabet: scrieți-l numai cu cifrele 0–9.")
 _WEIGHTS = (2, 7, 9, 1, 4, 6, 3, 5, 8, 2, 7, 9)
-# The county part (JJ) of every CNP ever issued: 01–46 the counties and Bucharest's sectors, 51 Călărași and
-# 52 Giurgiu; 47 and 48 were Bucharest's sectors 7 and 8: gone, but a CNP is for life;
-# 70 is in every CNP issued since May 2024, whatever the county (the civil-status registry's single code).
-_COUNTIES = frozenset({f"{code:02d}" for code in range(1, 49)} | {"51", "52", "70"})
+# The county part (JJ) is not checked against a list (DOMAIN rule 18): 01–52 the counties and
+# Bucharest's sectors (47 and 48 its former sectors 7 and 8), and 70 in every CNP issued since
+# May 2024, whatever the county; a list would refuse the next code the registry adopts. The
+# check digit guards against a mistyped county as it does against any other mistyped digit.
 _CENTURIES = {"1": 1900, "2": 1900, "3": 1800, "4": 1800, "5": 2000, "6": 2000}
 _RESIDENTS = frozenset({"7", "8"})
 _FOREIGNERS = "9"
@@ -93,8 +93,6 @@ def cnp_validate(value: str, *, today: date | None = None) -> CnpInfo:
         raise ValidationError(_("Prima cifră a CNP-ului nu este validă."), code="cnp_sex")
     # Schools are in Romania: "today" is Bucharest's date, not the server's.
     birth_date = _birth_date(first, yymmdd, today or datetime.now(_ROMANIA).date())
-    if county not in _COUNTIES:
-        raise ValidationError(_("Codul județului din CNP nu este valid."), code="cnp_county")
     if serial == "000":
         raise ValidationError(_("Numărul de ordine din CNP nu este valid."), code="cnp_serial")
     if cnp_check_digit(cnp[:12]) != int(cnp[12]):

@@ -73,6 +73,14 @@ class RuleSet(models.Model):
     a new version, so earlier years keep being computed by the rules of their time.
     """
 
+    class SubjectDeduction(models.TextChoices):
+        """Rule 10: what unexcused absences reaching the share at several subjects cost."""
+
+        # The Statute's "cu câte un punct": a point for each subject that reaches the share.
+        PER_SUBJECT = "per_subject", _("câte un punct pentru fiecare disciplină")
+        # The older reading, kept for the schools that count the subjects once.
+        ONCE = "once", _("un singur punct, oricâte discipline")
+
     version = models.PositiveIntegerField(unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(_("notă"), max_length=200, blank=True)
@@ -88,6 +96,12 @@ class RuleSet(models.Model):
         _("procent absențe nemotivate la o disciplină pentru 1 punct"), default=20
     )
     conduct_deductions_add = models.BooleanField(_("scăderile la purtare se adună"), default=True)
+    conduct_subject_deduction = models.CharField(
+        _("scăderea când absențele ating procentul la mai multe discipline"),
+        max_length=12,
+        choices=SubjectDeduction.choices,
+        default=SubjectDeduction.PER_SUBJECT,
+    )
     conduct_truncate = models.BooleanField(_("media la purtare prin trunchiere"), default=False)
     # Rule 15: documents due within N days of the student's return.
     document_days = models.PositiveSmallIntegerField(_("zile pentru actele justificative"), default=7)
@@ -112,7 +126,13 @@ class RuleSet(models.Model):
                 & Q(special_request_percent__range=(0, 100))
                 & Q(notify_subject_percent__range=(1, 100)),
                 name="rule_set_values_in_range",
-            )
+            ),
+            models.CheckConstraint(
+                # Two equalities, not IN: PostgreSQL prints a varchar IN list in a form that reads
+                # back differently, and a school's schema is made by replaying the template's DDL.
+                condition=Q(conduct_subject_deduction="per_subject") | Q(conduct_subject_deduction="once"),
+                name="rule_set_conduct_subject_deduction_known",
+            ),
         ]
 
     def __str__(self) -> str:

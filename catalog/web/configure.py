@@ -19,6 +19,7 @@ from catalog.structure.models import (
     Exemption,
     Holiday,
     PeriodEnd,
+    RuleSet,
     Scheme,
     SchoolClass,
     SchoolYear,
@@ -122,7 +123,7 @@ def year(request, year_id: int):
         version = school_year.rule_set.version
         messages.success(request, _("Regulile au fost revizuite: versiunea %(v)s.") % {"v": version})
         return redirect("configure-year", year_id=school_year.pk)
-    rules = [(form[name].label, _rule_shown(getattr(school_year.rule_set, name))) for name in structure.RULE_FIELDS]
+    rules = [(form[name].label, _rule_shown(school_year.rule_set, name)) for name in structure.RULE_FIELDS]
     context = {"year": school_year, "form": form, "rules": rules, "periods": school_year.periods.all()}
     return _page(request, "year.html", context)
 
@@ -183,12 +184,14 @@ def _removed(request, school_year: SchoolYear, remove):
     return redirect("configure-calendar", year_id=school_year.pk)
 
 
-def _rule_shown(value) -> str:
+def _rule_shown(rule_set: RuleSet, name: str) -> str:
+    """A rule's value as the page shows it: yes/no, a list, a choice's label or a number."""
+    value = getattr(rule_set, name)
     if isinstance(value, bool):
         return _("da") if value else _("nu")
     if isinstance(value, list):
         return ", ".join(str(n) for n in value) or "—"
-    return str(value)
+    return str(dict(RuleSet._meta.get_field(name).flatchoices).get(value, value))
 
 
 @access.configurer_only

@@ -166,6 +166,10 @@ class RulesForm(forms.Form):
             return NotifyAtField(label=label, required=False, max_length=200)
         if model_field.get_internal_type() == "BooleanField":
             return forms.BooleanField(label=label, required=False)
+        if model_field.choices:
+            return forms.ChoiceField(
+                label=label, choices=model_field.choices, widget=forms.RadioSelect, error_messages=CHOICE
+            )
         low, high = RULE_RANGES.get(model_field.name, (0, 1000))
         return number_field(label, low, high)
 

@@ -38,6 +38,7 @@ from psycopg import sql
 
 from catedra import database
 from ops import selectors
+from ops.anchors import anchor_after_backup
 from ops.backups import crypto, history, pg
 from ops.backups.archive import archive_replay, archive_write, is_archive
 from ops.backups.errors import BackupError, first_line
@@ -118,6 +119,7 @@ def backup_full_run(*, school: School, storage: BackupStorage | None = None) -> 
         location=storage.location(key), tables=tables,
     )  # fmt: skip
     record.refresh_from_db()
+    anchor_after_backup(record, storage=storage)
     return record
 
 

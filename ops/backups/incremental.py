@@ -33,6 +33,7 @@ import psycopg
 from django.utils import timezone
 from psycopg import sql
 
+from ops.anchors import anchor_after_backup
 from ops.backups import history, pg, tables
 from ops.backups.full import BackupError, _fail
 from ops.backups.structure import dump_section, structure_of
@@ -88,6 +89,7 @@ def backup_incremental_run(*, school: School) -> Backup:
         tables={table: values for table, values in run.counts.items() if any(values.values())},
     )  # fmt: skip
     record.refresh_from_db()
+    anchor_after_backup(record)
     return record
 
 

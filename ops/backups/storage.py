@@ -47,6 +47,14 @@ class BackupStorage:
     def keys(self, prefix: str) -> list[str]:
         raise NotImplementedError
 
+    def put_new(self, key: str, data: bytes) -> None:
+        """Store a small object under `key`; StorageError if one is there already (never replaced)."""
+        raise NotImplementedError
+
+    def get(self, key: str) -> bytes:
+        """A small object's bytes."""
+        raise NotImplementedError
+
 
 class LocalFolderStorage(BackupStorage):
     def __init__(self, root: Path):
@@ -97,6 +105,30 @@ class LocalFolderStorage(BackupStorage):
         if not base.exists():
             return []
         return sorted(str(path.relative_to(self.root)) for path in base.rglob("*") if path.is_file())
+
+    def put_new(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            # A hard link is made whole or not at all, and never over an existing name.
+            os.link(temporary, target)
+        except FileExistsError as exc:
+            raise StorageError(f"{key} exists already: it is never replaced") from exc
+        except OSError as exc:
+            raise StorageError(f"writing {key} failed: {exc.strerror or exc}") from exc
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"reading {key} failed: {exc.strerror or exc}") from exc
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -153,6 +185,17 @@ class S3Storage(BackupStorage):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
                 found.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(found)
+
+    def put_new(self, key: str, data: bytes) -> None:
+        with _s3_errors(f"writing {key}"):
+            # S3's conditional write: refused (PreconditionFailed) when the key exists.
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*", ContentType="application/json"
+            )
+
+    def get(self, key: str) -> bytes:
+        with _s3_errors(f"reading {key}"):
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
 
 class _s3_errors:

@@ -1,11 +1,16 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils.formats import time_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.backends import may_sign_in_here
+from audit.services import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -35,6 +40,24 @@ class AccountAdapter(DefaultAccountAdapter):
         else:
             services.login_succeeded(user=user)
         return user
+
+    def is_safe_url(self, url):
+        """Only this host: allauth's accepts every host of ALLOWED_HOSTS, so `next=` would
+        send someone signing in at one school to another school or anywhere under the base domain."""
+        request = context.request
+        return url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+
+    def get_client_ip(self, request):
+        """The client's address, as the audit trail records it: behind the TLS proxy the hop
+        it added to X-Forwarded-For, else the connecting address. allauth keys its per-IP
+        sign-in limits on it; behind the ingress the connecting address is the proxy's, the
+        same for everyone, and one client's mistakes would lock the whole school out."""
+        ip = client_ip(request, behind_proxy=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)))
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def logout(self, request):
         if request.user.is_authenticated:

@@ -160,8 +160,18 @@ def user_action(request, user_id: int, action: str):
         services.lockouts_lift(actor=request.user, user=user)
         messages.success(request, _("%(username)s poate încerca din nou.") % {"username": user.username})
     elif action == "link-parola":
-        link = services.password_link(school=request.tenant, user=user, actor=request.user)  # NotAllowed: 403
-        return render(request, "accounts/admin_password_link.html", {"person": user, "link": link})
+        try:
+            link = services.password_link_give(school=request.tenant, actor=request.user, user=user)  # NotAllowed: 403
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if link is not None:  # a parent or student without e-mail: the admin hands it over
+                return render(request, "accounts/admin_password_link.html", {"person": user, "link": link})
+            messages.success(
+                request,
+                _("Linkul pentru parolă nouă a fost trimis pe adresa de e-mail a lui %(name)s.")
+                % {"name": user.get_full_name() or user.username},
+            )
     else:
         raise PermissionDenied
     return redirect("admin-users")

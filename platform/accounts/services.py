@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
@@ -16,9 +17,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import ParentLink, User
-from accounts.roles import SCHOOL_ROLES, Role
+from accounts.roles import REQUIRE_TWO_FACTOR, SCHOOL_ROLES, Role
 from audit.actions import Action
 from audit.models import Source
 from audit.services import audit_context, audit_record
@@ -158,11 +160,18 @@ def user_update(
     changed = [name for name in SNAPSHOT_FIELDS if getattr(user, name) != before[name]]
     if not changed:
         return user
+    new = _snapshot(user, changed)
+    if user.must_use_two_factor and not set(before["roles"]) & REQUIRE_TWO_FACTOR:
+        # A first staff role: a password chosen through a link shown to whoever asked for it
+        # (a parent's or a student's) must not open an account that writes grades or reads
+        # personal data. The person sets a new one through a link sent to their e-mail.
+        user.set_unusable_password()  # also kills every link given out before
+        changed, new["password_reset_required"] = [*changed, "password"], True
     with transaction.atomic():
         user.save(update_fields=changed)
         audit_record(
             action=Action.USER_CHANGED, actor=actor, obj=user, person=user,
-            old={name: before[name] for name in changed}, new=_snapshot(user, changed),
+            old={name: before[name] for name in changed if name in before}, new=new,
         )  # fmt: skip
         if "roles" in changed:
             sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
@@ -384,15 +393,47 @@ def _child_of_row(reference: str, made: dict[int, User]) -> User | None:
     return child if child is not None and child.has_role(Role.STUDENT) else None
 
 
-def password_link(*, school, user: User, actor: User | None = None) -> str:
+def password_link(*, school, user: User) -> str:
     """A one-time link to set a password (invitations, resets given by the school's admin):
     the token dies once the password changes, and after PASSWORD_RESET_TIMEOUT."""
-    if actor is not None:
-        _require_may_manage(actor, user)
-        audit_record(action=Action.PASSWORD_LINK_ISSUED, actor=actor, obj=user, person=user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return f"{school.public_url}invitatie/{uid}/{token}/"
+
+
+STAFF_LINK_NEEDS_EMAIL = gettext_lazy(
+    "Linkul pentru parola unui cont de personal (care scrie note sau vede date personale) se trimite doar "
+    "pe adresa de e-mail a persoanei, nu se afișează. Adăugați întâi adresa ei de e-mail."
+)
+
+
+def password_link_give(*, school, actor: User, user: User) -> str | None:
+    """The school's management hands `user` a one-time link to set a password. It goes to
+    the person's own e-mail when they have one, and a staff member's (anyone who writes grades
+    or reads personal data) only ever there: whoever asks never sees it, or they could sign in
+    as that person. Returned (to be shown) only for a parent or student without e-mail; raises
+    ValidationError for staff without e-mail."""
+    _require_may_manage(actor, user)
+    if not user.email and user.must_use_two_factor:
+        raise ValidationError(STAFF_LINK_NEEDS_EMAIL)
+    link = password_link(school=school, user=user)
+    delivery = "email" if user.email else "shown"
+    with transaction.atomic():
+        audit_record(action=Action.PASSWORD_LINK_ISSUED, actor=actor, obj=user, person=user, new={"delivery": delivery})
+        if delivery == "email":
+            transaction.on_commit(lambda: _password_link_mail(school=school, user=user, link=link))
+    return link if delivery == "shown" else None
+
+
+def _password_link_mail(*, school, user: User, link: str) -> None:
+    subject = _("Catedra: alegeți-vă parola")
+    body = _(
+        "Bună ziua, %(name)s,\n\nPentru contul dumneavoastră din catalogul electronic Catedra al școlii "
+        "„%(school)s” alegeți o parolă folosind legătura de mai jos. Se poate folosi o singură dată și expiră "
+        "în 3 zile:\n\n%(link)s\n\nNumele de utilizator: %(username)s\n\nDacă nu ați cerut acest lucru, "
+        "anunțați conducerea școlii.\n"
+    ) % {"name": user.get_full_name() or user.username, "school": school.name, "link": link, "username": user.username}
+    send_mail(subject, body, None, [user.email])
 
 
 # -- failed sign-ins: growing waits per account, lifted by an admin -------------------

@@ -1,4 +1,5 @@
-"""Second factor (django-otp): authenticator-app TOTP and printable backup codes.
+"""Second factor (django-otp): authenticator-app TOTP, e-mail and SMS codes, passkeys
+(WebAuthn) and printable backup codes.
 
 Codes are verified against the user's own devices; django-otp refuses a TOTP code that
 was already used (it remembers the last time step) and throttles each device after
@@ -17,10 +18,15 @@ import django_otp
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.http.request import split_domain_port
 from django.utils.translation import gettext
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.exceptions import OTPWebAuthnApiError
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
+from webauthn.helpers.exceptions import WebAuthnException
 
 from accounts.models import SmsDevice, User
 from accounts.sms import SmsError, phone_masked
@@ -30,6 +36,7 @@ from audit.services import audit_record
 TOTP_NAME = "Aplicație de autentificare"
 EMAIL_NAME = "Cod prin e-mail"
 SMS_NAME = "Cod prin SMS"
+PASSKEY_NAME = "Cheie de acces"
 logger = logging.getLogger(__name__)
 BACKUP_NAME = "Coduri de rezervă"
 BACKUP_CODES = 10
@@ -213,3 +220,77 @@ def device_remove(*, user: User, persistent_id: str) -> None:
         for each in removed:
             audit_record(action=Action.TWO_FACTOR_REMOVED, actor=user, obj=user, person=user, old=_described(each))
             each.delete()
+
+
+# -- passkeys (WebAuthn, through django-otp-webauthn's device and helper) ------------
+
+# What a browser may send that the WebAuthn parsers reject: all of it is the client's mistake.
+_PASSKEY_REFUSALS = (OTPWebAuthnApiError, WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
+
+
+class PasskeyRefused(Exception):
+    """A passkey ceremony the server refuses; the message is for the person."""
+
+
+def passkey_relying_party_id(request) -> str:
+    """The request's own host without the port: a passkey is bound to the host it was made at,
+    so one made at a school is worth nothing at another school or at the control plane."""
+    domain, _port = split_domain_port(request.get_host())
+    return domain
+
+
+class PasskeyHelper(WebAuthnHelper):
+    """django-otp-webauthn's helper with the request's own origin (there is one per school)."""
+
+    def get_allowed_origins(self) -> list[str]:
+        return [f"{self.request.scheme}://{self.request.get_host()}"]
+
+    def create_credential(self, user, response, parsed_credential, original_data):
+        device = super().create_credential(user, response, parsed_credential, original_data)
+        device.name = PASSKEY_NAME
+        return device
+
+
+def passkey_registration_begin(*, request) -> tuple[dict, dict]:
+    """The options for the browser to create a passkey for the signed-in user, and the state
+    the session keeps until the browser answers."""
+    return PasskeyHelper(request).register_begin(user=request.user)
+
+
+def passkey_registration_complete(*, request, state: dict | None, data: dict) -> WebAuthnCredential:
+    """Check the browser's new passkey against the session's `state` and keep it, audited."""
+    if not state:
+        raise PasskeyRefused(gettext("Începeți din nou adăugarea cheii de acces."))
+    try:
+        with transaction.atomic():
+            device = PasskeyHelper(request).register_complete(user=request.user, state=state, data=data)
+            user = request.user
+            audit_record(action=Action.TWO_FACTOR_ENROLLED, actor=user, obj=user, person=user, new=_described(device))
+    except _PASSKEY_REFUSALS:
+        logger.info("Passkey registration refused for user %s", request.user.pk, exc_info=True)
+        raise PasskeyRefused(gettext("Cheia de acces nu a putut fi adăugată. Încercați din nou.")) from None
+    return device
+
+
+def passkey_authentication_begin(*, request) -> tuple[dict, dict]:
+    """The options for the browser to sign with one of the user's passkeys, and the state."""
+    if not WebAuthnCredential.objects.filter(user=request.user, confirmed=True).exists():
+        raise PasskeyRefused(gettext("Contul nu are o cheie de acces."))
+    return PasskeyHelper(request).authenticate_begin(user=request.user, require_user_verification=False)
+
+
+def passkey_verify(*, request, state: dict | None, data: dict) -> Verification:
+    """Check the browser's signature with one of the user's own confirmed passkeys, audited."""
+    user = request.user
+    device = None
+    if state:
+        try:
+            device = PasskeyHelper(request).authenticate_complete(user=user, state=state, data=data)
+        except _PASSKEY_REFUSALS:
+            logger.info("Passkey verification refused for user %s", user.pk, exc_info=True)
+    if device is None or not device.confirmed:
+        refused = {"method": WebAuthnCredential.__name__}
+        audit_record(action=Action.TWO_FACTOR_FAILED, actor=user, obj=user, person=user, new=refused)
+        return Verification(device=None)
+    audit_record(action=Action.TWO_FACTOR_VERIFIED, actor=user, obj=user, person=user, new=_described(device))
+    return Verification(device=device)

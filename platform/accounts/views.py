@@ -1,3 +1,5 @@
+import json
+from contextlib import suppress
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -8,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_str
@@ -21,6 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts import services, two_factor
 from accounts.models import SmsDevice, User
@@ -198,8 +201,96 @@ def two_factor_verify(request):
         "next": _next_url(request),
         "has_email_factor": EmailDevice.objects.filter(user=request.user, confirmed=True).exists(),
         "has_sms_factor": SmsDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        "has_passkey": WebAuthnCredential.objects.filter(user=request.user, confirmed=True).exists(),
     }
     return render(request, "accounts/two_factor_verify.html", context)
+
+
+# The state of a passkey ceremony the browser is in, and the backup codes a new passkey brought.
+_PASSKEY_REGISTRATION = "catedra_passkey_registration"
+_PASSKEY_AUTHENTICATION = "catedra_passkey_authentication"
+_NEW_BACKUP_CODES = "catedra_new_backup_codes"
+
+
+def _json_error(detail: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def passkey_door(*, enrolling: bool):
+    """A JSON door of a passkey ceremony: POST only, signed in, answered in JSON even when
+    refused. Enrolling, it follows `verified_if_enrolled`: once the account has a confirmed
+    factor, a session that has not verified one adds nothing."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request):
+            if request.method != "POST":
+                return _json_error(_("Metodă nepermisă."), status=405)
+            if not request.user.is_authenticated:
+                return _json_error(_("Autentificați-vă mai întâi."), status=401)
+            if enrolling and user_has_device(request.user, confirmed=True) and not request.user.is_verified():
+                return _json_error(_("Verificați-vă întâi identitatea cu o metodă pe care o aveți deja."), status=403)
+            try:
+                return view(request)
+            except two_factor.PasskeyRefused as exc:
+                return _json_error(str(exc))
+
+        return never_cache(wrapped)
+
+    return decorator
+
+
+def _browser_answer(request) -> dict:
+    """The browser's JSON object, or PasskeyRefused."""
+    data = None
+    if request.content_type == "application/json":  # a form's body is read already (CSRF)
+        with suppress(ValueError):
+            data = json.loads(request.body)
+    if not isinstance(data, dict):
+        raise two_factor.PasskeyRefused(_("Cererea nu este un obiect JSON valid."))
+    return data
+
+
+@passkey_door(enrolling=True)
+def passkey_register_begin(request):
+    options, request.session[_PASSKEY_REGISTRATION] = two_factor.passkey_registration_begin(request=request)
+    return JsonResponse(options)
+
+
+@passkey_door(enrolling=True)
+def passkey_register_complete(request):
+    state = request.session.pop(_PASSKEY_REGISTRATION, None)  # one answer per challenge, right or wrong
+    device = two_factor.passkey_registration_complete(request=request, state=state, data=_browser_answer(request))
+    two_factor.two_factor_login(request, device)
+    request.session[_NEW_BACKUP_CODES] = two_factor.backup_codes_generate(user=request.user)
+    return JsonResponse({"registered": True})
+
+
+@never_cache
+@login_required
+def passkey_registered(request):
+    """The backup codes issued with a new passkey, shown once."""
+    codes = request.session.pop(_NEW_BACKUP_CODES, None)
+    if not codes:
+        return redirect("account-security")
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request)})
+
+
+@passkey_door(enrolling=False)
+def passkey_verify_begin(request):
+    options, request.session[_PASSKEY_AUTHENTICATION] = two_factor.passkey_authentication_begin(request=request)
+    return JsonResponse(options)
+
+
+@passkey_door(enrolling=False)
+def passkey_verify_complete(request):
+    state = request.session.pop(_PASSKEY_AUTHENTICATION, None)
+    result = two_factor.passkey_verify(request=request, state=state, data=_browser_answer(request))
+    if result.device is None:
+        return _json_error(_("Cheia de acces nu a putut fi verificată."))
+    two_factor.two_factor_login(request, result.device)
+    messages.success(request, _("Autentificare în doi pași reușită."))
+    return JsonResponse({"verified": True})
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""Reading the audit trail: filtered lists for the audit pages, and the chain walk."""
+"""Reading the audit trail: filtered lists for the audit pages, the chain walk, and the
+chain's head and hashes at given events (what anchors outside the database are held against)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,13 @@ def chain_report() -> ChainReport:
         .iterator(chunk_size=5000)
     )
     return chain_verify(rows)
+
+
+def chain_head() -> tuple[int, str] | None:
+    """(seq, hash) of the current schema's newest event; None while its trail is empty."""
+    return AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+
+
+def chain_hashes(seqs) -> dict[int, str]:
+    """The stored hash of each event of `seqs` that exists in the current schema's trail."""
+    return dict(AuditEvent.objects.filter(seq__in=list(seqs)).values_list("seq", "hash"))

@@ -1,6 +1,7 @@
 """The audit trail's pages: the director's (and deputies') in a school, the provider
 superusers' on the control plane. Filter by person, actor, action and dates; export the
-filtered events as CSV (the export is itself audited)."""
+filtered events as CSV (the export is itself audited, so it is a POST: a page elsewhere
+must not be able to make a browser add events)."""
 
 import csv
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.roles import Role
@@ -90,6 +92,7 @@ def audit_log(request):
         "events": [(event, action_label(event.action)) for event in page],
         "older": older,
         "query": query.urlencode(),
+        "export_filters": [(name, value) for name, values in query.lists() for value in values],
         "control_plane": connection.schema_name == get_public_schema_name(),
     }
     return render(request, "audit/log.html", context)
@@ -107,10 +110,11 @@ CSV_HEADER = (
 
 
 @never_cache
+@require_POST
 @audit_viewer_required
 def audit_export(request):
-    form = FilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = FilterForm(request.POST)
+    if not form.is_valid():
         return render(request, "audit/log.html", {"form": form, "events": [], "query": ""}, status=400)
     event_filter = form.event_filter()
     audit_record(action=Action.AUDIT_EXPORTED, new={k: v for k, v in vars(event_filter).items() if v})

@@ -61,6 +61,7 @@ IDENTITY_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_email",
+    "django_otp_webauthn",
 ]
 # So is the audit trail: the provider's actions in public, each school's in its schema.
 # Row-history triggers (pgtrigger, pghistory) use unqualified names: they must be in both.
@@ -105,8 +106,13 @@ MIDDLEWARE = [
     # Probes first: they answer on any host, before host validation and routing.
     "ops.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Every answer after the probes carries these, the routing's 404 and the refusals below too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "catedra.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.SchoolRoutingMiddleware",
+    # Text with control characters is refused before anything reads it (sessions, forms, views).
+    "catedra.middleware.ControlCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,8 +124,6 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "catedra.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 TEMPLATES = [
@@ -276,6 +280,15 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 
+# -- audit anchors (ops.anchors) -------------------------------------------------
+
+# Hourly and after every backup, each schema's audit chain head is written to the backup
+# storage, signed (HMAC-SHA256) with AUDIT_ANCHOR_KEY, which the database never holds:
+# 32 random bytes in URL-safe base64, not the backup key (generated as that one is).
+DEVELOPMENT_AUDIT_ANCHOR_KEY = "Y2F0ZWRyYS1kZXZlbG9wbWVudC1hbmNob3Ita2V5ISE="
+AUDIT_ANCHOR_KEY = env.str("AUDIT_ANCHOR_KEY", default=DEVELOPMENT_AUDIT_ANCHOR_KEY)
+CELERY_BEAT_SCHEDULE["audit-anchors"] = {"task": "ops.tasks.audit_anchors_dispatch", "schedule": crontab(minute=5)}
+
 # -- identity and sessions -------------------------------------------------------
 
 PASSWORD_HASHERS = [
@@ -307,6 +320,15 @@ OTP_EMAIL_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 OTP_EMAIL_TOKEN_VALIDITY = 300  # five minutes, then the code is dead
 OTP_EMAIL_COOLDOWN_DURATION = 30  # seconds between two codes sent by e-mail
 OTP_EMAIL_SUBJECT = "Cod de autentificare Catedra"
+# Passkeys (WebAuthn) are a second factor only, never a sign-in without the password. The
+# relying party is the request's own host (accounts.two_factor.PasskeyHelper): a passkey made
+# at one school's host is bound to it and means nothing at another school or the control plane.
+# So there is no fixed OTP_WEBAUTHN_ALLOWED_ORIGINS list, and its check (E030) is silenced.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.two_factor.PasskeyHelper"
+OTP_WEBAUTHN_RP_NAME = "Catedra"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.two_factor.passkey_relying_party_id"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 # SMS codes: "console" logs them (development); "http" POSTs JSON to an SMS gateway.
 CATEDRA_SMS_GATEWAY = env.str("CATEDRA_SMS_GATEWAY", default="console")
 if CATEDRA_SMS_GATEWAY not in ("console", "http"):
@@ -339,8 +361,13 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_HTTPONLY = True
-if env.bool("CATEDRA_BEHIND_TLS_PROXY", default=PRODUCTION):
+_BEHIND_TLS_PROXY = env.bool("CATEDRA_BEHIND_TLS_PROXY", default=PRODUCTION)
+if _BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# allauth's sign-in limits read the client's address through AccountAdapter.get_client_ip
+# (audit.services.client_ip: the X-Forwarded-For hop the proxy added); its own reading, for
+# anything that bypasses the adapter, trusts that same single hop and nothing without the proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if _BEHIND_TLS_PROXY else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -453,6 +480,9 @@ def _production_problems() -> list[str]:
         problems.append("CSRF_COOKIE_SECURE is off.")
     if BACKUP_ENCRYPTION_KEY == DEVELOPMENT_BACKUP_KEY or not backup_key_valid(BACKUP_ENCRYPTION_KEY):
         problems.append("BACKUP_ENCRYPTION_KEY is the development key or not 32 bytes in URL-safe base64.")
+    anchor_key_reused = AUDIT_ANCHOR_KEY in (DEVELOPMENT_AUDIT_ANCHOR_KEY, BACKUP_ENCRYPTION_KEY)
+    if anchor_key_reused or not backup_key_valid(AUDIT_ANCHOR_KEY):
+        problems.append("AUDIT_ANCHOR_KEY is the development key, the backup key, or not 32 bytes in URL-safe base64.")
     if not BACKUP_S3_ENDPOINT:
         problems.append("BACKUP_S3_ENDPOINT is not set (monthly full backups must leave the premises).")
     if not BACKUP_DATABASE_URL:

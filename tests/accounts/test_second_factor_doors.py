@@ -1,6 +1,6 @@
 """A session that passed only the password cannot change the second factors of an account
 that already has one: no enrolment, no new backup codes, no removal, no verified session.
-Checked at every door of /cont/2fa/ and the security page, on the control plane (a provider
+Checked at every door of /cont/2fa/ (passkeys' JSON doors too) and the security page, on the control plane (a provider
 superuser) and on a school."""
 
 import re
@@ -67,7 +67,8 @@ def password_only(side: Side):
 
 
 def assert_not_verified(client, side: Side) -> None:
-    assert "otp_device_id" not in client.session
+    with schema_context(side.schema):  # a school's sessions are in its own schema
+        assert "otp_device_id" not in client.session
     for path in side.protected:
         response = client.get(path)
         assert response.status_code == 302, path
@@ -105,6 +106,9 @@ def doors(side: Side) -> list[tuple[str, str, dict]]:
         ("post", "/cont/2fa/inrolare/email/", {"token": "123456"}),
         ("post", "/cont/2fa/inrolare/sms/", {"number": ATTACKER_PHONE}),
         ("post", "/cont/2fa/inrolare/sms/", {"number": ATTACKER_PHONE, "token": "123456"}),
+        ("post", "/cont/2fa/cheie-acces/inceput/", {}),
+        ("post", "/cont/2fa/cheie-acces/final/", {"id": "AA", "rawId": "AA", "type": "public-key"}),
+        ("get", "/cont/2fa/cheie-acces/adaugata/", {}),
         ("get", "/cont/securitate/", {}),
         ("post", "/cont/securitate/", {"device": totp}),
         ("post", "/cont/securitate/", {"device": backup}),
@@ -121,10 +125,15 @@ def test_every_door_refuses_a_password_only_session_of_an_enrolled_account(side)
     client = password_only(side)
     tried = doors(side)
     assert {"/cont/2fa/inrolare/sms/", "/cont/2fa/inrolare/email/", "/cont/2fa/cod/sms/"} <= {p for _m, p, _d in tried}
+    assert {"/cont/2fa/cheie-acces/inceput/", "/cont/2fa/verificare/cheie-acces/final/"} <= {p for _m, p, _d in tried}
     for method, path, data in tried:
         response = getattr(client, method)(path, data)
         if path == "/cont/2fa/verificare/":
             assert response.status_code == 200, (method, path)  # the verification page itself
+        elif path.startswith("/cont/2fa/verificare/"):
+            # A passkey's verification ceremony: it may begin (there is none to verify with here),
+            # answers in JSON, and verifies nothing without a passkey's signature.
+            assert response.status_code in (400, 405) and response.json()["detail"], (method, path)
         else:
             assert sent_to_verification(response), (method, path, response.status_code, response.get("Location"))
         assert factors(side) == before, (method, path)

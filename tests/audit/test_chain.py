@@ -101,8 +101,11 @@ def test_verify_refuses_an_unknown_school_with_status_2(db):
 
 
 @pytest.mark.slow
-def test_the_command_in_a_real_process_exits_zero_on_the_intact_test_schools(db):
-    env = clean_env(**database_env(), REDIS_URL="redis://127.0.0.1:1/0")
+def test_the_command_in_a_real_process_exits_zero_on_the_intact_test_schools(db, tmp_path):
+    env = clean_env(
+        **database_env(), REDIS_URL="redis://127.0.0.1:1/0",
+        BACKUP_S3_ENDPOINT="", BACKUP_LOCAL_DIR=str(tmp_path / "offsite"),
+    )  # fmt: skip
     result = run_catedra("audit", "verify", "--all-schools", env=env)
     assert result.returncode == 0, result.stderr
     assert "school-a:" in result.stdout

@@ -1,5 +1,5 @@
 """The audit pages: directors and deputies in a school, provider superusers on the
-control plane; nobody else. Filters, pages, CSV export (itself audited)."""
+control plane; nobody else. Filters, pages, CSV export (itself audited, so only by POST)."""
 
 import csv
 import io
@@ -50,7 +50,7 @@ def test_the_leadership_sees_the_schools_audit_trail(school_a, noted, roles):
 def test_nobody_else_in_the_school_sees_it(school_a, roles):
     client, _user = signed_in("school_a", f"{SCHOOL_A}.localhost", "altcineva.audit", roles)
     assert client.get("/audit/").status_code == 403
-    assert client.get("/audit/export.csv").status_code == 403
+    assert client.post("/audit/export.csv").status_code == 403
 
 
 def test_parents_and_students_and_strangers_do_not_see_it(school_a, client_a):
@@ -84,7 +84,7 @@ def test_filters_by_actor_name_or_id_and_the_export_follows(director, noted):
     assert "Ana Popa" in by_id and "Dan Radu" not in by_id
     by_job = director.get("/audit/", {"autor": "job:test"}).content.decode()
     assert "Dan Radu" in by_job and "mihai.diriginte" not in by_job
-    export = director.get("/audit/export.csv", {"autor": "Ionescu"})
+    export = director.post("/audit/export.csv", {"autor": "Ionescu"})
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == ["Mihai Ionescu (mihai.diriginte)"]
     assert "Niciun eveniment" in director.get("/audit/", {"autor": "nimeni.de.acest.fel"}).content.decode()
@@ -99,7 +99,7 @@ def test_bad_filters_get_a_message_not_an_error(director, query):
     response = director.get("/audit/", query)
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
-    assert director.get("/audit/export.csv", query).status_code == 400
+    assert director.post("/audit/export.csv", query).status_code == 400
 
 
 def test_pages_go_back_in_time_with_a_constant_number_of_queries(director, django_assert_max_num_queries):
@@ -115,7 +115,7 @@ def test_pages_go_back_in_time_with_a_constant_number_of_queries(director, djang
 
 
 def test_the_csv_export_holds_the_filtered_events_and_is_itself_audited(director, noted):
-    response = director.get("/audit/export.csv", {"persoana": "Popa"})
+    response = director.post("/audit/export.csv", {"persoana": "Popa"})
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:5] == ["seq", "moment", "autor", "roluri autor", "acțiune"]
@@ -127,11 +127,23 @@ def test_the_csv_export_holds_the_filtered_events_and_is_itself_audited(director
     assert export.actor_name == "Directoarea Test (directoarea.a)"
 
 
+def test_the_export_is_a_post_form_with_the_filters_and_a_get_is_refused_recording_nothing(director, noted):
+    page = director.get("/audit/", {"persoana": "Popa", "actiune": Action.USER_DEACTIVATED}).content.decode()
+    export_form = page[page.index('action="/audit/export.csv"') - 20 :].split("</form>")[0]
+    assert 'method="post"' in export_form and 'name="csrfmiddlewaretoken"' in export_form
+    assert 'name="persoana" value="Popa"' in export_form and 'name="actiune" value="user.deactivated"' in export_form
+    with schema_context("school_a"):
+        before = AuditEvent.objects.count()
+    assert director.get("/audit/export.csv", {"persoana": "Popa"}).status_code == 405
+    with schema_context("school_a"):
+        assert AuditEvent.objects.count() == before
+
+
 def test_school_bs_director_sees_nothing_of_school_a(school_b, noted):
     client, _user = signed_in("school_b", f"{SCHOOL_B}.localhost", "director.b", [Role.DIRECTOR])
     page = client.get("/audit/", {"persoana": "Popa"}).content.decode()
     assert "Ana Popa" not in page
-    export = b"".join(client.get("/audit/export.csv").streaming_content).decode("utf-8-sig")
+    export = b"".join(client.post("/audit/export.csv").streaming_content).decode("utf-8-sig")
     assert "Ana Popa" not in export and "director.b" in export  # its own sign-in, nothing of A's
 
 

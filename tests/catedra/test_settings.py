@@ -7,6 +7,7 @@ from tests.helpers import clean_env, run_catedra
 
 GOOD_SECRET = "q7Xv9-Lm2Rt8Zp4Wn6Ys1Kd3Hf5Jb0Cg2Ve8Ua7Ti9Oo1Pl3Mk5Nj7Bh9Gy"
 GOOD_BACKUP_KEY = "Y2F0ZWRyYS10ZXN0LXByb2R1Y3Rpb24ta2V5LTMyYnk="  # 32 bytes, URL-safe base64
+GOOD_ANCHOR_KEY = "Y2F0ZWRyYS10ZXN0LWF1ZGl0LWFuY2hvci1rZXktMzI="  # 32 bytes, URL-safe base64
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +19,7 @@ def production_env() -> dict[str, str]:
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=GOOD_SECRET,
         BACKUP_ENCRYPTION_KEY=GOOD_BACKUP_KEY,
+        AUDIT_ANCHOR_KEY=GOOD_ANCHOR_KEY,
         BACKUP_S3_ENDPOINT="https://s3.backups.example.test",
         BACKUP_DATABASE_URL=settings.BACKUP_DATABASE_URL,
         EMAIL_URL="smtp+tls://catedra:secret@smtp.example.test:587",
@@ -38,6 +40,7 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         "REDIS_URL",
         "SECRET_KEY",
         "BACKUP_ENCRYPTION_KEY",
+        "AUDIT_ANCHOR_KEY",
         "BACKUP_S3_ENDPOINT",
         "EMAIL_URL",
     ):
@@ -57,6 +60,9 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         ("SECRET_KEY", "k" * 64, "SECRET_KEY"),
         ("BACKUP_ENCRYPTION_KEY", "short", "BACKUP_ENCRYPTION_KEY"),
         ("BACKUP_ENCRYPTION_KEY", "Y2F0ZWRyYS1kZXZlbG9wbWVudC1iYWNrdXAta2V5ISE=", "BACKUP_ENCRYPTION_KEY"),
+        ("AUDIT_ANCHOR_KEY", "short", "AUDIT_ANCHOR_KEY"),
+        ("AUDIT_ANCHOR_KEY", "Y2F0ZWRyYS1kZXZlbG9wbWVudC1hbmNob3Ita2V5ISE=", "AUDIT_ANCHOR_KEY"),
+        ("AUDIT_ANCHOR_KEY", GOOD_BACKUP_KEY, "AUDIT_ANCHOR_KEY"),  # the backup key again
         ("BACKUP_S3_ENDPOINT", "", "BACKUP_S3_ENDPOINT"),
         ("BACKUP_DATABASE_URL", "", "BACKUP_DATABASE_URL"),
         ("EMAIL_URL", "", "EMAIL_URL"),

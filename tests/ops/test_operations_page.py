@@ -1,6 +1,7 @@
 """The console's backup page (/consola/backup/): provider staff only; per school the
-newest backups, their verification, the next runs and the failures since the last
-success; a problems-only filter; a fixed number of queries whatever the number of schools."""
+newest backups, their verification, the next runs, the failures since the last success
+and the newest anchor of its audit chain (the control plane's too); a problems-only
+filter; a fixed number of queries whatever the number of schools."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from ops import overview
-from ops.models import Backup, IncrementalOptOut, RestoreDrill
+from ops.models import AuditAnchor, Backup, IncrementalOptOut, RestoreDrill
 from tenants.models import School
 from tests.accounts.conftest import login, make_user, sign_in_with_2fa
 from tests.conftest import SCHOOL_A, host_client
@@ -71,6 +72,18 @@ def opt_out(school: School, *, since: timedelta) -> IncrementalOptOut:
     )
 
 
+def anchor(schema: str, *, ago: timedelta, unmoved_for: timedelta | None = None, seq: int = 42) -> AuditAnchor:
+    """The newest anchor of a chain, anchored `ago` and found unmoved up to `unmoved_for` ago."""
+    now = timezone.now()
+    return AuditAnchor.objects.update_or_create(
+        schema=schema,
+        defaults={
+            "seq": seq, "hash": "a" * 64, "anchored_at": now - ago, "confirmed_at": now - (unmoved_for or ago),
+            "key": f"catedra/anchors/{schema}/x.json", "location": f"file:///x/{schema}.json", "document": "{}",
+        },
+    )[0]  # fmt: skip
+
+
 @pytest.fixture
 def fleet(db):
     """Schools in the states the page must tell apart."""
@@ -122,10 +135,19 @@ def fleet(db):
     opt_out(renewed, since=29 * day)
 
     newcomer = school_make("noua", age_days=0)  # created after the last scheduled runs
+
+    stale = school_make("ancora-veche")  # backed up, but its audit chain not anchored for 3 hours
+    backup(stale, INCREMENTAL, DONE, ago=hour, rows_copied=1)
+    backup(stale, FULL, DONE, ago=2 * hour, size=1_000_000)
+    anchor(stale.schema_name, ago=3 * hour)
+
+    anchor(healthy.schema_name, ago=3 * day, unmoved_for=timedelta(minutes=20))  # an idle chain, checked hourly
+    for school in (failing, mismatch, running, drilled, opted_out, renewed):
+        anchor(school.schema_name, ago=timedelta(minutes=30), seq=7)
     school_make("in-creare", status=School.Status.PROVISIONING)  # not backed up yet: not shown
     return {"healthy": healthy, "failing": failing, "never": never, "mismatch": mismatch, "running": running,
             "archived": archived, "drilled": drilled, "opted_out": opted_out, "renewed": renewed,
-            "newcomer": newcomer}  # fmt: skip
+            "newcomer": newcomer, "stale": stale}  # fmt: skip
 
 
 # -- who may see it ------------------------------------------------------------------------
@@ -261,9 +283,37 @@ def test_the_counts_say_how_many_schools_have_problems(fleet):
     assert before["with_problems"] >= 3
 
 
+def test_each_card_shows_the_newest_anchor_of_the_schools_audit_chain(operator, fleet):
+    page = operator.get(URL).content.decode()
+    healthy = card_of(page, "sanatoasa")
+    assert "evenimentul 42, ancorat la" in healthy
+    assert "neschimbat la" in healthy  # an idle chain keeps its anchor and is not late
+    assert "Fără probleme" in healthy
+    assert "nicio ancoră" in card_of(page, "fara-copii")
+
+
+def test_a_chain_not_anchored_in_2_hours_is_a_problem(operator, fleet):
+    page = operator.get(URL).content.decode()
+    assert "jurnalul de audit nu a fost ancorat în ultimele 2 ore" in card_of(page, "ancora-veche")
+    assert "jurnalul de audit nu a fost ancorat" in card_of(page, "fara-copii")  # never anchored
+    for slug in ("noua", "arhivata"):  # too new to be late; no schema, no trail any more
+        assert "Fără probleme" in card_of(page, slug)
+    assert 'data-testid="school-ancora-veche"' in operator.get(URL + "?probleme=1").content.decode()
+
+
+def test_the_control_plane_chain_is_shown_with_a_warning_when_late(operator):
+    AuditAnchor.objects.filter(schema="public").delete()
+    line = operator.get(URL).content.decode().split('data-testid="control-plane-anchor"')[1].split("</p>")[0]
+    assert 'class="error"' in line and "nicio ancoră" in line and "nu a fost ancorat în ultimele 2 ore" in line
+
+    anchor("public", ago=timedelta(minutes=10), seq=7)
+    line = operator.get(URL).content.decode().split('data-testid="control-plane-anchor"')[1].split("</p>")[0]
+    assert "evenimentul 7, ancorat la" in line and "error" not in line
+
+
 @pytest.mark.parametrize(
     "query",
-    ["probleme=da", "probleme=", "pagina=-1", "pagina=abc", "pagina=99999", "q=%00", "q=" + "x" * 5000,
+    ["probleme=da", "probleme=", "pagina=-1", "pagina=abc", "pagina=99999", "q=" + "x" * 5000,
      "q=%27%3B--", "probleme=1&probleme=0", "q=%E2%80%AE", "q=%ff"],
 )  # fmt: skip
 def test_any_query_string_gets_a_page(operator, fleet, query):
@@ -310,8 +360,9 @@ def page_queries(client, query: str = "") -> int:
     return len(captured)
 
 
-# Routing, session, user and 2FA device: 6; the page: count, schools, backups, failures, totals.
-MAX_QUERIES = 11
+# Routing, session, user and 2FA device: 6; the page: count, schools, backups, failures, totals,
+# the control plane's anchor.
+MAX_QUERIES = 12
 
 
 @pytest.mark.parametrize("query", ["", "?probleme=1"])

@@ -211,7 +211,19 @@ def test_an_unknown_calificativ_is_refused(values):
         ({"module_grades": [10, 10], "unexcused_total": 6, "subject_unexcused": [(6, 30)]}, "9.00"),
         ({"module_grades": [10, 10], "unexcused_total": 5, "subject_unexcused": [(5, 30)]}, "10.00"),
         ({"module_grades": [10], "unexcused_total": 3, "subject_unexcused": [(3, 0)]}, "10.00"),
-        ({"module_grades": [10], "unexcused_total": 12, "subject_unexcused": [(6, 30), (6, 30)]}, "9.00"),
+        # Two subjects over the share: a point for each (the Statute's "cu câte un punct"), or one in all.
+        ({"module_grades": [10], "unexcused_total": 12, "subject_unexcused": [(6, 30), (6, 30)]}, "8.00"),
+        (
+            {
+                "module_grades": [10],
+                "unexcused_total": 12,
+                "subject_unexcused": [(6, 30), (6, 30)],
+                "per_subject": False,
+            },
+            "9.00",
+        ),
+        ({"module_grades": [10], "unexcused_total": 18, "subject_unexcused": [(6, 30), (6, 30), (6, 30)]}, "7.00"),
+        ({"module_grades": [10], "unexcused_total": 11, "subject_unexcused": [(6, 30), (5, 30)]}, "9.00"),
         (
             {
                 "module_grades": [10],
@@ -246,6 +258,31 @@ def test_conduct_deductions_add_up_or_only_the_larger_one_applies():
     absences = {"unexcused_total": 45, "subject_unexcused": [(10, 34)]}
     assert conduct_deductions(**absences) == 3
     assert conduct_deductions(**absences, deductions_add=False) == 2
+
+
+def test_each_subject_over_the_share_costs_a_point_unless_the_rule_set_counts_them_once():
+    # 45 unexcused: 2 points by the 20-absence step; religion (34 h) and physical education (68 h) over 20%,
+    # mathematics (136 h) under it.
+    absences = {"unexcused_total": 45, "subject_unexcused": [(7, 34), (14, 68), (24, 136)]}
+    assert conduct_deductions(**absences) == 2 + 2
+    assert conduct_deductions(**absences, per_subject=False) == 2 + 1
+    assert conduct_deductions(**absences, deductions_add=False) == 2
+    assert conduct_deductions(unexcused_total=45, subject_unexcused=[(7, 34)] * 3, deductions_add=False) == 3
+    assert conduct_deductions(**absences, per_subject=False, deductions_add=False) == 2
+
+
+def test_primary_conduct_steps_down_once_per_subject_over_the_share():
+    absences = {"unexcused_total": 16, "subject_unexcused": [(8, 36), (8, 36)]}
+    per_subject = conduct_deductions(**absences)
+    once = conduct_deductions(**absences, per_subject=False)
+    assert conduct_calificativ(module_values=["FB"] * 5, deductions=per_subject) == "S"
+    assert conduct_calificativ(module_values=["FB"] * 5, deductions=once) == "B"
+
+
+@pytest.mark.parametrize("per_subject", [1, 0, "once", None])
+def test_whether_each_subject_costs_a_point_is_a_bool(per_subject):
+    with pytest.raises(TypeError):
+        conduct_deductions(unexcused_total=0, per_subject=per_subject)
 
 
 def test_a_conduct_average_needs_module_grades():
@@ -458,15 +495,17 @@ def test_a_legacy_semester_without_thesis_is_averaged_like_a_current_year(marks)
     subject_unexcused=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 200)), max_size=8),
     step=st.integers(min_value=1, max_value=40),
     deductions_add=st.booleans(),
+    per_subject=st.booleans(),
 )
 def test_conduct_average_is_never_below_one_nor_above_the_mean(
-    module_grades, unexcused_total, subject_unexcused, step, deductions_add
+    module_grades, unexcused_total, subject_unexcused, step, deductions_add, per_subject
 ):
     absences = {
         "unexcused_total": unexcused_total,
         "subject_unexcused": subject_unexcused,
         "step": step,
         "deductions_add": deductions_add,
+        "per_subject": per_subject,
     }
     mean = Fraction(sum(module_grades), len(module_grades))
     rounded = conduct_average(module_grades=module_grades, **absences)
@@ -480,12 +519,45 @@ def test_conduct_average_is_never_below_one_nor_above_the_mean(
 @given(
     unexcused_total=st.integers(min_value=0, max_value=400),
     subject_unexcused=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 200)), max_size=8),
+    per_subject=st.booleans(),
 )
-def test_only_the_larger_deduction_never_takes_more_than_both(unexcused_total, subject_unexcused):
-    absences = {"unexcused_total": unexcused_total, "subject_unexcused": subject_unexcused}
+def test_only_the_larger_deduction_never_takes_more_than_both(unexcused_total, subject_unexcused, per_subject):
+    absences = {"unexcused_total": unexcused_total, "subject_unexcused": subject_unexcused, "per_subject": per_subject}
     larger = conduct_deductions(**absences, deductions_add=False)
     both = conduct_deductions(**absences)
-    assert larger <= both <= larger + 1
+    assert larger <= both
+    if not per_subject:
+        assert both <= larger + 1
+
+
+@given(
+    unexcused_total=st.integers(min_value=0, max_value=400),
+    subject_unexcused=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 200)), max_size=8),
+    step=st.integers(min_value=1, max_value=40),
+    percent=st.integers(min_value=1, max_value=100),
+    deductions_add=st.booleans(),
+    per_subject=st.booleans(),
+)
+def test_conduct_deductions_match_an_independent_computation(
+    unexcused_total, subject_unexcused, step, percent, deductions_add, per_subject
+):
+    # Counted apart: a subject reaches the share when 100 · unexcused ≥ percent · hours (and it has hours).
+    over = len([1 for unexcused, hours in subject_unexcused if hours and 100 * unexcused >= percent * hours])
+    by_subject = over if per_subject else min(over, 1)
+    by_total = unexcused_total // step
+    expected = by_total + by_subject if deductions_add else max(by_total, by_subject)
+    rules = {"step": step, "subject_share": Fraction(percent, 100), "deductions_add": deductions_add}
+    absences = {"unexcused_total": unexcused_total, "subject_unexcused": subject_unexcused}
+    assert conduct_deductions(**absences, **rules, per_subject=per_subject) == expected
+
+
+@given(
+    unexcused_total=st.integers(min_value=0, max_value=400),
+    subject_unexcused=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 200)), max_size=8),
+)
+def test_counting_each_subject_never_takes_fewer_points_than_counting_them_once(unexcused_total, subject_unexcused):
+    absences = {"unexcused_total": unexcused_total, "subject_unexcused": subject_unexcused}
+    assert conduct_deductions(**absences, per_subject=False) <= conduct_deductions(**absences)
 
 
 @given(st.lists(st.sampled_from(CALIFICATIVE), max_size=30))

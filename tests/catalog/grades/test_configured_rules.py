@@ -12,7 +12,7 @@ from catalog.grades import closing
 from catalog.grades import services as grades
 from catalog.grades.models import YearResult
 from catalog.structure import services as structure
-from catalog.structure.models import CurriculumEntry
+from catalog.structure.models import CurriculumEntry, RuleSet
 from tests.catalog.grades.test_standings import (
     conduct_everywhere,
     exempt_from_pe_and_religion,
@@ -31,11 +31,11 @@ def conduct_per_period(cast, student, values) -> None:
         grades.conduct_set(homeroom=cast.elena, student=student, school_class=cast.class_5a, period=period, value=value)
 
 
-def unexcused(cast, student, subject, count: int) -> None:
-    """`count` unexcused absences at `subject`, six hours a day from the year's start."""
+def unexcused(cast, student, subject, count: int, *, from_day: int = 0) -> None:
+    """`count` unexcused absences at `subject`, six hours a day from the year's start (+ `from_day` days)."""
     Absence.objects.bulk_create(
         Absence(student=student, school_class=cast.class_5a, subject=subject, teacher=cast.elena,
-                on=cast.year.starts + timedelta(days=n // 6), hour=1 + n % 6)
+                on=cast.year.starts + timedelta(days=from_day + n // 6), hour=1 + n % 6)
         for n in range(count)
     )  # fmt: skip
 
@@ -100,3 +100,57 @@ def test_whether_the_two_conduct_deductions_add_up_is_the_rule_sets(cast, add, e
     standing = standing_of(cast, cast.bogdan)
 
     assert standing.conduct == expected
+
+
+def over_the_share_at_pe_and_religion(cast, student) -> int:
+    """Unexcused absences reaching 20% of the yearly hours at physical education and at religion
+    (nowhere else); returns the points the 20-absence step takes for them."""
+    counts = []
+    for subject in (cast.pe, cast.religion):
+        yearly = CurriculumEntry.objects.get(school_class=cast.class_5a, subject=subject).yearly_hours
+        counts.append(-(-yearly // 5))  # the least count reaching a fifth
+    unexcused(cast, student, cast.pe, counts[0])
+    unexcused(cast, student, cast.religion, counts[1], from_day=-(-counts[0] // 6))  # the days after
+    return sum(counts) // 20
+
+
+def ten_less(points: int) -> Decimal:
+    return Decimal(10 - points).quantize(Decimal("0.01"))
+
+
+PER_SUBJECT, ONCE = RuleSet.SubjectDeduction.PER_SUBJECT, RuleSet.SubjectDeduction.ONCE
+
+
+@pytest.mark.parametrize(("deduction", "subject_points"), [(None, 2), (PER_SUBJECT, 2), (ONCE, 1)])
+def test_unexcused_absences_over_the_share_at_two_subjects_cost_a_point_each_unless_the_rules_count_them_once(
+    cast, deduction, subject_points
+):
+    """Rule 10: the Statute lowers conduct "cu câte un punct" for each subject whose unexcused
+    absences reach the share: physical education and religion both reached cost two points
+    (the default), one when the rule set counts the subjects once; the 20-absence step adds its own."""
+    if deduction is not None:
+        revise(cast, conduct_subject_deduction=deduction)
+    conduct_everywhere(cast, cast.bogdan, 10)
+    step_points = over_the_share_at_pe_and_religion(cast, cast.bogdan)
+
+    assert standing_of(cast, cast.bogdan).conduct == ten_less(step_points + subject_points)
+
+
+@pytest.mark.parametrize(("deduction", "subject_points"), [(PER_SUBJECT, 2), (ONCE, 1)])
+def test_closing_the_class_stores_the_conduct_the_rule_set_gives_for_two_subjects_over_the_share(
+    cast, deduction, subject_points
+):
+    if deduction == ONCE:
+        revise(cast, conduct_subject_deduction=deduction)
+    exempt_from_pe_and_religion(cast, cast.ana)
+    taught = [(cast.math, cast.mihai), (cast.romanian, cast.elena), (cast.pe, cast.dan), (cast.religion, cast.elena)]
+    for student, subjects in [(cast.ana, taught[:2]), (cast.bogdan, taught)]:
+        for subject, teacher in subjects:
+            grade_and_close(cast, student, teacher, subject, [10])
+        conduct_everywhere(cast, student, 10)
+    step_points = over_the_share_at_pe_and_religion(cast, cast.bogdan)
+
+    closing.class_results_close(actor=cast.elena, school_class=cast.class_5a)
+
+    assert YearResult.objects.get(student=cast.bogdan).conduct == str(ten_less(step_points + subject_points))
+    assert YearResult.objects.get(student=cast.ana).conduct == "10.00"

@@ -286,6 +286,27 @@ def test_the_admin_revises_the_rules_into_a_new_version(cast, admin):
     assert f"versiunea {new.version}" in page_of(admin.get(response["Location"]))
 
 
+def test_the_conduct_deduction_for_several_subjects_is_shown_and_revised_on_the_year_page(cast, admin):
+    """Rule 10: a point per subject over the share by default; a school that counts them once
+    revises its rules (a new version, the old one kept)."""
+    label = "Scăderea când absențele ating procentul la mai multe discipline"
+    url = f"{BASE}ani/{cast.year.pk}/"
+    old = cast.year.rule_set
+    page = page_of(admin.get(url))
+    assert f"{label}: <strong>câte un punct pentru fiecare disciplină</strong>" in page
+    assert 'type="radio" name="conduct_subject_deduction" value="once"' in page
+
+    response = admin.post(url, rules_fields(old, conduct_subject_deduction="once", note="Decizia CA nr. 13"))
+
+    assert response.status_code == 302
+    cast.year.refresh_from_db()
+    assert cast.year.rule_set.version == old.version + 1
+    assert cast.year.rule_set.conduct_subject_deduction == RuleSet.SubjectDeduction.ONCE
+    old.refresh_from_db()
+    assert old.conduct_subject_deduction == RuleSet.SubjectDeduction.PER_SUBJECT
+    assert f"{label}: <strong>un singur punct, oricâte discipline</strong>" in page_of(admin.get(url))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -296,6 +317,8 @@ def test_the_admin_revises_the_rules_into_a_new_version(cast, admin):
         ({"document_days": "șapte"}, "Scrieți un număr întreg."),
         ({"notify_at": "10, zece"}, "Scrieți pragurile ca numere întregi de la 1 la 1000"),
         ({"notify_at": "0"}, "Scrieți pragurile ca numere întregi de la 1 la 1000"),
+        ({"conduct_subject_deduction": "twice"}, "Alegerea nu este validă."),
+        ({"conduct_subject_deduction": ""}, "Alegeți o opțiune."),
     ],
 )
 def test_a_bad_revision_is_refused_and_the_rules_stay(cast, admin, changes, message):

@@ -50,7 +50,8 @@ def test_objects_in_s3_are_encrypted_and_a_verification_restores_them_into_a_scr
     seeded_school, real_db, s3, settings
 ):
     backup = backup_full_run(school=seeded_school)
-    listed = s3.list_objects_v2(Bucket=settings.BACKUP_S3_BUCKET)["Contents"]
+    school_objects = f"{settings.BACKUP_S3_PREFIX}/{seeded_school.schema_name}/"  # the chain's anchors are apart
+    listed = s3.list_objects_v2(Bucket=settings.BACKUP_S3_BUCKET, Prefix=school_objects)["Contents"]
     assert [item["Key"] for item in listed] == [backup.location.removeprefix(f"s3://{settings.BACKUP_S3_BUCKET}/")]
     assert listed[0]["Size"] == backup.size
     body = s3.get_object(Bucket=settings.BACKUP_S3_BUCKET, Key=listed[0]["Key"])["Body"].read()
