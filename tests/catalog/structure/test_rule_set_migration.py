@@ -6,6 +6,7 @@ from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 
+from catedra.database import owner_default_connection
 from provisioning.schemas import schema_create_from_template, schema_drop
 
 BEFORE, AFTER = ("structure", "0005_import_job"), ("structure", "0006_rule_set_conduct_subject_deduction")
@@ -15,7 +16,8 @@ SCHEMA = "rule_set_migration"
 @pytest.fixture
 def old_schema(django_db_setup, django_db_blocker):
     """A school schema of its own (real commits), its structure app back at 0005."""
-    with django_db_blocker.unblock():
+    # Migrations are the owner's to run (the runtime role owns no table to alter).
+    with django_db_blocker.unblock(), owner_default_connection():
         schema_create_from_template(SCHEMA)
         try:
             with schema_context(SCHEMA):
