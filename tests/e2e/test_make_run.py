@@ -56,7 +56,8 @@ def test_a_port_already_taken_is_reported_and_nothing_is_left_running(tmp_path):
         port = squatter.getsockname()[1]
         run = MakeRun(tmp_path / "data", port)
         env = clean_env(CATEDRA_DATA_DIR=str(run.data_dir))
-        result = run_catedra("run", "--port", str(port), "--no-demo", env=env)
+        # A fresh data folder is initialised and migrated first: minutes on a busy machine (a hang guard).
+        result = run_catedra("run", "--port", str(port), "--no-demo", env=env, timeout=600)
     assert result.returncode != 0
     assert "web stopped during start-up" in result.stderr
     assert run.wait_until_all_stopped() == []
