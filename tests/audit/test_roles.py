@@ -10,7 +10,14 @@ from django_tenants.utils import schema_context
 from audit.actions import Action
 from audit.selectors import chain_report
 from audit.services import audit_record
-from catedra.database import history_event_tables, owner_role, runtime_role
+from catedra.database import (
+    history_event_tables,
+    owner_connection,
+    owner_role,
+    runtime_grants_apply,
+    runtime_grants_missing,
+    runtime_role,
+)
 from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
 from tests.backup_fixtures import school_remove
@@ -139,3 +146,19 @@ def test_production_requires_an_owner_login():
     result = run_catedra("check", "--deploy", env=clean_env(CATEDRA_ENV="production"))
     assert result.returncode != 0
     assert "DATABASE_OWNER_URL is not set" in result.stderr
+
+
+def test_a_table_a_migration_adds_is_found_ungranted_and_granted_once(real_db):
+    """`catedra migrate` gives grants only where a table lacks them (a no-op migrate of thousands
+    of schools pays one catalog query each); a new table is found and granted."""
+    with owner_connection(autocommit=True) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA grants_probe")
+        try:
+            cursor.execute("CREATE TABLE grants_probe.made_by_a_migration (id int)")
+            assert runtime_grants_missing(cursor, "grants_probe")
+            runtime_grants_apply(cursor, "grants_probe")
+            assert not runtime_grants_missing(cursor, "grants_probe")
+            cursor.execute("CREATE SEQUENCE grants_probe.next_number")
+            assert runtime_grants_missing(cursor, "grants_probe")
+        finally:
+            cursor.execute("DROP SCHEMA grants_probe CASCADE")

@@ -18,7 +18,7 @@ from django_tenants.management.commands.migrate_schemas import MigrateSchemasCom
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name
 
-from catedra.database import owner_default_connection, runtime_grants_apply
+from catedra.database import owner_default_connection, runtime_grants_apply, runtime_grants_missing
 from provisioning.schemas import TEMPLATE_SCHEMA
 from tenants import selectors
 
@@ -105,7 +105,9 @@ def _migrate_school(job) -> tuple[str, float, str]:
 
 
 def _grants_give(schema: str) -> None:
-    """The runtime role's rights on `schema`, tables made by this migration included."""
+    """The runtime role's rights on `schema`, tables made by this migration included (none to
+    give when every table is already granted: a migrate with nothing to apply)."""
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
-        runtime_grants_apply(cursor.cursor, schema)
+        if runtime_grants_missing(cursor.cursor, schema):
+            runtime_grants_apply(cursor.cursor, schema)
