@@ -34,9 +34,10 @@ run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo scho
 
 # The benchmarks (tests/perf, mostly PostgreSQL work) run alongside the rest of the suite, each
 # in its own test database, so the two cores are both busy; their output follows the suite's.
+# Here they run at CI sizes (CATEDRA_BENCH=ci, tests/perf/budget.py); `make bench` at full sizes.
 test: install browser ## Run the whole test suite (slow, end-to-end, browser and perf suites included)
 	@perf_log=$$(mktemp); \
-	CATEDRA_TEST_DATABASE=test_catedra_perf $(BIN)/python -m pytest tests/perf >"$$perf_log" 2>&1 & perf=$$!; \
+	CATEDRA_BENCH=ci CATEDRA_TEST_DATABASE=test_catedra_perf $(BIN)/python -m pytest tests/perf >"$$perf_log" 2>&1 & perf=$$!; \
 	trap 'kill $$perf 2>/dev/null' INT TERM; \
 	$(BIN)/python -m pytest --ignore=tests/perf; status=$$?; \
 	wait $$perf; perf_status=$$?; \
@@ -52,18 +53,19 @@ test-fast: install ## Run the tests without the slow suites
 #   --ignore-vuln GHSA-xxxx-xxxx-xxxx  # the vulnerable function is never called; drop with the next bump
 PIP_AUDIT := $(BIN)/pip-audit --local --skip-editable --progress-spinner off
 
-lint: install ## ruff check, the migrations check and the dependency audit (pip-audit)
+lint: install ## ruff check, the import contracts, the migrations check and the dependency audit (pip-audit)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/catedra makemigrations --check --dry-run
 	$(PIP_AUDIT)
 
 fmt: install ## Format the code with ruff
-	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
-bench: install ## Run the benchmarks under tests/perf and print their figures
-	$(BIN)/python -m pytest tests/perf -m perf -s
+bench: install ## Run the benchmarks under tests/perf at full sizes, print their figures, assert their goals
+	CATEDRA_BENCH=full $(BIN)/python -m pytest tests/perf -m perf -s
 
 stop: install ## Stop a running `make run` and the embedded servers
 	$(BIN)/catedra embedded stop

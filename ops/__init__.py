@@ -1,1 +1,1 @@
-"""Operations: health and readiness, scheduled central jobs (later: backups, restore, retention)."""
+"""Operations: backups, restore and retention, health and readiness, the audit anchors, scheduled central jobs."""

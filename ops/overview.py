@@ -37,8 +37,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import get_public_schema_name
 
+from catedra.sentry import redact
 from ops.models import AuditAnchor, Backup, IncrementalOptOut, RestoreDrill
-from ops.sentry import redact
 from ops.tasks import BACKED_UP
 from tenants.models import School
 

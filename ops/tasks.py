@@ -3,9 +3,9 @@ from celery.signals import beat_init, task_prerun
 from django.db import connection
 
 from catedra.celery_app import app
+from catedra.sentry import tag_school
 from ops import services
 from ops.anchors import AnchorError, anchor_write, schemas_to_anchor
-from ops.sentry import tag_school
 
 SCHEDULER_HEARTBEAT = "scheduler"
 

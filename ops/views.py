@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.roles import provider_required
 from catedra.text import search_text
 from ops import overview
-from provisioning.console import provider_required
 
 PER_PAGE = 50
 

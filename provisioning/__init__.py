@@ -1,1 +1,2 @@
-"""The school lifecycle: creating a school's schema and host (later: suspend, end, archive, purge)."""
+"""The school lifecycle: onboarding (a schema from the template, a host, an admin), suspend,
+end, archive, purge; restoring a backup as a new school; the provider console and API."""

@@ -4,7 +4,6 @@ their lifecycle. Authenticated with a provider API token (`Authorization: Bearer
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from ninja import NinjaAPI, Schema, Status
@@ -16,7 +15,6 @@ from audit.models import ActorKind
 from audit.services import context_update
 from provisioning import lifecycle, services
 from provisioning.models import ApiToken, ProvisioningJob
-from provisioning.tasks import provision_school
 from tenants.models import School
 
 
@@ -123,15 +121,10 @@ def _actor(request) -> str:
     return f"api:{request.auth.name}"
 
 
-def _enqueue(job: ProvisioningJob) -> None:
-    transaction.on_commit(lambda: provision_school.delay(job.pk))
-
-
 @api.post("/schools", response={202: SchoolOut, 422: ErrorOut})
 def school_create(request, payload: SchoolIn):
     """Onboard a school: validated at once, made by a background job (poll GET /schools/{slug})."""
     job = services.school_provision_request(**payload.dict(), requested_by=_actor(request))
-    _enqueue(job)
     return Status(202, _school(job.school.slug))
 
 
@@ -162,8 +155,7 @@ def school_transition(request, slug: str, payload: TransitionIn):
 def school_retry(request, slug: str):
     """Try again to make a school whose provisioning failed."""
     school = _school(slug)
-    job = services.provisioning_job_retry(school=school, requested_by=_actor(request))
-    _enqueue(job)
+    services.provisioning_job_retry(school=school, requested_by=_actor(request))
     return Status(202, _school(slug))
 
 

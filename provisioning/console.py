@@ -5,36 +5,20 @@ billing role reads, operators and superusers act. Rules live in the services."""
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import Role
+from accounts.roles import PROVIDER_ACTORS, provider_required
 from catedra.text import search_text
+from ops.backups import retention
 from provisioning import lifecycle, services
-from provisioning.tasks import provision_school
 from tenants.counties import County
 from tenants.models import School
-
-ACTORS = (Role.OPERATOR, Role.SUPERUSER)
-
-
-def provider_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_provider_staff:
-            raise PermissionDenied
-        if request.method == "POST" and not request.user.has_role(*ACTORS):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class SchoolForm(forms.Form):
@@ -74,7 +58,6 @@ def school_new(request):
             for name, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
                 form.add_error(name if name in form.fields else None, errors)
         else:
-            transaction.on_commit(lambda: provision_school.delay(job.pk))
             messages.success(request, _("Școala este în curs de creare."))
             return redirect("console-school", slug=job.school.slug)
     return render(request, "provisioning/console_school_new.html", {"form": form})
@@ -91,9 +74,9 @@ def school_detail(request, slug: str):
         "next_states": [(s, School.Status(s).label) for s in sorted(lifecycle.ALLOWED.get(school.status, ()))
                         if s not in (School.Status.PROVISIONING, School.Status.FAILED)],
         "url": school.public_url,
-        "retention_ends": lifecycle.retention_ends(school),
-        "retention_months": lifecycle.retention_months(),
-        "can_act": request.user.has_role(*ACTORS),
+        "retention_ends": retention.retention_ends(school),
+        "retention_months": retention.retention_months(),
+        "can_act": request.user.has_role(*PROVIDER_ACTORS),
     }  # fmt: skip
     return render(request, "provisioning/console_school.html", context)
 
@@ -119,11 +102,10 @@ def school_retry(request, slug: str):
     school = _school(slug)
     if request.method == "POST":
         try:
-            job = services.provisioning_job_retry(school=school, requested_by=_actor(request))
+            services.provisioning_job_retry(school=school, requested_by=_actor(request))
         except lifecycle.LifecycleError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            transaction.on_commit(lambda: provision_school.delay(job.pk))
             messages.success(request, _("O nouă încercare a început."))
     return redirect("console-school", slug=slug)
 

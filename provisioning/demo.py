@@ -60,7 +60,7 @@ def demo_school_ensure() -> tuple[School, bool]:
         return existing, False
     if existing is not None:  # an interrupted or failed earlier attempt: try again
         if existing.status == School.Status.FAILED:
-            provisioning_job_retry(school=existing, requested_by=DEMO_ACTOR)
+            provisioning_job_retry(school=existing, requested_by=DEMO_ACTOR, queue=False)
         pending = existing.provisioning_jobs.filter(state=ProvisioningJob.State.PENDING).first()
         if pending is not None:
             provisioning_job_run(job_id=pending.pk)

@@ -7,8 +7,6 @@ Every transition goes through `school_transition`, which checks it, records who 
 it, when and why (SchoolTransition), and applies its effect, in one transaction.
 """
 
-from datetime import date
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +14,11 @@ from django.utils.translation import gettext as _
 
 from audit.actions import Action
 from audit.services import audit_record
+from ops.backups import retention
+from ops.selectors import final_backup_verified
 from provisioning.models import SchoolTransition
 from tenants.models import School
+from tenants.schemas import schema_drop
 
 Status = School.Status
 
@@ -40,12 +41,6 @@ class LifecycleError(ValidationError):
     pass
 
 
-def retention_months() -> int:
-    from ops.backups.retention import retention_months as months
-
-    return months()
-
-
 def school_transition(*, school: School, to: str, actor: str, reason: str = "") -> SchoolTransition:
     """Move `school` to state `to`, or raise LifecycleError saying why not."""
     reason = (reason or "").strip()
@@ -53,8 +48,6 @@ def school_transition(*, school: School, to: str, actor: str, reason: str = "") 
         school = School.objects.select_for_update().get(pk=school.pk)
         _check(school, to, reason)
         if to == Status.ARCHIVED:
-            from provisioning.schemas import schema_drop
-
             schema_drop(school.schema_name)
         record = SchoolTransition.objects.create(
             school=school, from_status=school.status, to_status=to, actor=actor, reason=reason
@@ -71,13 +64,6 @@ def school_transition(*, school: School, to: str, actor: str, reason: str = "") 
             school.ended_on = None  # a renewal: the retention clock stops
         school.save(update_fields=["status", "status_changed_at", "ended_on"])
     return record
-
-
-def retention_ends(school: School) -> date | None:
-    """The first day a school's backups may be purged, or None while its contract runs."""
-    from ops.backups.retention import retention_ends as backups_retention_ends
-
-    return backups_retention_ends(school)
 
 
 def _check(school: School, to: str, reason: str) -> None:
@@ -97,21 +83,13 @@ def _check(school: School, to: str, reason: str) -> None:
             code="no_verified_backup",
         )
     if to == Status.PURGED:
-        ends = retention_ends(school)
+        ends = retention.retention_ends(school)
         if ends is None or timezone.localdate() < ends:
             raise LifecycleError(
                 _(
                     "Datele pot fi șterse definitiv doar după perioada de păstrare "
                     "(%(months)d luni de la sfârșitul contractului)."
                 )
-                % {"months": retention_months()},
+                % {"months": retention.retention_months()},
                 code="retention",
             )
-
-
-def final_backup_verified(school: School) -> bool:
-    """Whether a full backup taken since the contract ended has been restored successfully:
-    archiving drops the schema, so that backup must hold every record."""
-    from ops.selectors import final_backup_verified as verified
-
-    return verified(school)

@@ -7,7 +7,6 @@ school marked failed with the error) and `provisioning_job_retry` starts a new o
 """
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date
 
@@ -26,39 +25,18 @@ from accounts.services import password_link, username_for
 from audit.actions import Action
 from audit.services import audit_record
 from catedra.text import has_control_characters
-from provisioning import lifecycle
+from provisioning import lifecycle, tasks
 from provisioning.models import ProvisioningJob, ProvisioningStep
-from provisioning.schemas import schema_create_from_template, schema_drop, template_version
 from provisioning.validators import cui_normalize, cui_validate, siiir_validate
 from tenants.counties import County
 from tenants.models import Domain, School
+from tenants.schemas import schema_create_from_template, schema_drop, schema_name_for, slug_validate, template_version
 
 logger = logging.getLogger(__name__)
 
-SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
-RESERVED_SLUGS = frozenset(
-    {"www", "api", "admin", "static", "media", "public", "template", "mail", "smtp", "imap", "app", "status",
-     "help", "docs", "catedra", "consola", "console", "backup", "ops", "test", "localhost", "ftp", "cdn"}
-)  # fmt: skip
 MAX_NAME = 200
 MAX_LOCALITY = 120
 JOB_ACTOR = "job"
-
-
-def slug_validate(slug: str) -> None:
-    """Raise ValidationError unless `slug` can name a host and a schema."""
-    if not SLUG_RE.fullmatch(slug or "") or "--" in slug:
-        raise ValidationError(
-            _("Identificatorul are 3–40 de caractere: litere mici, cifre și cratime (nu la început sau la sfârșit)."),
-            code="slug_format",
-        )
-    if slug in RESERVED_SLUGS:
-        raise ValidationError(_("Identificatorul „%(slug)s” este rezervat.") % {"slug": slug}, code="slug_reserved")
-
-
-def schema_name_for(slug: str) -> str:
-    """A validated slug as a PostgreSQL schema name (hyphens are not allowed there)."""
-    return slug.replace("-", "_")
 
 
 def school_provision_request(
@@ -74,8 +52,10 @@ def school_provision_request(
     requested_by: str,
     contract_start: date | None = None,
     contract_end: date | None = None,
+    queue: bool = True,
 ) -> ProvisioningJob:
-    """Validate an onboarding request and reserve the school; the job that will make it.
+    """Validate an onboarding request and reserve the school; the job that will make it,
+    queued once the request commits (`queue=False`: the caller runs it, as the CLI does).
 
     Raises ValidationError (a message per field) and changes nothing on any bad input,
     including a slug or SIIIR code taken meanwhile by a concurrent request.
@@ -105,12 +85,19 @@ def school_provision_request(
     except IntegrityError as exc:
         # The unique constraints decide races between concurrent requests.
         raise ValidationError(_("Identificatorul sau codul SIIIR tocmai a fost folosit pentru altă școală.")) from exc
+    if queue:
+        _job_queue(job)
     return job
+
+
+def _job_queue(job: ProvisioningJob) -> None:
+    """The background job runs the steps once the transaction that made `job` commits."""
+    transaction.on_commit(lambda: tasks.provision_school.delay(job.pk))
 
 
 def school_provision(*, requested_by: str, **fields) -> School:
     """Request and make a school at once (CLI, demo, tests); raise if any step fails."""
-    job = provisioning_job_run(job_id=school_provision_request(requested_by=requested_by, **fields).pk)
+    job = provisioning_job_run(job_id=school_provision_request(requested_by=requested_by, queue=False, **fields).pk)
     if job.state != ProvisioningJob.State.SUCCEEDED:
         raise ValidationError(_("Crearea școlii a eșuat: %(error)s") % {"error": job.error})
     return job.school
@@ -148,15 +135,18 @@ def provisioning_job_run(*, job_id: int) -> ProvisioningJob:
     return job
 
 
-def provisioning_job_retry(*, school: School, requested_by: str) -> ProvisioningJob:
-    """A new attempt at making a school whose provisioning failed."""
+def provisioning_job_retry(*, school: School, requested_by: str, queue: bool = True) -> ProvisioningJob:
+    """A new attempt at making a school whose provisioning failed, queued as a request's is."""
     with transaction.atomic():
         last = school.provisioning_jobs.order_by("-attempt").first()
         lifecycle.school_transition(school=school, to=School.Status.PROVISIONING, actor=requested_by, reason="retry")
-        return ProvisioningJob.objects.create(
+        job = ProvisioningJob.objects.create(
             school=school, attempt=(last.attempt + 1) if last else 1, requested_by=requested_by,
             admin_name=last.admin_name if last else "", admin_email=last.admin_email if last else "",
         )  # fmt: skip
+        if queue:
+            _job_queue(job)
+    return job
 
 
 # -- the steps: each is idempotent and runs in its own transaction ----------------------

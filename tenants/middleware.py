@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from ops.sentry import tag_school
+from catedra.sentry import tag_school
 from tenants import selectors
 from tenants.models import School
 

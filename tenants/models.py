@@ -1,9 +1,24 @@
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name
 
 from tenants.counties import County
+
+
+class SchoolQuerySet(models.QuerySet):
+    def with_schema(self) -> "SchoolQuerySet":
+        """Schools that have a schema to work in (active, suspended or ended, and made),
+        in schema order: what `catedra migrate` migrates and commands may name."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nspname FROM pg_namespace")
+            existing = [name for (name,) in cursor.fetchall()]
+        return (
+            self.filter(status__in=SCHEMA_STATUSES, schema_name__in=existing)
+            .exclude(schema_name=get_public_schema_name())
+            .order_by("schema_name")
+        )
 
 
 class School(TenantMixin):
@@ -34,6 +49,8 @@ class School(TenantMixin):
     ended_on = models.DateField(_("încheiată la"), null=True, blank=True)
     created_at = models.DateTimeField(_("creată la"), auto_now_add=True)
 
+    objects = SchoolQuerySet.as_manager()
+
     # Schemas are made and dropped by the provisioning services, never as a side effect of save().
     auto_create_schema = False
     auto_drop_schema = False
@@ -51,6 +68,10 @@ class School(TenantMixin):
         """The address people use to reach the school."""
         port = f":{settings.CATEDRA_PUBLIC_PORT}" if settings.CATEDRA_PUBLIC_PORT else ""
         return f"{settings.CATEDRA_PUBLIC_SCHEME}://{self.slug}.{settings.CATEDRA_BASE_DOMAIN}{port}/"
+
+
+# Lifecycle states in which a school has a schema that must follow the migrations.
+SCHEMA_STATUSES = (School.Status.ACTIVE, School.Status.SUSPENDED, School.Status.ENDED)
 
 
 class Domain(DomainMixin):

@@ -21,29 +21,11 @@ def public_tenant() -> School:
     return School.objects.get(schema_name=get_public_schema_name())
 
 
-# Lifecycle states in which a school has a schema that must follow the migrations.
-SCHEMA_STATUSES = (School.Status.ACTIVE, School.Status.SUSPENDED, School.Status.ENDED)
-
-
 def schemas_to_migrate() -> list[str]:
     """Schemas of schools that have one, in name order."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nspname FROM pg_namespace")
-        existing = {name for (name,) in cursor.fetchall()}
-    schemas = (
-        School.objects.filter(status__in=SCHEMA_STATUSES)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("schema_name")
-        .values_list("schema_name", flat=True)
-    )
-    return [schema for schema in schemas if schema in existing]
+    return list(School.objects.with_schema().values_list("schema_name", flat=True))
 
 
 def school_with_schema(slug: str) -> School | None:
     """The school with this slug, if it has a schema to work in (commands take schools by slug)."""
-    school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
-    if school is None or school.schema_name not in set(schemas_to_migrate()):
-        return None
-    return school
+    return School.objects.with_schema().filter(slug=slug).first()

@@ -23,9 +23,9 @@ from catalog.demo import DemoPeople, catalog_demo_ensure
 from catalog.grades.models import Grade
 from ops.backups import pg
 from ops.models import Backup, DeletionCertificate, IncrementalOptOut, RestoreDrill
-from provisioning.schemas import schema_drop
 from provisioning.services import school_provision
 from tenants.models import School
+from tenants.schemas import schema_drop
 from tests.helpers import free_port
 
 SEEDED = {
@@ -167,8 +167,17 @@ def backup_db(settings, backup_database):
 
 def backup_command(*args: str) -> str:
     """`catedra backup ...` in-process; what it printed."""
+    return command_output("backup", *args)
+
+
+def restore_school_command(*args: str) -> str:
+    """`catedra restore_school ...` in-process; what it printed."""
+    return command_output("restore_school", *args)
+
+
+def command_output(name: str, *args: str) -> str:
     out = StringIO()
-    call_command("backup", *args, stdout=out)
+    call_command(name, *args, stdout=out)
     return out.getvalue()
 
 

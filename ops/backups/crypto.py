@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 
-from ops.backups.keys import backup_key_bytes
+from catedra.keys import backup_key_bytes
 
 MAGIC = b"CATEDRA-BK1\n"
 NONCE_BYTES = 12

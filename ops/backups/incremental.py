@@ -35,7 +35,8 @@ from psycopg import sql
 
 from ops.anchors import anchor_after_backup
 from ops.backups import history, pg, tables
-from ops.backups.full import BackupError, _fail
+from ops.backups.errors import BackupError
+from ops.backups.full.backup import _fail
 from ops.backups.structure import dump_section, structure_of
 from ops.backups.tables import Table
 from ops.models import Backup

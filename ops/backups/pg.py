@@ -16,7 +16,7 @@ from django.db import connection
 from psycopg import sql
 
 from catedra import database
-from provisioning.schemas import pg_bin_dir, pg_dump_environment
+from tenants.schemas import pg_bin_dir, pg_dump_environment
 
 # Names a backup may create or drop: a school's schema, or one of our scratch schemas.
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -21,7 +21,7 @@ import psycopg
 
 from ops.backups import pg
 from ops.backups.errors import BackupError, first_line
-from provisioning.schemas import TEMPLATE_SCHEMA
+from tenants.schemas import TEMPLATE_SCHEMA
 
 # The schema's own objects, through pg_depend's index on what depends on its namespace:
 # tables, sequences, views, functions, types; indexes, constraints and triggers belong to

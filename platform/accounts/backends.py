@@ -2,6 +2,8 @@ from allauth.account.auth_backends import AuthenticationBackend
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from accounts.roles import role_permissions
+
 
 def may_sign_in_here(user) -> bool:
     """Provider staff only on the control plane, a school's people only on their school's host."""
@@ -15,3 +17,9 @@ class SideAwareBackend(AuthenticationBackend):
 
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and may_sign_in_here(user)
+
+    def has_perm(self, user_obj, perm, obj=None):
+        """The permissions a user's roles give (accounts.roles), besides Django's own."""
+        if user_obj.is_active and perm in role_permissions(getattr(user_obj, "roles", ())):
+            return True
+        return super().has_perm(user_obj, perm, obj)

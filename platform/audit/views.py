@@ -7,8 +7,7 @@ import csv
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -19,7 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from accounts.roles import Role
 from audit.actions import Action, action_label
 from audit.models import AuditEvent
 from audit.selectors import EventFilter, events_filtered
@@ -30,17 +28,9 @@ MAX_RANGE_DAYS = 3660
 
 
 def audit_viewer_required(view):
-    """Directors and deputies in a school; provider superusers on the control plane."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        public = connection.schema_name == get_public_schema_name()
-        allowed = (Role.SUPERUSER,) if public else (Role.DIRECTOR, Role.DEPUTY)
-        if not request.user.has_role(*allowed):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+    """Directors and deputies in a school; provider superusers on the control plane: the
+    roles that carry the permission to read the trail (accounts.roles.ROLE_PERMISSIONS)."""
+    return login_required(permission_required("audit.view_auditevent", raise_exception=True)(view))
 
 
 class FilterForm(forms.Form):

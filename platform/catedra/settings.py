@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from catedra import embedded
-from ops.backups.keys import backup_key_valid
+from catedra.keys import backup_key_valid
 
 env = environ.FileAwareEnv()
 
@@ -436,7 +436,7 @@ LOGGING = {
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
-    from ops.sentry import sentry_init
+    from catedra.sentry import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,

@@ -9,8 +9,8 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import audit_context, audit_record
 from catedra.database import owner_default_connection
-from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
+from tenants.schemas import TEMPLATE_SCHEMA
 from tests.backup_fixtures import school_remove
 from tests.provisioning.test_console import NEW_SCHOOL
 

@@ -15,9 +15,9 @@ from audit.chain import GENESIS, chain_verify, content_hash, json_safe, link_has
 from audit.models import AuditEvent
 from audit.selectors import chain_report
 from audit.services import audit_record
-from provisioning.schemas import schema_drop
 from provisioning.services import school_provision
 from tenants.models import School
+from tenants.schemas import schema_drop
 from tests.helpers import clean_env, database_env, run_catedra
 from tests.provisioning.test_console import NEW_SCHOOL
 

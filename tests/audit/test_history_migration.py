@@ -11,7 +11,7 @@ from accounts.models import User
 from audit.models import Source
 from audit.services import audit_context
 from catedra.database import owner_default_connection
-from provisioning.schemas import schema_create_from_template, schema_drop
+from tenants.schemas import schema_create_from_template, schema_drop
 
 BEFORE, AFTER = ("accounts", "0007_row_history"), ("accounts", "0008_history_context_in_row")
 

@@ -18,8 +18,8 @@ from catedra.database import (
     runtime_grants_missing,
     runtime_role,
 )
-from provisioning.schemas import TEMPLATE_SCHEMA
 from provisioning.services import school_provision
+from tenants.schemas import TEMPLATE_SCHEMA
 from tests.backup_fixtures import school_remove
 from tests.helpers import clean_env, run_catedra
 from tests.provisioning.test_console import NEW_SCHOOL

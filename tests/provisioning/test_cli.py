@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 
 from catedra.database import owner_connection
-from provisioning.schemas import schema_drop
 from tenants.models import School
+from tenants.schemas import schema_drop
 from tests.helpers import clean_env, database_env, database_url_for_subprocess, run_catedra
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils.formats import date_format
 
 from accounts.roles import Role
-from provisioning.lifecycle import retention_ends
+from ops.backups.retention import retention_ends
 from provisioning.models import ProvisioningJob
 from tenants.models import School
 from tests.accounts.conftest import login, make_user, sign_in_with_2fa

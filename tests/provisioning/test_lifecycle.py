@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from provisioning.lifecycle import LifecycleError, retention_ends, school_transition
+from ops.backups.retention import retention_ends
+from provisioning.lifecycle import LifecycleError, school_transition
 from tenants.models import School
 from tests.conftest import SCHOOL_A, host_client
 

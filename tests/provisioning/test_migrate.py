@@ -10,8 +10,8 @@ from django.db import connection
 
 from catedra.database import owner_default_connection
 from provisioning.management.commands.migrate import worker_pool
-from provisioning.schemas import schema_drop
 from tenants.models import School
+from tenants.schemas import schema_drop
 from tests.helpers import clean_env, database_env, run_catedra
 
 pytestmark = pytest.mark.slow

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from provisioning.services import schema_name_for, slug_validate
+from tenants.schemas import schema_name_for, slug_validate
 
 
 @pytest.mark.parametrize("slug", ["abc", "liceul-1-iasi", "s2", "a" * 40, "scoala-gimnaziala-nr-5"])

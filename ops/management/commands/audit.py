@@ -6,26 +6,23 @@ anchors cannot be read, 2 on bad arguments."""
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_report
+from catedra.commands import SchoolCommand
 from ops.anchors import AnchorError, AnchorReport, anchors_check
-from tenants import selectors
-from tenants.models import School
 
 
-class Command(BaseCommand):
+class Command(SchoolCommand):
+    all_schools_allowed = True
     help = "Verify the hash chain of audit events and its anchors (one school, every school, or the control plane)."
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="verb", required=True)
         verify = actions.add_parser("verify", help="recompute the chain, name the first bad event, check the anchors")
-        which = verify.add_mutually_exclusive_group(required=True)
-        which.add_argument("--school", metavar="SLUG")
-        which.add_argument("--all-schools", action="store_true")
-        which.add_argument("--control-plane", action="store_true")
+        self.add_school_choice(verify).add_argument("--control-plane", action="store_true")
 
     def handle(self, *args, **options):
         schemas = self._schemas(options)
@@ -66,14 +63,7 @@ class Command(BaseCommand):
     def _schemas(self, options) -> list[tuple[str, str]]:
         if options["control_plane"]:
             return [("control plane", get_public_schema_name())]
-        if options["all_schools"]:
-            ready = selectors.schemas_to_migrate()
-            schools = School.objects.filter(schema_name__in=ready).order_by("slug").values_list("slug", "schema_name")
-            return list(schools)
-        school = selectors.school_with_schema(options["school"])
-        if school is None:
-            raise CommandError(f"No school with a schema has the slug {options['school']!r}.", returncode=2)
-        return [(school.slug, school.schema_name)]
+        return [(school.slug, school.schema_name) for school in self.schools(options)]
 
 
 def _agreed(anchors: AnchorReport) -> str:

@@ -3,7 +3,7 @@
     catedra backup run --school SLUG --kind full|incremental     (or --all-schools)
     catedra backup list --school SLUG
     catedra backup verify --school SLUG [--backup ID]
-    catedra backup restore --school SLUG [--at TIME | --backup ID] [--into NEW_SLUG] [--dry-run]
+    catedra backup restore --school SLUG [--at TIME | --backup ID] [--dry-run]
     catedra backup drill [--backup ID]                             (the weekly restore drill, now)
     catedra backup opt-out --school SLUG --reason TEXT             (ended schools only)
     catedra backup opt-in --school SLUG
@@ -11,7 +11,9 @@
     catedra backup purge                                           (what retention allows)
 
 A restore gives the state as of TIME (default: the latest): the newest full backup at or
-before TIME, brought to the newest incremental run after it up to TIME.
+before TIME, brought to the newest incremental run after it up to TIME. It replaces the
+school's schema (the current one is kept, renamed); `catedra restore_school` (provisioning)
+makes the state a new school instead.
 
 Exit status 1 when anything failed or was refused, 2 on bad arguments.
 """
@@ -19,23 +21,21 @@ Exit status 1 when anything failed or was refused, 2 on bad arguments.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_report
+from catedra.commands import moment_argument
 from ops import selectors
 from ops.backups import full, incremental, optout, retention
 from ops.backups.drill import restore_drill, restore_drill_run
 from ops.backups.storage import StorageError
 from ops.models import Backup, RestoreDrill
-from tenants import selectors as tenant_selectors
 from tenants.models import School
 
 ACTOR = "cli"
@@ -61,7 +61,6 @@ class Command(BaseCommand):
         point = restore.add_mutually_exclusive_group()
         point.add_argument("--at", metavar="TIME", help="the state as of this time (ISO date or date and time)")
         point.add_argument("--backup", metavar="ID", type=int, help="the state of this backup or incremental run")
-        restore.add_argument("--into", metavar="NEW_SLUG", help="a new school instead of the original schema")
         restore.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
         drill = verbs.add_parser("drill", help="restore a random recent backup into a scratch schema and compare")
         drill.add_argument("--backup", metavar="ID", type=int, help="this backup instead of a random one")
@@ -119,41 +118,25 @@ class Command(BaseCommand):
 
     def _verify(self, options) -> None:
         school = self._school(options["school"])
-        backup = self._backup(school, options.get("backup"))
+        backup = restore_point_pick(school, {"backup": options.get("backup"), "at": None})
         self._verify_one(backup)
 
     def _restore(self, options) -> None:
         school = self._school(options["school"])
-        if options.get("into"):
-            self._new_slug(options["into"])
-        at = _parse_time(options.get("at"))
-        backup = self._backup(school, options.get("backup"), at=at)
+        backup = restore_point_pick(school, options)
         if options["dry_run"]:
             self._verify_one(backup)
             self.stdout.write("dry run: nothing was restored")
             return
         started = time.monotonic()
         try:
-            if options.get("into"):
-                restored, report = full.backup_restore_new_school(backup=backup, slug=options["into"], actor=ACTOR)
-                where = f"new school {restored.slug} (schema {restored.schema_name}, {restored.public_url})"
-            else:
-                kept, report = full.backup_restore_in_place(backup=backup)
-                where = f"schema {school.schema_name}; the previous schema is kept as {kept}"
+            kept, report = full.backup_restore_in_place(backup=backup)
         except (full.BackupError, StorageError, ValidationError) as exc:
             raise CommandError(
-                f"restore of backup #{backup.pk} refused or failed: {_message(exc)}", returncode=1
+                f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
             ) from exc
-        with schema_context(report.schema):
-            chain = chain_report()
-        as_of = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
-        self.stdout.write(
-            f"restored {report.label} of {school.slug} (the state as of {as_of}) into {where}: {report.tables} tables,"
-            f" {report.rows} rows, all match; audit chain {'intact' if chain.intact else 'BROKEN'}"
-            f" ({chain.events} events) ({time.monotonic() - started:.1f} s)"
-        )
-        if not chain.intact:
-            raise CommandError("the restored audit chain does not verify.", returncode=1)
+        where = f"schema {school.schema_name}; the previous schema is kept as {kept}"
+        self.stdout.write(restored_line(school, backup, report, where, started))
 
     def _drill(self, options) -> None:
         if options.get("backup") is not None:
@@ -177,7 +160,7 @@ class Command(BaseCommand):
         try:
             optout.backup_incremental_opt_out(school=school, actor=ACTOR, reason=options["reason"])
         except ValidationError as exc:
-            raise CommandError(f"opt-out refused: {_message(exc)}", returncode=1) from exc
+            raise CommandError(f"opt-out refused: {message_of(exc)}", returncode=1) from exc
         self.stdout.write(f"{school.slug}: daily incremental backup switched off (monthly full backups go on)")
 
     def _opt_in(self, options) -> None:
@@ -185,7 +168,7 @@ class Command(BaseCommand):
         try:
             optout.backup_incremental_opt_in(school=school, actor=ACTOR)
         except ValidationError as exc:
-            raise CommandError(f"opt-in refused: {_message(exc)}", returncode=1) from exc
+            raise CommandError(f"opt-in refused: {message_of(exc)}", returncode=1) from exc
         self.stdout.write(f"{school.slug}: daily incremental backup switched on")
 
     def _delete(self, options) -> None:
@@ -211,58 +194,19 @@ class Command(BaseCommand):
     # -- helpers -------------------------------------------------------------------------
 
     def _verify_one(self, backup: Backup) -> None:
-        started = time.monotonic()
-        try:
-            report = full.backup_verify(backup=backup)
-        except (full.BackupError, StorageError) as exc:
-            raise CommandError(f"backup #{backup.pk}: NOT VERIFIED: {exc}", returncode=1) from exc
-        seconds = time.monotonic() - started
-        if not report.matches:
-            raise CommandError(
-                f"{report.label}: MISMATCH after trial restore: {', '.join(report.mismatches)}", returncode=1
-            )
-        self.stdout.write(
-            f"{report.label}: checksum ok, trial restore of {report.tables} tables and {report.rows} rows"
-            f" matches the source ({seconds:.1f} s)"
-        )
+        self.stdout.write(verified_line(backup))
 
     def _schools(self, options) -> list[School]:
         if options["all_schools"]:
-            schemas = tenant_selectors.schemas_to_migrate()
-            return list(School.objects.filter(schema_name__in=schemas).order_by("slug"))
+            return list(School.objects.with_schema().order_by("slug"))
         return [self._school(options["school"])]
 
     def _school(self, slug: str) -> School:
+        """Any school but the control plane: an archived one keeps its backups, not its schema."""
         school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
         if school is None:
             raise CommandError(f"No school has the slug {slug!r}.", returncode=2)
         return school
-
-    def _backup(self, school: School, backup_id: int | None, at: datetime | None = None) -> Backup:
-        """The backup with `backup_id`, or the one whose state a restore as of `at` gives."""
-        if backup_id is not None:
-            backup = selectors.backups_of(school).filter(pk=backup_id).first()
-            if backup is None:
-                raise CommandError(f"{school.slug} has no backup #{backup_id}.", returncode=2)
-            if backup.status != Backup.Status.DONE:
-                raise CommandError(f"backup #{backup_id} is {backup.status}, not a completed backup.", returncode=1)
-            return backup
-        backup = selectors.restore_point(school=school, at=at)
-        if backup is None:
-            when = f" taken by {timezone.localtime(at):%Y-%m-%d %H:%M}" if at else ""
-            raise CommandError(f"{school.slug}: no completed full backup{when}.", returncode=1)
-        return backup
-
-    def _new_slug(self, slug: str) -> None:
-        """Refuse a bad or taken --into before any work."""
-        from provisioning.services import slug_validate
-
-        try:
-            slug_validate(slug)
-        except ValidationError as exc:
-            raise CommandError(f"--into: {_message(exc)}", returncode=2) from exc
-        if School.objects.filter(slug=slug).exists():
-            raise CommandError(f"--into: a school with the slug {slug!r} already exists.", returncode=2)
 
 
 def _take(school: School, kind: str) -> Backup:
@@ -302,19 +246,54 @@ def _size(size: int | None) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
-def _message(exc: Exception) -> str:
-    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+def restore_point_pick(school: School, options) -> Backup:
+    """The backup named by --backup, or the one whose state a restore as of --at gives."""
+    backup_id = options.get("backup")
+    if backup_id is not None:
+        backup = selectors.backups_of(school).filter(pk=backup_id).first()
+        if backup is None:
+            raise CommandError(f"{school.slug} has no backup #{backup_id}.", returncode=2)
+        if backup.status != Backup.Status.DONE:
+            raise CommandError(f"backup #{backup_id} is {backup.status}, not a completed backup.", returncode=1)
+        return backup
+    at = moment_argument(options["at"], "--at") if options.get("at") else None
+    backup = selectors.restore_point(school=school, at=at)
+    if backup is None:
+        when = f" taken by {timezone.localtime(at):%Y-%m-%d %H:%M}" if at else ""
+        raise CommandError(f"{school.slug}: no completed full backup{when}.", returncode=1)
+    return backup
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
+def verified_line(backup: Backup) -> str:
+    """Verify `backup` (checksum, trial restore, comparison): what was found, or a CommandError."""
+    started = time.monotonic()
     try:
-        moment = parse_datetime(text)
-        if moment is None and (day := parse_date(text)) is not None:
-            moment = datetime.combine(day, datetime.max.time())
-    except ValueError:  # well formed but impossible, e.g. month 13
-        moment = None
-    if moment is None:
-        raise CommandError(f"--at: not a date or time: {text!r} (e.g. 2026-11-23 or 2026-11-23T18:00).", returncode=2)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        report = full.backup_verify(backup=backup)
+    except (full.BackupError, StorageError) as exc:
+        raise CommandError(f"backup #{backup.pk}: NOT VERIFIED: {exc}", returncode=1) from exc
+    seconds = time.monotonic() - started
+    if not report.matches:
+        mismatches = ", ".join(report.mismatches)
+        raise CommandError(f"{report.label}: MISMATCH after trial restore: {mismatches}", returncode=1)
+    return (
+        f"{report.label}: checksum ok, trial restore of {report.tables} tables and {report.rows} rows"
+        f" matches the source ({seconds:.1f} s)"
+    )
+
+
+def restored_line(school: School, backup: Backup, report: full.RestoreReport, where: str, started: float) -> str:
+    """What a restore gave, with its audit chain checked (a CommandError if it does not verify)."""
+    with schema_context(report.schema):
+        chain = chain_report()
+    if not chain.intact:
+        raise CommandError("the restored audit chain does not verify.", returncode=1)
+    as_of = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
+    return (
+        f"restored {report.label} of {school.slug} (the state as of {as_of}) into {where}: {report.tables} tables,"
+        f" {report.rows} rows, all match; audit chain intact ({chain.events} events)"
+        f" ({time.monotonic() - started:.1f} s)"
+    )
+
+
+def message_of(exc: Exception) -> str:
+    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

@@ -19,8 +19,8 @@ from django_tenants.migration_executors.base import run_migrations
 from django_tenants.utils import get_public_schema_name
 
 from catedra.database import owner_default_connection, runtime_grants_apply, runtime_grants_missing
-from provisioning.schemas import TEMPLATE_SCHEMA
 from tenants import selectors
+from tenants.schemas import TEMPLATE_SCHEMA
 
 EXECUTOR = "catedra"
 

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             job = services.school_provision_request(
                 name=options["name"], slug=options["slug"], siiir_code=options["siiir"], cui=options["cui"],
                 county=options["county"], locality=options["locality"], admin_name=options["admin_name"],
-                admin_email=options["admin_email"], requested_by="cli",
+                admin_email=options["admin_email"], requested_by="cli", queue=False,
                 contract_start=_date(options["contract_start"]) if options["contract_start"] else None,
                 contract_end=_date(options["contract_end"]) if options["contract_end"] else None,
             )  # fmt: skip

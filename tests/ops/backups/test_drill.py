@@ -10,15 +10,15 @@ import sentry_sdk
 from django.utils import timezone
 from psycopg import sql
 
+from catedra.sentry import sentry_init
 from ops.backups import pg
 from ops.backups.drill import restore_drill, restore_drill_run
 from ops.backups.full import backup_full_run
 from ops.backups.incremental import backup_incremental_run
 from ops.models import Backup, RestoreDrill
-from ops.sentry import sentry_init
 from tests.backup_fixtures import backup_command as backup
 from tests.backup_fixtures import grades_change
-from tests.ops.test_sentry import CapturingTransport
+from tests.catedra.test_sentry import CapturingTransport
 
 pytestmark = pytest.mark.slow
 PERSONAL = ("Irina", "Bălan", "secretariat@", "elev.copiat", "Copia de Siguran")

@@ -2,6 +2,7 @@
 local folder and a real S3-compatible server."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -11,10 +12,10 @@ from ops.backups.full import (
     BackupError,
     CorruptBackupError,
     backup_full_run,
-    backup_restore_new_school,
     backup_verify,
 )
 from ops.models import Backup
+from provisioning.restore import school_restore_from_backup
 from tests.backup_fixtures import KNOWN_PLAINTEXT, school_remove
 from tests.helpers import free_port
 
@@ -33,7 +34,7 @@ def test_a_full_backup_to_a_local_folder_restores_into_a_new_school_equal_to_the
     assert backup.status == Backup.Status.DONE
     assert backup.tables["grades_grade"]["rows"] > 1000
     assert backup.tables == live_digests(seeded_school.schema_name)
-    restored, report = backup_restore_new_school(backup=backup, slug="scoala-restaurata", actor="tests")
+    restored, report = school_restore_from_backup(backup=backup, slug="scoala-restaurata", actor="tests")
     try:
         assert report.matches, report.mismatches
         assert live_digests(restored.schema_name) == backup.tables
@@ -77,7 +78,7 @@ def test_a_backup_with_one_flipped_byte_in_storage_is_detected_and_never_restore
     with pytest.raises(CorruptBackupError, match="corrupt"):
         backup_verify(backup=backup)
     with pytest.raises(CorruptBackupError):
-        backup_restore_new_school(backup=backup, slug="scoala-corupta", actor="tests")
+        school_restore_from_backup(backup=backup, slug="scoala-corupta", actor="tests")
 
     backup.refresh_from_db()
     assert backup.restore_verified_at is None and backup.verification.startswith("failed")
@@ -108,8 +109,8 @@ def test_storage_down_fails_the_backup_cleanly_and_counts_nothing(seeded_school,
 
 def test_restoring_into_an_existing_school_slug_is_refused(seeded_school, real_db, local_storage):
     backup = backup_full_run(school=seeded_school)
-    with pytest.raises(BackupError, match="already exists"):
-        backup_restore_new_school(backup=backup, slug="school-a", actor="tests")
+    with pytest.raises(ValidationError, match="Există deja o școală"):
+        school_restore_from_backup(backup=backup, slug="school-a", actor="tests")
     with pg.connect(pg.live_params()) as conn:
         assert pg.table_digest(conn, "school_a", "grades_grade", hashed=True)["rows"] == 0
     assert connection.schema_name == "public"

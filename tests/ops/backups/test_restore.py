@@ -18,6 +18,7 @@ from ops.models import Backup
 from tenants.models import School
 from tests.backup_fixtures import backup_command as backup
 from tests.backup_fixtures import grades_change, live_digests, school_remove
+from tests.backup_fixtures import restore_school_command as restore_school
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def test_a_full_backup_and_an_incremental_restore_into_a_new_school_equal_to_the
     assert source["grades_grade"] != full.tables["grades_grade"]
     assert source["audit_auditevent"]["rows"] == full.tables["audit_auditevent"]["rows"] + 5
 
-    said = backup("restore", "--school", seeded_school.slug, "--into", "scoala-la-zi")
+    said = restore_school("--school", seeded_school.slug, "--into", "scoala-la-zi")
 
     restored = School.objects.get(slug="scoala-la-zi")
     try:
@@ -73,9 +74,9 @@ def test_backups_recorded_with_text_digests_by_earlier_versions_still_restore_an
     Backup.objects.filter(pk=run.pk).update(digests=as_of_run)
 
     with pytest.raises(CommandError, match=r"grades_grade: .* their content differs"):
-        backup("restore", "--school", seeded_school.slug, "--into", "scoala-veche")
+        restore_school("--school", seeded_school.slug, "--into", "scoala-veche")
     Backup.objects.filter(pk=run.pk).update(digests=text_digests(seeded_school.schema_name))
-    said = backup("restore", "--school", seeded_school.slug, "--into", "scoala-veche")
+    said = restore_school("--school", seeded_school.slug, "--into", "scoala-veche")
 
     restored = School.objects.get(slug="scoala-veche")
     try:
@@ -111,7 +112,7 @@ def test_a_restore_at_a_time_between_two_incrementals_gives_the_state_of_the_ear
     assert as_of_first["grades_grade"] != as_of_second["grades_grade"]
     assert first.finished_at < second.started_at
 
-    said = backup("restore", "--school", seeded_school.slug, "--at", first.finished_at.isoformat(), "--into",
+    said = restore_school("--school", seeded_school.slug, "--at", first.finished_at.isoformat(), "--into",
                   "scoala-de-ieri")  # fmt: skip
 
     restored = School.objects.get(slug="scoala-de-ieri")

@@ -14,7 +14,7 @@ from ops.backups.archive import FORMAT, archive_replay, is_archive
 from ops.backups.errors import BackupError
 from ops.backups.full import backup_fetch, backup_full_run, backup_verify
 from ops.backups.structure import fingerprint, structure_of
-from provisioning.schemas import TEMPLATE_SCHEMA
+from tenants.schemas import TEMPLATE_SCHEMA
 
 pytestmark = pytest.mark.slow
 

@@ -4,12 +4,12 @@ import pytest
 import sentry_sdk
 from django.conf import settings as django_settings
 
+from catedra.sentry import sentry_init
 from ops.backups import pg
 from ops.models import Backup
-from ops.sentry import sentry_init
 from ops.tasks import backup_school
+from tests.catedra.test_sentry import CapturingTransport
 from tests.helpers import free_port
-from tests.ops.test_sentry import CapturingTransport
 
 pytestmark = pytest.mark.slow
 

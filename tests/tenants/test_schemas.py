@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from catedra.database import owner_connection
-from provisioning.schemas import SchemaError, schema_create_from_template, schema_drop
+from tenants.schemas import SchemaError, schema_create_from_template, schema_drop
 from tests.provisioning.schema_signature import schema_signature
 
 

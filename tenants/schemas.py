@@ -1,4 +1,4 @@
-"""School schemas: the migrated template, and new schemas made from it.
+"""School schemas: slugs and schema names, the migrated template, and new schemas made from it.
 
 A new school's schema is made by replaying the template's DDL (as `pg_dump
 --schema-only` prints it, taken once per migration state of the template) under the
@@ -16,12 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext as _
 from django_tenants.postgresql_backend.base import is_valid_schema_name
 from django_tenants.utils import schema_exists
 
 from catedra.database import owner_connection, owner_params, runtime_grants_sql
 from catedra.embedded import pgserver_bin_dir
+
+# A school's slug names its host (<slug>.<base domain>) and, with "_" for "-", its schema.
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+RESERVED_SLUGS = frozenset(
+    {"www", "api", "admin", "static", "media", "public", "template", "mail", "smtp", "imap", "app", "status",
+     "help", "docs", "catedra", "consola", "console", "backup", "ops", "test", "localhost", "ftp", "cdn"}
+)  # fmt: skip
 
 TEMPLATE_SCHEMA = "_template"  # slugs cannot start with "_", so no school can collide
 # Identifiers below are never user input: schema names pass _check_school_schema_name,
@@ -48,6 +57,22 @@ class TemplateImage:
 
 
 _image_cache: dict[str, TemplateImage] = {}
+
+
+def slug_validate(slug: str) -> None:
+    """Raise ValidationError unless `slug` can name a host and a schema."""
+    if not SLUG_RE.fullmatch(slug or "") or "--" in slug:
+        raise ValidationError(
+            _("Identificatorul are 3–40 de caractere: litere mici, cifre și cratime (nu la început sau la sfârșit)."),
+            code="slug_format",
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationError(_("Identificatorul „%(slug)s” este rezervat.") % {"slug": slug}, code="slug_reserved")
+
+
+def schema_name_for(slug: str) -> str:
+    """A validated slug as a PostgreSQL schema name (hyphens are not allowed there)."""
+    return slug.replace("-", "_")
 
 
 def template_version() -> tuple[int, int]:

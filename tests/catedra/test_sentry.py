@@ -4,7 +4,7 @@ import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
-from ops.sentry import REDACTED, redact, sentry_init
+from catedra.sentry import REDACTED, redact, sentry_init
 from tests.conftest import SCHOOL_A
 
 PERSONAL = {"email": "ana.popescu@example.ro", "cnp": "6090512123456", "telefon": "0722123456", "nume": "Popescu"}
@@ -21,7 +21,7 @@ class CapturingTransport(Transport):
 
 @pytest.fixture
 def sentry_events(settings):
-    settings.ROOT_URLCONF = "tests.ops.sentry_probe_urls"
+    settings.ROOT_URLCONF = "tests.catedra.sentry_probe_urls"
     transport = CapturingTransport()
     sentry_init(dsn="https://key@sentry.example/1", environment="test", transport=transport)
     yield transport

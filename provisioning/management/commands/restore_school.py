@@ -1,0 +1,56 @@
+"""`catedra restore_school --school SLUG --into NEW_SLUG [--at TIME | --backup ID] [--dry-run]`:
+a school as it was at TIME (default: the latest backup), made a new, active school
+NEW_SLUG with its own host; the original school is not touched. `catedra backup restore`
+replaces a school's own schema instead.
+
+Exit status 1 when the restore fails or does not match its backup, 2 on bad arguments.
+"""
+
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_public_schema_name
+
+from ops.backups.full import BackupError
+from ops.backups.storage import StorageError
+from ops.management.commands.backup import message_of, restore_point_pick, restored_line, verified_line
+from provisioning.restore import school_restore_from_backup, school_restore_validate
+from tenants.models import School
+
+ACTOR = "cli"
+
+
+class Command(BaseCommand):
+    help = "Restore a school's backup as a new school (the original is not touched)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--school", metavar="SLUG", required=True, help="the school whose backup is restored")
+        parser.add_argument("--into", metavar="NEW_SLUG", required=True, help="the new school's identifier")
+        point = parser.add_mutually_exclusive_group()
+        point.add_argument("--at", metavar="TIME", help="the state as of this time (ISO date or date and time)")
+        point.add_argument("--backup", metavar="ID", type=int, help="the state of this backup or incremental run")
+        parser.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
+
+    def handle(self, *args, **options):
+        school = School.objects.exclude(schema_name=get_public_schema_name()).filter(slug=options["school"]).first()
+        if school is None:
+            raise CommandError(f"No school has the slug {options['school']!r}.", returncode=2)
+        try:
+            school_restore_validate(options["into"])
+        except ValidationError as exc:
+            raise CommandError(f"--into: {message_of(exc)}", returncode=2) from exc
+        backup = restore_point_pick(school, options)
+        if options["dry_run"]:
+            self.stdout.write(verified_line(backup))
+            self.stdout.write("dry run: nothing was restored")
+            return
+        started = time.monotonic()
+        try:
+            restored, report = school_restore_from_backup(backup=backup, slug=options["into"], actor=ACTOR)
+        except (BackupError, StorageError, ValidationError) as exc:
+            raise CommandError(
+                f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
+            ) from exc
+        where = f"new school {restored.slug} (schema {restored.schema_name}, {restored.public_url})"
+        self.stdout.write(restored_line(school, backup, report, where, started))
