@@ -17,9 +17,9 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
+from catalog.attendance.brought import students_brought
 from catalog.attendance.models import Absence, Notice, NoticeDelivery
 from catalog.attendance.tasks import notice_deliver_job
-from catalog.grades.selectors import students_brought
 from catalog.structure.models import CurriculumEntry, SchoolClass, Student
 
 NOT_FOLLOWER = _("Doar secretariatul, conducerea școlii și dirigintele clasei urmăresc înștiințările către părinți.")

@@ -16,8 +16,7 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Excusal, ParentRequest
 from catalog.attendance.services import INTERVAL_INVALID, ExcusalResult, absences_excuse
-from catalog.grades.guards import require_results_open
-from catalog.structure.guards import NOT_ENROLLED
+from catalog.structure.guards import NOT_ENROLLED, require_results_open
 from catalog.structure.models import SchoolClass, Student
 from catalog.structure.selectors import is_enrolled
 

@@ -5,7 +5,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
-from catalog.attendance.models import NoticeDelivery
+from catalog.attendance.models import NoticeDelivery, ParentRequest
 from catalog.attendance.notices import FOLLOWERS, STUCK_AFTER
 from catalog.structure.models import SchoolClass
 
@@ -30,3 +30,10 @@ def deliveries_unsent(*, user: User) -> list[NoticeDelivery] | None:
         "parent", "notice__student__user", "notice__school_class", "notice__subject"
     ).order_by("-last", "-pk")
     return list(unsent[: UNSENT_SHOWN + 1])
+
+
+def requests_approved(*, school_class: SchoolClass):
+    """The parents' requests approved in a class, with their students (for its homeroom page)."""
+    return ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED).select_related(
+        "student__user"
+    )

@@ -18,12 +18,12 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence, Excusal
 from catalog.attendance.notices import notices_send
-from catalog.grades.guards import require_results_open
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
     reason_check,
     require_homeroom,
+    require_results_open,
     require_writer,
 )
 from catalog.structure.models import CurriculumEntry, Enrolment, SchoolClass, Student, Subject

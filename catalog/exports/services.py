@@ -12,7 +12,7 @@ from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.exports.formats import EXPORTERS, Exporter, ExportFile
-from catalog.exports.siiir import siiir_dataset
+from catalog.exports.siiir import SchoolIdentity, siiir_dataset
 from catalog.structure.models import SchoolYear
 from catalog.structure.services import CONFIGURERS
 
@@ -39,7 +39,13 @@ def interval_check(year: SchoolYear, since: date | None, until: date | None) -> 
 
 
 def siiir_export(
-    *, actor: User, year: SchoolYear, code: str, since: date | None = None, until: date | None = None
+    *,
+    actor: User,
+    school: SchoolIdentity,
+    year: SchoolYear,
+    code: str,
+    since: date | None = None,
+    until: date | None = None,
 ) -> ExportFile:
     """The year's catalog for SIIIR as a file in the format `code` (see EXPORTERS), limited
     to grades and absences dated in [since, until] when given. Recorded in the audit trail
@@ -48,7 +54,7 @@ def siiir_export(
         raise NotAllowed(NOT_EXPORTER)
     exporter = exporter_for(code)
     interval_check(year, since, until)
-    dataset = siiir_dataset(year=year, since=since, until=until)
+    dataset = siiir_dataset(school=school, year=year, since=since, until=until)
     exported = exporter.render(dataset)
     with transaction.atomic():
         audit_record(

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,7 +30,6 @@ from catalog.structure.models import (
     SchoolYear,
     level_cycle,
 )
-from tenants.models import School
 
 YES, NO = "DA", "NU"
 
@@ -46,8 +44,27 @@ class Sheet:
 
 
 @dataclass(frozen=True)
+class SchoolIdentity:
+    """Who the school is, as its door knows it (the request's or the command's school)."""
+
+    siiir_code: str
+    name: str
+    cui: str
+    county: str
+    locality: str
+
+    @classmethod
+    def of(cls, school) -> "SchoolIdentity":
+        """From any object with the school's fields (the tenant)."""
+        return cls(
+            siiir_code=school.siiir_code or "", name=school.name, cui=school.cui, county=school.county,
+            locality=school.locality,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Dataset:
-    school: School
+    school: SchoolIdentity
     year: SchoolYear
     since: date | None
     until: date | None
@@ -58,10 +75,11 @@ class Dataset:
         return {sheet.name: len(sheet.rows) for sheet in self.sheets}
 
 
-def siiir_dataset(*, year: SchoolYear, since: date | None = None, until: date | None = None) -> Dataset:
+def siiir_dataset(
+    *, school: SchoolIdentity, year: SchoolYear, since: date | None = None, until: date | None = None
+) -> Dataset:
     """The year in SIIIR's concepts. `since`/`until` limit the dated records (grades and
     absences) to an interval, for a periodic report; everything else is the year's state."""
-    school = School.objects.get(schema_name=connection.schema_name)
     generated_at = timezone.localtime()
     classes = list(SchoolClass.objects.filter(year=year).select_related("homeroom").order_by("level", "letter"))
     labels = {school_class.pk: class_label(school_class) for school_class in classes}

@@ -27,12 +27,11 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
+from catalog.attendance.brought import Brought
 from catalog.attendance.models import Absence
 from catalog.grades import averages
-from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ClassClosing, Exam, Grade, LegacyAverage, YearResult
 from catalog.grades.selectors import (
-    Brought,
     Discipline,
     Standing,
     absences_brought,
@@ -41,7 +40,7 @@ from catalog.grades.selectors import (
     disciplines_of,
 )
 from catalog.grades.services import value_parse
-from catalog.structure.guards import reason_check, require_homeroom
+from catalog.structure.guards import reason_check, require_homeroom, require_results_open
 from catalog.structure.models import CurricularModule, Exemption, Scheme, SchoolClass, SchoolYear, Student, Subject
 from catalog.structure.selectors import enrolments_active, record_of
 from catalog.structure.services import require_open

@@ -19,14 +19,14 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence
 from catalog.grades import averages
-from catalog.grades.guards import require_results_open
-from catalog.grades.models import Average, ConductGrade, DescriptiveReport, Grade
+from catalog.grades.models import CALIFICATIVE_CHOICES, Average, ConductGrade, DescriptiveReport, Grade
 from catalog.grades.selectors import conduct_due
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
     reason_check,
     require_homeroom,
+    require_results_open,
     require_writer,
 )
 from catalog.structure.models import (
@@ -365,6 +365,42 @@ def conduct_set(
     return conduct
 
 
+CONDUCT_VALUE_INVALID = _("Nota la purtare aleasă nu este validă.")
+
+
+def conduct_choices(school_class: SchoolClass) -> list[str]:
+    """The conduct grades a class's scheme allows, as a form offers them (10..1, or FB..I)."""
+    if school_class.scheme == Scheme.CALIFICATIVE:
+        return [value for value, _label in CALIFICATIVE_CHOICES]
+    return [str(value) for value in range(10, 0, -1)]
+
+
+def conduct_set_many(
+    *, homeroom: User, school_class: SchoolClass, period: LearningPeriod, chosen: dict[Student, str], reason: str = ""
+) -> list[ConductGrade]:
+    """Rule 10 for a whole class at once: each student's chosen conduct grade (as the form
+    sends it) where it differs from the one already set; all or nothing, a refusal naming
+    its student. Returns the grades written."""
+    allowed = set(conduct_choices(school_class))
+    current = {c.student_id: c.shown for c in ConductGrade.objects.filter(school_class=school_class, period=period)}
+    changes = [(student, value) for student, value in chosen.items() if value and value != current.get(student.pk)]
+    if any(value not in allowed for _student, value in changes):
+        raise ValidationError(CONDUCT_VALUE_INVALID, code="value")
+    numeric = school_class.scheme == Scheme.GRADES
+    written = []
+    with transaction.atomic():
+        for student, value in changes:
+            try:
+                conduct = conduct_set(
+                    homeroom=homeroom, student=student, school_class=school_class, period=period,
+                    value=int(value) if numeric else None, calificativ="" if numeric else value, reason=reason,
+                )  # fmt: skip
+            except ValidationError as error:
+                raise ValidationError(f"{student}: {' '.join(error.messages)}", code=error.code) from error
+            written.append(conduct)
+    return written
+
+
 REPORT_PREPARATORY_ONLY = _("Raportul descriptiv se scrie doar la clasa pregătitoare.")
 REPORT_TEXT = _("Scrieți evaluarea (cel mult 2000 de caractere).")
 REPORT_AREA = _("Domeniul de dezvoltare nu este valid.")
@@ -407,3 +443,19 @@ def descriptive_report_set(
             new={"area": area, "text": text}, reason=reason,
         )  # fmt: skip
     return report
+
+
+def descriptive_report_save(
+    *, homeroom: User, student: Student, school_class: SchoolClass, texts: dict[str, str], reason: str = ""
+) -> None:
+    """Rule 1: the student's whole evaluation, one text per development area; only the texts
+    that changed are written, all or nothing."""
+    current = dict(
+        DescriptiveReport.objects.filter(student=student, school_class=school_class).values_list("area", "text")
+    )
+    with transaction.atomic():
+        for area, text in texts.items():
+            if (text or "").strip() != current.get(area, ""):
+                descriptive_report_set(
+                    homeroom=homeroom, student=student, school_class=school_class, area=area, text=text, reason=reason
+                )

@@ -21,17 +21,17 @@ from accounts.models import User
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.services import notices_send
-from catalog.grades.guards import require_results_open
 from catalog.grades.models import Average, ConductGrade, Grade, TranscribedAbsences, Transcription
 from catalog.grades.selectors import conduct_due
 from catalog.grades.services import IN_MODULES, PERIOD_OTHER_YEAR, _grade_snapshot, _value_check
-from catalog.structure.guards import DATE_OUTSIDE_YEAR, reason_check, require_homeroom
+from catalog.structure.guards import DATE_OUTSIDE_YEAR, reason_check, require_homeroom, require_results_open
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,
     Enrolment,
     Exemption,
     LearningPeriod,
+    SchoolClass,
     Subject,
 )
 from catedra.text import has_control_characters
@@ -276,3 +276,27 @@ def _text(value: str, limit: int, message) -> str:
     if not text or len(text) > limit or has_control_characters(text):
         raise ValidationError(message, code="text")
     return text
+
+
+# Reads for the transcription page
+
+
+def transcription_of(enrolment: Enrolment) -> Transcription | None:
+    return Transcription.objects.filter(enrolment=enrolment).first()
+
+
+def curriculum_to_transcribe(school_class: SchoolClass) -> list[CurriculumEntry]:
+    """The class's subjects whose grades a transcription takes, in the catalog's order: a
+    subject taught in curricular modules has its grades per module and is not transcribed."""
+    in_modules = set(CurricularModule.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
+    return list(
+        CurriculumEntry.objects.filter(school_class=school_class).exclude(subject__in=in_modules)
+        .select_related("subject").order_by("subject__position", "subject__name")
+    )  # fmt: skip
+
+
+def periods_before(enrolment: Enrolment) -> list[LearningPeriod]:
+    """The year's periods that ended before the transfer in: their conduct grades come from
+    the school of origin."""
+    year = enrolment.school_class.year
+    return [period for period in year.periods.order_by("number") if not conduct_due(enrolment, period, year.ends)]

@@ -11,6 +11,7 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from catalog.structure.models import SchoolClass, Subject
 from catalog.structure.selectors import class_ends, holiday_on, teaches
+from catalog.structure.services import require_open
 
 DATE_OUTSIDE_YEAR = _("Data trebuie să fie în anul școlar {year}.")
 DATE_IN_FUTURE = _("Data nu poate fi în viitor.")
@@ -21,6 +22,19 @@ NOT_ASSIGNED = _("Nu predați această disciplină la această clasă.")
 ADMIN_MAY_NOT_WRITE = _("Conturile de administrare nu pot înregistra sau modifica note și absențe.")
 REASON_REQUIRED = _("Scrieți motivul modificării sau ștergerii.")
 ONLY_HOMEROOM = _("Doar dirigintele (învățătorul) clasei poate face asta.")
+RESULTS_CLOSED = _(
+    "Situația școlară a clasei {name} este încheiată: notele, mediile, purtarea și absențele nu se mai "
+    "schimbă decât dacă directorul o redeschide."
+)
+
+
+def require_results_open(school_class: SchoolClass) -> None:
+    """The end-of-year lock (rule 12): the class's year is open and its results are not closed;
+    once the homeroom teacher closes them, its grades, averages, conduct and absences stay as
+    they are until the director reopens them."""
+    require_open(school_class.year)
+    if school_class.results_closed:
+        raise ValidationError(RESULTS_CLOSED.format(name=school_class), code="results_closed")
 
 
 def require_writer(actor: User, school_class: SchoolClass, subject: Subject) -> None:

@@ -272,6 +272,12 @@ class SchoolClass(models.Model):
     def scheme(self) -> str:
         return level_scheme(self.level)
 
+    @property
+    def results_closed(self) -> bool:
+        """The homeroom teacher closed the class's results for the year (rule 12): the closing
+        is recorded, and reopened, by the grades (their `closing` of this class). One query."""
+        return SchoolClass.objects.filter(pk=self.pk, closing__isnull=False).exists()
+
 
 class CurriculumEntry(models.Model):
     """A subject taught in a class, with its weekly hours (the plan-cadru, per class)."""

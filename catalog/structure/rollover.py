@@ -57,14 +57,15 @@ from catalog.structure.models import (
 )
 from catalog.structure.modules import (
     NAME_TAKEN,
-    _dates_check,
-    _hours_check,
-    _name_check,
-    _name_free_check,
-    _saved,
-    _subject_check,
+    module_dates_check,
+    module_hours_check,
+    module_name_check,
+    module_name_free_check,
+    module_saved,
+    module_subject_check,
 )
-from catalog.structure.services import _homeroom_role_grant, require_configurer, require_open
+from catalog.structure.services import require_configurer, require_open
+from catalog.structure.services.classes import _homeroom_role_grant
 
 NEXT_LEVEL = {
     Level.PREP: Level.I, Level.I: Level.II, Level.II: Level.III, Level.III: Level.IV, Level.IV: Level.V,
@@ -234,10 +235,10 @@ def _class_write(copy: ClassCopy, target: SchoolYear) -> None:
 def _module_write(module: CurricularModule, school_class: SchoolClass) -> None:
     """`module_create`'s checks again, now against the written class and its plan, then the row."""
     module.school_class = school_class
-    _subject_check(school_class, module.subject)
+    module_subject_check(school_class, module.subject)
     _module_check(school_class, module)
-    _name_free_check(school_class, module.subject, module.name)
-    _saved(module)
+    module_name_free_check(school_class, module.subject, module.name)
+    module_saved(module)
 
 
 def _homeroom(school_class: SchoolClass, level: str, notes: list[str]) -> User | None:
@@ -304,9 +305,9 @@ def _module_moved(module: CurricularModule, source: SchoolYear, target: SchoolYe
 
 def _module_check(school_class: SchoolClass, module: CurricularModule) -> None:
     """`module_create`'s checks of the module itself; the name is kept as they clean it."""
-    module.name = _name_check(module.name)
-    _hours_check(module.total_hours)
-    _dates_check(school_class, module.starts, module.ends)
+    module.name = module_name_check(module.name)
+    module_hours_check(module.total_hours)
+    module_dates_check(school_class, module.starts, module.ends)
 
 
 def _held_back_place(plan: YearCopy, stays_behind: set[int], enrolled: dict[int, list[Student]]) -> None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role
 from catalog.attendance import requests
 from catalog.attendance.models import ParentRequest
+from catalog.structure import access as who_sees
 from catalog.structure.selectors import class_of, year_current
 from catalog.web import access
 from catalog.web.forms import DecisionForm, ParentRequestForm
@@ -21,7 +22,7 @@ from catalog.web.forms import DecisionForm, ParentRequestForm
 @require_POST
 def request_submit(request, student_id: int):
     """A parent (or the homeroom teacher) submits a request from the student's page."""
-    student = access.student_for(request.user, student_id)
+    student = who_sees.student_for(request.user, student_id)
     year = year_current()
     school_class = class_of(student, year) if year else None
     if school_class is None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.exports import services
 from catalog.exports.formats import EXPORTERS
+from catalog.exports.siiir import SchoolIdentity
 from catalog.structure.models import SchoolYear
 from catalog.structure.selectors import year_current
 from catalog.web import access
@@ -64,8 +65,9 @@ def siiir_export(request):
         if form.is_valid():
             data = form.cleaned_data
             exported = services.siiir_export(
-                actor=request.user, year=data["year"], code=data["code"], since=data["since"], until=data["until"]
-            )
+                actor=request.user, school=SchoolIdentity.of(request.tenant), year=data["year"], code=data["code"],
+                since=data["since"], until=data["until"],
+            )  # fmt: skip
             response = HttpResponse(exported.data, content_type=exported.content_type)
             response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
             return response

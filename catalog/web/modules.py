@@ -13,13 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.grades import averages
+from catalog.grades import modules as grade_modules
 from catalog.grades import selectors as grade_reads
+from catalog.structure import access as who_sees
 from catalog.structure import modules as curricular
 from catalog.structure.models import CurricularModule, SchoolClass
 from catalog.web import access
 from catalog.web.configure import class_or_404, written
 from catalog.web.configure_forms import curriculum_subjects, number_field, plain_text, subject_field
 from catalog.web.forms import date_field
+from catalog.web.gradebook_rows import rows_shown
 
 
 class ModuleForm(forms.Form):
@@ -70,7 +73,7 @@ def change(request, class_id: int, module_id: int):
     module = _module(found, module_id)
     initial = {name: getattr(module, name) for name in ("name", "total_hours", "starts", "ends")}
     form = ModuleForm(request.POST or None, school_class=found, initial={**initial, "subject": module.subject_id})
-    if written(request, form, lambda data: curricular.module_change(actor=request.user, module=module, **data)):
+    if written(request, form, lambda data: grade_modules.module_change(actor=request.user, module=module, **data)):
         messages.success(request, _("Modulul a fost modificat."))
         return redirect("modules-configure", class_id=found.pk)
     return _page(request, "change.html", {"school_class": found, "year": found.year, "form": form, "module": module})
@@ -81,7 +84,7 @@ def delete(request, class_id: int, module_id: int):
     found = class_or_404(class_id)
     module = _module(found, module_id)
     form = forms.Form(request.POST if request.method == "POST" else None)
-    if written(request, form, lambda _data: curricular.module_delete(actor=request.user, module=module)):
+    if written(request, form, lambda _data: grade_modules.module_delete(actor=request.user, module=module)):
         messages.success(request, _("Modulul %(name)s a fost șters.") % {"name": module.name})
         return redirect("modules-configure", class_id=found.pk)
     return _page(request, "delete.html", {"school_class": found, "year": found.year, "form": form, "module": module})
@@ -100,7 +103,7 @@ def _close_chosen(request, module: CurricularModule, rows, chosen: set[str]) -> 
     closed, notes = 0, []
     for row in rows:
         try:
-            average = curricular.module_average_close(teacher=request.user, student=row.student, module=module)
+            average = grade_modules.module_average_close(teacher=request.user, student=row.student, module=module)
             closed += 1
             notes += [f"{row.student}: {warning}" for warning in average.warnings]
         except (ValidationError, PermissionDenied) as error:
@@ -118,11 +121,13 @@ def averages_close(request, class_id: int, module_id: int):
     module = get_object_or_404(
         CurricularModule.objects.select_related("subject"), pk=module_id, school_class_id=class_id
     )
-    school_class, subject, writes = access.gradebook_for(request.user, class_id, module.subject_id)
+    school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, module.subject_id)
     if not writes:
         raise Http404
     module.school_class = school_class
-    rows = [r for r in grade_reads.gradebook(school_class=school_class, subject=subject, module=module) if not r.left]
+    rows = rows_shown(
+        r for r in grade_reads.gradebook(school_class=school_class, subject=subject, module=module) if not r.left
+    )
     if request.method == "POST":
         _close_chosen(request, module, rows, set(request.POST.getlist("student")))
         return redirect("module-averages", class_id=school_class.pk, module_id=module.pk)

@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.grades import transcriptions
 from catalog.grades.models import Transcription
-from catalog.grades.selectors import conduct_due
 from catalog.grades.services import value_parse
 from catalog.grades.transcriptions import TranscribedAbsence, TranscribedConduct, TranscribedGrade
-from catalog.structure.models import CurricularModule, CurriculumEntry, Enrolment, Scheme, SchoolYear
+from catalog.structure import access as who_sees
+from catalog.structure.models import CurriculumEntry, Enrolment, Scheme, SchoolYear
 from catalog.web import access
 
 GRADE_WITH_DAY = re.compile(r"^(?P<value>[^/\s]{1,3})/(?P<day>\d{1,2})\.(?P<month>\d{1,2})(?:\.(?P<year>\d{4}))?$")
@@ -96,25 +96,19 @@ def absences_parse(excused: str, unexcused: str, *, entry: CurriculumEntry) -> T
 
 @login_required
 def transcription(request, class_id: int, student_id: int):
-    school_class = access.class_for(request.user, class_id)
+    school_class = who_sees.class_for(request.user, class_id)
     if school_class.homeroom_id != request.user.pk or school_class.scheme == Scheme.DESCRIPTIVE:
         raise Http404  # the preparatory class has no grades to transcribe
     enrolment = get_object_or_404(
         Enrolment.objects.select_related("student__user", "school_class__year"),
         school_class=school_class, student_id=student_id, entry=Enrolment.Entry.TRANSFER_IN,
     )  # fmt: skip
-    done = Transcription.objects.filter(enrolment=enrolment).first()
+    done = transcriptions.transcription_of(enrolment)
     if done is not None:
         return _transcribed(request, enrolment, done)
-    year = school_class.year
-    # A subject taught in curricular modules has its grades per module: not transcribed here.
-    in_modules = set(CurricularModule.objects.filter(school_class=school_class).values_list("subject_id", flat=True))
-    entries = list(
-        CurriculumEntry.objects.filter(school_class=school_class).exclude(subject__in=in_modules)
-        .select_related("subject").order_by("subject__position", "subject__name")
-    )  # fmt: skip
+    entries = transcriptions.curriculum_to_transcribe(school_class)
     subjects = [entry.subject for entry in entries]
-    periods = [period for period in year.periods.order_by("number") if not conduct_due(enrolment, period, year.ends)]
+    periods = transcriptions.periods_before(enrolment)
     posted = request.method == "POST"
     form = TranscriptionForm(request.POST if posted else None)
     lines = {subject.pk: (request.POST.get(f"s{subject.pk}", "")[:2000] if posted else "") for subject in subjects}
@@ -128,7 +122,9 @@ def transcription(request, class_id: int, student_id: int):
         grades, conduct, absences = [], [], []
         for entry in entries:
             subject = entry.subject
-            parsed, wrong = grades_parse(lines[subject.pk], subject=subject, year=year, scheme=school_class.scheme)
+            parsed, wrong = grades_parse(
+                lines[subject.pk], subject=subject, year=school_class.year, scheme=school_class.scheme
+            )
             grades += parsed
             problems += wrong
             match absences_parse(*hours[subject.pk], entry=entry):

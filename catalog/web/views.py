@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,17 +17,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from catalog.attendance import selectors as attendance_reads
 from catalog.attendance import services as attendance
 from catalog.attendance.models import Absence, ParentRequest
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.legacy import legacy_record
-from catalog.grades.models import ClassClosing, DescriptiveReport, Grade, YearResult
+from catalog.grades.models import DescriptiveReport, Grade
+from catalog.structure import access as who_sees
 from catalog.structure import modules as curricular
-from catalog.structure.models import CurricularModule, Enrolment, SchoolYear, Student
+from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, LateForm, ParentRequestForm
+from catalog.web.gradebook_rows import RowView, rows_shown
 
 
 def school_home(request):
@@ -48,7 +50,7 @@ def school_home(request):
 
 @login_required
 def gradebook(request, class_id: int, subject_id: int):
-    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, subject_id)
     modules = _modules(school_class, subject)
     rows = grade_reads.gradebook(school_class=school_class, subject=subject, module_labels=_labels(modules))
     context = _gradebook_context(request, school_class, subject, writes, rows, modules=modules)
@@ -61,7 +63,7 @@ def _gradebook_context(request, school_class, subject, writes, rows, *, modules=
     day = _day(request.GET.get("zi") or request.POST.get("on") or "")
     labels = _labels(modules)
     return {
-        "school_class": school_class, "subject": subject, "writes": writes, "rows": rows,
+        "school_class": school_class, "subject": subject, "writes": writes, "rows": rows_shown(rows),
         "day": day, "today": timezone.localdate(), "hours": range(1, 15), "keys": _keys(school_class),
         "base_url": reverse("gradebook", args=[school_class.pk, subject.pk]) + "elevi/",
         "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1,
@@ -134,7 +136,7 @@ def _row_response(request, school_class, subject, writes, student, *, error: str
         context = _gradebook_context(
             request, school_class, subject, writes, rows, modules=modules, error=error, notice=notice
         )
-        context["row"] = rows[0]
+        context["row"] = RowView(rows[0])
         return render(request, "web/_gradebook_row.html", context)
     if error:
         messages.error(request, error)
@@ -154,7 +156,7 @@ def _first_error(form) -> str:
 def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_class, write):
     """A gradebook row's write: the form parsed, `write(...)` (a service call that returns the
     notice) run, and the row (or the page) back with the notice or the refusal."""
-    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, subject_id)
     student = _student_in(school_class, student_id)
     form = form_class(request.POST)
     if not form.is_valid():
@@ -234,7 +236,7 @@ def absence_late(request, class_id: int, subject_id: int, student_id: int):
 def grade_edit(request, grade_id: int):
     """Correct or delete a grade, with a reason."""
     grade = get_object_or_404(Grade.objects.select_related("student__user", "subject"), pk=grade_id)
-    school_class, subject, writes = access.gradebook_for(request.user, grade.school_class_id, grade.subject_id)
+    school_class, subject, writes = who_sees.gradebook_for(request.user, grade.school_class_id, grade.subject_id)
     if not writes:
         raise Http404
     form = ChangeForm(request.POST or None)
@@ -261,33 +263,22 @@ def grade_edit(request, grade_id: int):
 @login_required
 def class_overview(request, class_id: int):
     """The homeroom teacher's class: absences to excuse, standings, students at risk."""
-    school_class = access.class_for(request.user, class_id)
-    if not (access.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
+    school_class = who_sees.class_for(request.user, class_id)
+    if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
         raise Http404
-    standings = grade_reads.class_standings(school_class=school_class)
-    unexcused = grade_reads.class_unexcused(school_class=school_class)
-    closing = ClassClosing.objects.filter(school_class=school_class).first()
-    results = {r.student_id: r for r in YearResult.objects.filter(school_class=school_class)} if closing else {}
-    # Students who came from another school: their record there is to transcribe (or was).
-    transfers = {
-        enrolment.student_id: hasattr(enrolment, "transcription")
-        for enrolment in Enrolment.objects.filter(school_class=school_class, entry=Enrolment.Entry.TRANSFER_IN)
-        .select_related("transcription")
-    }  # fmt: skip
-    rows = [(s, unexcused.get(s.student.pk), results.get(s.student.pk), transfers.get(s.student.pk)) for s in standings]
-    approved = ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED)
+    overview = grade_reads.class_overview(school_class=school_class)
     return render(request, "web/class_overview.html", {
-        "school_class": school_class, "rows": rows, "closing": closing,
+        "school_class": school_class, "rows": overview.rows, "closing": overview.closing,
         "subjects": list(school_class.curriculum.select_related("subject").order_by("subject__position")),
         "is_homeroom": school_class.homeroom_id == request.user.pk,
         "is_director": request.user.has_role(Role.DIRECTOR),
-        "approved_requests": approved.select_related("student__user"),
+        "approved_requests": attendance_reads.requests_approved(school_class=school_class),
     })  # fmt: skip
 
 
 @login_required
 def absences_excuse(request, class_id: int, student_id: int):
-    school_class = access.class_for(request.user, class_id)
+    school_class = who_sees.class_for(request.user, class_id)
     if school_class.homeroom_id != request.user.pk:
         raise Http404
     student = _student_in(school_class, student_id)
@@ -310,7 +301,7 @@ def absences_excuse(request, class_id: int, student_id: int):
 def student_year(request, student_id: int):
     """A student's year: grades, absences and averages per subject (parents, the student, staff);
     `?an=` picks another year the student was in (a year before 2022-23 shows its semesters)."""
-    student = access.student_for(request.user, student_id)
+    student = who_sees.student_for(request.user, student_id)
     years = list(SchoolYear.objects.filter(classes__enrolments__student=student).distinct().order_by("-starts"))
     current = year_current()
     year = _year_asked(request.GET.get("an"), years, current)
@@ -345,23 +336,20 @@ def _year_asked(asked: str | None, years: list[SchoolYear], current: SchoolYear 
 @login_required
 def descriptive_report(request, class_id: int, student_id: int):
     """The preparatory class teacher writes the student's evaluation per development area (rule 1)."""
-    school_class = access.class_for(request.user, class_id)
+    school_class = who_sees.class_for(request.user, class_id)
     if school_class.homeroom_id != request.user.pk or school_class.scheme != "descriptive":
         raise Http404
     student = _student_in(school_class, student_id)
-    current = {r.area: r.text for r in DescriptiveReport.objects.filter(student=student, school_class=school_class)}
+    current = grade_reads.descriptive_texts(student=student, school_class=school_class)
     areas = DescriptiveReport.Area.choices
     error = ""
     if request.method == "POST":
         texts = {area: request.POST.get(area, "").strip() for area, _label in areas}
         try:
-            with transaction.atomic():
-                for area, text in texts.items():
-                    if text != current.get(area, ""):
-                        grades.descriptive_report_set(
-                            homeroom=request.user, student=student, school_class=school_class, area=area, text=text,
-                            reason=request.POST.get("reason", "")[:500],
-                        )  # fmt: skip
+            grades.descriptive_report_save(
+                homeroom=request.user, student=student, school_class=school_class, texts=texts,
+                reason=request.POST.get("reason", "")[:500],
+            )  # fmt: skip
             messages.success(request, _("Raportul descriptiv a fost salvat."))
             return redirect("descriptive-report", class_id=school_class.pk, student_id=student.pk)
         except (ValidationError, PermissionDenied) as refusal:

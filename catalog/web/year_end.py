@@ -6,8 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +17,9 @@ from accounts.roles import Role
 from catalog.grades import closing
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
-from catalog.grades.models import CALIFICATIVE_CHOICES, ConductGrade, Exam, YearResult
-from catalog.structure.models import CurricularModule, Scheme, SchoolClass, SchoolYear
+from catalog.grades.models import CALIFICATIVE_CHOICES, Exam, YearResult
+from catalog.structure import access as who_sees
+from catalog.structure.models import CurricularModule, Scheme, SchoolClass
 from catalog.structure.selectors import enrolments_active, year_current
 from catalog.web import access
 from catalog.web.forms import date_field
@@ -57,7 +56,7 @@ def _averages_close_chosen(request, school_class, subject, chosen: set[str]) -> 
 def averages_close(request, class_id: int, subject_id: int):
     """The subject's averages, computed from the grades; the teacher closes the chosen ones
     (calificative: the suggestion preselected, the teacher's choice recorded, rule 9)."""
-    school_class, subject, writes = access.gradebook_for(request.user, class_id, subject_id)
+    school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, subject_id)
     if not writes:
         raise Http404
     if school_class.technological and school_class.modules.filter(subject=subject).exists():
@@ -83,40 +82,10 @@ class ConductForm(forms.Form):
 
 
 def _homeroom_class(user, class_id: int) -> SchoolClass:
-    school_class = access.class_for(user, class_id)
+    school_class = who_sees.class_for(user, class_id)
     if school_class.homeroom_id != user.pk:
         raise Http404
     return school_class
-
-
-def _conduct_choices(school_class: SchoolClass) -> list[tuple[str, str]]:
-    if school_class.scheme == Scheme.CALIFICATIVE:
-        return [(value, value) for value, _label in CALIFICATIVE_CHOICES]
-    return [(str(value), str(value)) for value in range(10, 0, -1)]
-
-
-def _conduct_changes(data, students, current: dict, choices) -> list:
-    """(student, value) for each select that differs from the grade already set."""
-    allowed = {value for value, _label in choices}
-    changes = []
-    for student in students:
-        value = data.get(f"c-{student.pk}", "")
-        if value and value != current.get(student.pk):
-            if value not in allowed:
-                raise ValidationError(_("Nota la purtare aleasă nu este validă."))
-            changes.append((student, value))
-    return changes
-
-
-def _conduct_write(homeroom, school_class: SchoolClass, period, student, value: str, reason: str) -> None:
-    numeric = school_class.scheme == Scheme.GRADES
-    try:
-        grades.conduct_set(
-            homeroom=homeroom, student=student, school_class=school_class, period=period,
-            value=int(value) if numeric else None, calificativ="" if numeric else value, reason=reason,
-        )  # fmt: skip
-    except ValidationError as error:
-        raise ValidationError(f"{student}: {access.refusal_text(error)}") from error
 
 
 @login_required
@@ -129,19 +98,20 @@ def conduct(request, class_id: int):
     period_id = request.POST.get("period") or request.GET.get("perioada") or ""
     period = next((p for p in periods if str(p.pk) == period_id), None) or periods[0]
     students = [e.student for e in enrolments_active(school_class)]
-    current = {c.student_id: c.shown for c in ConductGrade.objects.filter(school_class=school_class, period=period)}
-    choices = _conduct_choices(school_class)
     form = ConductForm(request.POST or None, initial={"period": period.pk})
     if request.method == "POST" and form.is_valid():
         try:
-            changes = _conduct_changes(request.POST, students, current, choices)
-            with transaction.atomic():
-                for student, value in changes:
-                    _conduct_write(request.user, school_class, period, student, value, form.cleaned_data["reason"])
-            messages.success(request, _("Note la purtare salvate: %(n)s.") % {"n": len(changes)})
+            written = grades.conduct_set_many(
+                homeroom=request.user, school_class=school_class, period=period,
+                chosen={student: request.POST.get(f"c-{student.pk}", "") for student in students},
+                reason=form.cleaned_data["reason"],
+            )  # fmt: skip
+            messages.success(request, _("Note la purtare salvate: %(n)s.") % {"n": len(written)})
             return redirect(reverse("conduct", args=[school_class.pk]) + f"?perioada={period.pk}")
         except (ValidationError, PermissionDenied) as error:
             form.add_error(None, access.refusal_text(error))
+    current = grade_reads.conduct_shown(school_class=school_class, period=period)
+    choices = [(value, value) for value in grades.conduct_choices(school_class)]
     rows = [(s, current.get(s.pk, "")) for s in students]
     context = {
         "school_class": school_class, "periods": periods, "period": period, "rows": rows, "choices": choices,
@@ -177,7 +147,7 @@ class ReasonForm(forms.Form):
 @login_required
 @require_POST
 def results_reopen(request, class_id: int):
-    school_class = access.class_for(request.user, class_id)
+    school_class = who_sees.class_for(request.user, class_id)
     if not request.user.has_role(Role.DIRECTOR):
         raise Http404
     form = ReasonForm(request.POST)
@@ -211,38 +181,8 @@ class ExamForm(forms.Form):
 
 
 def _leadership(user) -> None:
-    if not access.sees_everything(user):
+    if not who_sees.sees_everything(user):
         raise Http404
-
-
-def _pending_exams(year: SchoolYear) -> list[dict]:
-    """Each result waiting for an exam, with its disciplines (corigență or încheierea situației):
-    subjects, and the curricular modules of the technological classes."""
-    results = YearResult.objects.filter(
-        school_class__year=year, status__in=[YearResult.Status.CORIGENT, YearResult.Status.AMANAT]
-    ).select_related("student__user", "school_class")
-    disciplines = {}  # (class id, discipline name) -> (subject id, module id)
-    for class_id, subject_id, name in year.classes.values_list(
-        "pk", "curriculum__subject_id", "curriculum__subject__name"
-    ):
-        disciplines[class_id, name] = (subject_id, None)
-    for module in CurricularModule.objects.filter(school_class__year=year).select_related("subject"):
-        disciplines[module.school_class_id, grade_reads.discipline_name(module.subject, module)] = (
-            module.subject_id, module.pk
-        )  # fmt: skip
-    pending = []
-    for result in sorted(results, key=lambda r: (r.school_class.level, r.school_class.letter, str(r.student))):
-        kind, names = (
-            (Exam.Kind.RESIT, result.failed)
-            if result.status == YearResult.Status.CORIGENT
-            else (Exam.Kind.DEFERRED, result.deferred)
-        )
-        for name in names:
-            subject_id, module_id = disciplines.get((result.school_class_id, name), (None, None))
-            pending.append(
-                {"result": result, "subject_name": name, "subject_id": subject_id, "module_id": module_id, "kind": kind}
-            )
-    return pending
 
 
 @login_required
@@ -253,16 +193,8 @@ def year_end(request):
     year = year_current()
     if year is None:
         raise Http404
-    classes = list(year.classes.select_related("homeroom", "closing").order_by("level", "letter"))
-    results = YearResult.objects.filter(school_class__year=year).values_list("school_class_id", "status")
-    counts = {(class_id, status): n for class_id, status, n in results.annotate(n=Count("id"))}
-    rows = [
-        (c, getattr(c, "closing", None), [(label, counts[c.pk, s]) for s, label in YearResult.Status.choices
-                                          if (c.pk, s) in counts])
-        for c in classes
-    ]  # fmt: skip
     context = {
-        "year": year, "rows": rows, "pending": _pending_exams(year),
+        "year": year, "rows": grade_reads.year_classes(year), "pending": grade_reads.exams_pending(year),
         "is_director": request.user.has_role(Role.DIRECTOR), "exam_form": ExamForm(),
     }  # fmt: skip
     return render(request, "web/year_end.html", context)

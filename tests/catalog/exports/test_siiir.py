@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from openpyxl import load_workbook
 
 from accounts.services import NotAllowed
@@ -19,15 +20,20 @@ from catalog.attendance import services as attendance
 from catalog.attendance.models import Excusal
 from catalog.exports import services
 from catalog.exports.formats import EXPORTERS, csv_cell
-from catalog.exports.siiir import siiir_dataset
+from catalog.exports.siiir import SchoolIdentity, siiir_dataset
 from catalog.grades import services as grades
 from catalog.grades.models import YearResult
 from catalog.structure import services as structure
 from catalog.structure.models import Enrolment, Exemption, Level
+from tenants.models import School
 from tests.catalog.conftest import cnp_for
 
 SHEETS = ["unitate", "formatiuni", "elevi", "plan_cadru", "note", "absente", "medii", "purtare", "scutiri",
           "situatie_anuala"]  # fmt: skip
+
+
+def this_school() -> SchoolIdentity:
+    return SchoolIdentity.of(School.objects.get(schema_name=connection.schema_name))
 
 
 @pytest.fixture
@@ -72,7 +78,7 @@ def sheet(dataset, name):
 
 def test_the_year_in_siiir_concepts(recorded, school_a):
     cast = recorded
-    dataset = siiir_dataset(year=cast.year)
+    dataset = siiir_dataset(school=this_school(), year=cast.year)
     assert [sheet.name for sheet in dataset.sheets] == SHEETS
     unit = sheet(dataset, "unitate").rows
     assert unit[0][:6] == (
@@ -128,14 +134,14 @@ def test_a_closed_average_is_exported(recorded):
         teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math, on=cast.day, value=8
     )
     grades.average_close(teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math)
-    rows = sheet(siiir_dataset(year=cast.year), "medii").rows
+    rows = sheet(siiir_dataset(school=this_school(), year=cast.year), "medii").rows
     assert rows == [(cast.ana.cnp, "a V-a A", "Matematică", "", 8, "", "DA")]  # (9 + 7 + 8) / 3 = 8
 
 
 def test_an_interval_limits_grades_and_absences_only(recorded):
     cast = recorded
     later = cast.day + timedelta(days=1)
-    dataset = siiir_dataset(year=cast.year, since=later, until=later)
+    dataset = siiir_dataset(school=this_school(), year=cast.year, since=later, until=later)
     assert [row[4] for row in sheet(dataset, "note").rows] == [later]
     assert sheet(dataset, "absente").rows == []
     assert len(sheet(dataset, "elevi").rows) == 4 and len(sheet(dataset, "purtare").rows) == 1
@@ -143,7 +149,7 @@ def test_an_interval_limits_grades_and_absences_only(recorded):
 
 
 def test_csv_archive_holds_one_utf8_file_per_concept(recorded):
-    exported = services.siiir_export(actor=recorded.admin, year=recorded.year, code="csv")
+    exported = services.siiir_export(school=this_school(), actor=recorded.admin, year=recorded.year, code="csv")
     assert exported.filename.endswith(".zip") and exported.content_type == "application/zip"
     with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
         assert archive.namelist() == [f"{name}.csv" for name in SHEETS]
@@ -155,7 +161,7 @@ def test_csv_archive_holds_one_utf8_file_per_concept(recorded):
 
 
 def test_xlsx_workbook_holds_one_sheet_per_concept_with_real_dates_and_numbers(recorded):
-    exported = services.siiir_export(actor=recorded.director, year=recorded.year, code="xlsx")
+    exported = services.siiir_export(school=this_school(), actor=recorded.director, year=recorded.year, code="xlsx")
     assert exported.filename.endswith(".xlsx")
     workbook = load_workbook(io.BytesIO(exported.data), read_only=True)
     assert workbook.sheetnames == SHEETS
@@ -172,10 +178,14 @@ def test_text_that_a_spreadsheet_would_run_stays_text(recorded):
     payload = '=HYPERLINK("http://example.test","x")'
     Enrolment.objects.filter(student=cast.ana).update(note=payload)
     assert csv_cell(payload) == f"'{payload}" and csv_cell("-") == "'-" and csv_cell(-3) == "-3"
-    archive = zipfile.ZipFile(io.BytesIO(services.siiir_export(actor=cast.admin, year=cast.year, code="csv").data))
+    archive = zipfile.ZipFile(
+        io.BytesIO(services.siiir_export(school=this_school(), actor=cast.admin, year=cast.year, code="csv").data)
+    )
     rows = list(csv.reader(io.StringIO(archive.read("elevi.csv").decode().removeprefix("\ufeff"))))
     assert [row[10] for row in rows if row[0] == cast.ana.cnp] == [f"'{payload}"]
-    workbook = load_workbook(io.BytesIO(services.siiir_export(actor=cast.admin, year=cast.year, code="xlsx").data))
+    workbook = load_workbook(
+        io.BytesIO(services.siiir_export(school=this_school(), actor=cast.admin, year=cast.year, code="xlsx").data)
+    )
     cells = [row[10] for row in workbook["elevi"].iter_rows(min_row=2)]
     noted = [cell for cell in cells if cell.value == payload]
     assert len(noted) == 1 and noted[0].data_type == "s"
@@ -184,7 +194,7 @@ def test_text_that_a_spreadsheet_would_run_stays_text(recorded):
 @pytest.mark.parametrize("who", ["mihai", "elena", "parent", "stats"])
 def test_only_the_secretariat_and_management_export(recorded, who):
     with pytest.raises(NotAllowed, match="Doar secretariatul"):
-        services.siiir_export(actor=getattr(recorded, who), year=recorded.year, code="xlsx")
+        services.siiir_export(school=this_school(), actor=getattr(recorded, who), year=recorded.year, code="xlsx")
 
 
 def audit_events() -> int:
@@ -205,7 +215,7 @@ def test_a_bad_format_or_interval_is_refused_and_records_nothing(recorded, code,
     before = audit_events()
     with pytest.raises(ValidationError) as refused:
         services.siiir_export(
-            actor=recorded.admin, year=year, code=code,
+            school=this_school(), actor=recorded.admin, year=year, code=code,
             since=None if since is None else year.starts + timedelta(days=since),
             until=None if until is None else year.starts + timedelta(days=until),
         )  # fmt: skip
@@ -214,7 +224,7 @@ def test_a_bad_format_or_interval_is_refused_and_records_nothing(recorded, code,
 
 
 def test_every_export_is_audited_with_what_it_holds_and_the_files_checksum(recorded):
-    exported = services.siiir_export(actor=recorded.admin, year=recorded.year, code="csv")
+    exported = services.siiir_export(school=this_school(), actor=recorded.admin, year=recorded.year, code="csv")
     event = AuditEvent.objects.filter(action=Action.SIIIR_EXPORTED).latest("seq")
     assert event.actor_id == recorded.admin.pk and event.object_id == str(recorded.year.pk)
     assert event.new_values["sha256"] == hashlib.sha256(exported.data).hexdigest() == exported.sha256
@@ -230,7 +240,7 @@ def test_exporters_are_registered_by_code():
 def test_the_dataset_loads_in_queries_that_do_not_grow_with_the_school(recorded, django_assert_max_num_queries):
     cast = recorded
     with django_assert_max_num_queries(12):
-        siiir_dataset(year=cast.year)
+        siiir_dataset(school=this_school(), year=cast.year)
     for serial in range(20):
         student = structure.student_create(
             actor=cast.admin, first_name="Elev", last_name=f"Nou{serial:02d}",
@@ -244,7 +254,7 @@ def test_the_dataset_loads_in_queries_that_do_not_grow_with_the_school(recorded,
         )
     structure.class_create(actor=cast.admin, year=cast.year, level=Level.VII, letter="C")
     with django_assert_max_num_queries(12):
-        dataset = siiir_dataset(year=cast.year)
+        dataset = siiir_dataset(school=this_school(), year=cast.year)
     assert len(sheet(dataset, "elevi").rows) == 24 and len(sheet(dataset, "note").rows) == 23
 
 
@@ -258,7 +268,7 @@ def test_the_command_writes_the_file_and_refuses_bad_arguments(recorded, school_
     assert load_workbook(target, read_only=True).sheetnames == SHEETS
     assert hashlib.sha256(target.read_bytes()).hexdigest() in out.getvalue()
     for bad, message in [
-        ({"since": "31.12.2025"}, "Not a day"),
+        ({"since": "31.12.2025"}, "--from: not a day"),
         ({"school": "no-such-school"}, "No school"),
         ({"username": "nobody"}, "No user"),
         ({"year": "1990-1991"}, "No such school year"),

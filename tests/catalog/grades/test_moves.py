@@ -18,6 +18,7 @@ from catalog.grades.averages import Status
 from catalog.grades.models import YearResult
 from catalog.structure import services as structure
 from catalog.structure.models import CurriculumEntry, Enrolment, LearningPeriod, Level, SchoolClass, SchoolYear, Student
+from catalog.web.gradebook_rows import RowView
 from tests.catalog.conftest import cnp_for, past_year_with_5a, weekdays
 
 
@@ -103,9 +104,9 @@ def test_the_new_class_gradebook_shows_the_earlier_grades_marked_and_not_to_corr
     assert row.grades == [earlier, later]
     assert row.preview == "8"
     assert len(row.absences) == 1 and row.unexcused == 1
-    assert "a V-a B" in row.grades_html  # the class the grade was given in
-    assert f"/note/{later.pk}/" in row.corrections_html
-    assert f"/note/{earlier.pk}/" not in row.corrections_html  # V B's teacher corrects it, not V A's
+    assert "a V-a B" in RowView(row).grades_html  # the class the grade was given in
+    assert f"/note/{later.pk}/" in RowView(row).corrections_html
+    assert f"/note/{earlier.pk}/" not in RowView(row).corrections_html  # V B's teacher corrects it, not V A's
     # The class left keeps its own catalog: the student is no longer in it.
     assert reads.gradebook(school_class=moved.origin, subject=cast.math) == []
 

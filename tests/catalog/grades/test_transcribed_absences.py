@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from audit.actions import Action
 from audit.models import AuditEvent
 from catalog.attendance import services as attendance
+from catalog.attendance.brought import Brought
 from catalog.attendance.models import Notice
 from catalog.grades import closing, transcriptions
 from catalog.grades import selectors as reads
@@ -72,7 +73,7 @@ def test_the_class_pages_show_the_absences_brought_apart_from_those_to_excuse_he
 
     assert reads.class_unexcused(school_class=transfer.target) == {transfer.dora.pk: (1, 2)}
     (row,) = reads.gradebook(school_class=transfer.target, subject=cast.math)
-    assert (row.absences_count, row.unexcused, row.brought) == (6, 3, reads.Brought(3, 2))
+    assert (row.absences_count, row.unexcused, row.brought) == (6, 3, Brought(3, 2))
     year = reads.student_year(student=transfer.dora, school_class=transfer.target)
     assert [(s.subject, s.absences_count, s.unexcused) for s in year.subjects] == [(cast.math, 6, 3), (cast.pe, 1, 0)]
     assert (year.absences_total, year.unexcused_total) == (7, 3)
@@ -214,7 +215,7 @@ def test_a_move_to_a_parallel_class_takes_the_absences_brought_along_once(cast, 
     assert reads.class_unexcused(school_class=b) == {transfer.dora.pk: (0, 3)}
     assert reads.class_unexcused(school_class=transfer.target) == {}  # she left V A
     (row,) = reads.gradebook(school_class=b, subject=cast.math)
-    assert row.brought == reads.Brought(2, 3)
+    assert row.brought == Brought(2, 3)
     assert reads.student_year(student=transfer.dora, school_class=b).unexcused_total == 3
 
 

@@ -17,6 +17,7 @@ from catalog.grades.transcriptions import TranscribedConduct, TranscribedGrade
 from catalog.structure import services as structure
 from catalog.structure.guards import date_check
 from catalog.structure.models import Enrolment, Exemption
+from catalog.web.gradebook_rows import RowView
 from tests.catalog.conftest import Transfer
 
 
@@ -81,9 +82,12 @@ def test_the_gradebook_marks_transcribed_grades_and_nobody_corrects_them_one_by_
     (row,) = reads.gradebook(school_class=transfer.target, subject=cast.math)
 
     assert [grade.value for grade in row.grades] == [4, 4, 9]
-    assert row.grades_html.count('title="transcrisă') == 2 and str(transcription.origin) in row.grades_html
-    assert f"/note/{here.pk}/" in row.corrections_html
-    assert all(f"/note/{grade.pk}/" not in row.corrections_html for grade in transcription.grades.all())
+    assert (
+        RowView(row).grades_html.count('title="transcrisă') == 2
+        and str(transcription.origin) in RowView(row).grades_html
+    )
+    assert f"/note/{here.pk}/" in RowView(row).corrections_html
+    assert all(f"/note/{grade.pk}/" not in RowView(row).corrections_html for grade in transcription.grades.all())
     transcribed = transcription.grades.first()
     with pytest.raises(ValidationError, match="transcrisă"):
         grades.grade_change(teacher=cast.mihai, grade=transcribed, value=10, reason="greșit")

@@ -327,7 +327,7 @@ def test_a_job_that_breaks_keeps_nothing_says_so_and_reports_the_error(cast, mon
         )
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(imports, "_rows_write", broken)
+    monkeypatch.setattr(imports.students, "_rows_write", broken)
     before = counts()
     with pytest.raises(RuntimeError):  # raised on, for the worker's error reporting
         imports.students_import_run(job_id=job.pk)

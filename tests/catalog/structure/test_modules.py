@@ -17,6 +17,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from catalog.attendance import services as attendance
 from catalog.grades import closing
+from catalog.grades import modules as grade_modules
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.models import Average, Exam, Grade, YearResult
@@ -143,10 +144,10 @@ def test_teachers_parents_students_and_viewers_may_not_configure_modules(cast, v
     with pytest.raises(PermissionDenied):
         modules.module_create(actor=actor, **fields(voc))
     with pytest.raises(PermissionDenied):
-        modules.module_change(actor=actor, module=voc.first, name="X", total_hours=5, starts=voc.first.starts,
+        grade_modules.module_change(actor=actor, module=voc.first, name="X", total_hours=5, starts=voc.first.starts,
                               ends=voc.first.ends)  # fmt: skip
     with pytest.raises(PermissionDenied):
-        modules.module_delete(actor=actor, module=voc.second)
+        grade_modules.module_delete(actor=actor, module=voc.second)
     assert state() == before
 
 
@@ -219,7 +220,7 @@ def test_names_are_unique_per_class_and_subject_only(cast, voc):
 
 def change(cast, module, **changes):
     data = {"name": module.name, "total_hours": module.total_hours, "starts": module.starts, "ends": module.ends}
-    return modules.module_change(actor=cast.admin, module=module, **(data | changes))
+    return grade_modules.module_change(actor=cast.admin, module=module, **(data | changes))
 
 
 def test_a_module_change_is_audited_with_the_old_and_new_values(cast, voc):
@@ -261,7 +262,7 @@ def test_a_graded_module_keeps_its_subject(cast, voc):
 def test_a_module_with_a_closed_average_changes_only_its_name(cast, voc):
     grade(voc, voc.paul, 8, voc.first)
     grade(voc, voc.paul, 9, voc.first)
-    modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     before = state()
     for changes in ({"total_hours": 100}, {"ends": voc.first.ends + timedelta(days=1)}, {"subject": cast.math}):
         with pytest.raises(ValidationError) as refusal:
@@ -273,7 +274,7 @@ def test_a_module_with_a_closed_average_changes_only_its_name(cast, voc):
 
 def test_a_module_without_grades_is_deleted_and_audited(cast, voc):
     pk = voc.second.pk
-    modules.module_delete(actor=cast.admin, module=voc.second)
+    grade_modules.module_delete(actor=cast.admin, module=voc.second)
     assert not CurricularModule.objects.filter(pk=pk).exists()
     event = AuditEvent.objects.get(action=Action.MODULE_DELETED, object_id=str(pk))
     assert event.old_values["name"] == "Circuite electrice" and event.actor_id == cast.admin.pk
@@ -283,8 +284,8 @@ def test_a_module_with_grades_or_averages_is_not_deleted(cast, voc):
     graded = grade(voc, voc.paul, 8, voc.first)
     before = state()
     with pytest.raises(ValidationError) as refusal:
-        modules.module_delete(actor=cast.admin, module=voc.first)
-    assert refusal.value.messages == [str(modules.HAS_GRADES)]
+        grade_modules.module_delete(actor=cast.admin, module=voc.first)
+    assert refusal.value.messages == [str(grade_modules.HAS_GRADES)]
     assert state() == before and Grade.objects.filter(pk=graded.pk).exists()
     # An average left after its grades were deleted (a reopened one) holds the module too.
     Average.objects.create(
@@ -292,7 +293,7 @@ def test_a_module_with_grades_or_averages_is_not_deleted(cast, voc):
         closed=False, closed_by=voc.ion,
     )  # fmt: skip
     with pytest.raises(ValidationError):
-        modules.module_delete(actor=cast.admin, module=voc.second)
+        grade_modules.module_delete(actor=cast.admin, module=voc.second)
     assert CurricularModule.objects.filter(pk=voc.second.pk).exists()
 
 
@@ -304,7 +305,7 @@ def test_a_closed_year_refuses_every_module_write(cast, voc):
     for write in (
         lambda: modules.module_create(actor=cast.admin, **fields(voc)),
         lambda: change(cast, voc.first, name="Altul"),
-        lambda: modules.module_delete(actor=cast.admin, module=voc.second),
+        lambda: grade_modules.module_delete(actor=cast.admin, module=voc.second),
     ):
         with pytest.raises(ValidationError) as refusal:
             write()
@@ -347,19 +348,19 @@ def test_a_module_average_is_closed_from_its_grades_only_once_the_module_has_end
     grade(voc, voc.paul, 10, voc.first)
     grade(voc, voc.paul, 7, voc.first)  # 8.5 -> 9 (rule 3: .50 up)
     grade(voc, voc.paul, 4, None)  # not the module's
-    average = modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    average = grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     assert (average.value, average.module, average.closed, average.warnings) == (9, voc.first, True, [])
     event = AuditEvent.objects.get(action=Action.AVERAGE_CLOSED, object_id=str(average.pk))
     assert event.new_values["module"] == "Măsurări electrice" and event.new_values["grades"] == 2
     with pytest.raises(ValidationError, match="deja încheiată"):
-        modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+        grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
 
 
 def test_a_module_that_has_not_ended_keeps_its_averages_open(voc):
     if voc.second.starts <= voc.second_day:
         grade(voc, voc.sorin, 8, voc.second)
     with pytest.raises(ValidationError) as refusal:
-        modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=voc.second)
+        grade_modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=voc.second)
     assert refusal.value.code == "module_running" and f"{voc.second.ends:%d.%m.%Y}" in refusal.value.messages[0]
     assert not Average.objects.exists()
 
@@ -369,7 +370,7 @@ def test_only_the_subjects_teacher_closes_a_module_average(cast, voc, who):
     grade(voc, voc.paul, 8, voc.first)
     grade(voc, voc.paul, 8, voc.first)
     with pytest.raises(PermissionDenied):
-        modules.module_average_close(teacher=getattr(cast, who), student=voc.paul, module=voc.second)
+        grade_modules.module_average_close(teacher=getattr(cast, who), student=voc.paul, module=voc.second)
     assert not Average.objects.exists()
 
 
@@ -377,14 +378,14 @@ def test_too_few_module_grades_warn_or_block_by_the_rule_set(cast, voc):
     """Rule 5: a module of 50 hours needs 2 grades; the rule set warns (default) or blocks."""
     grade(voc, voc.paul, 8, voc.first)
     grade(voc, voc.sorin, 6, voc.first)
-    average = modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    average = grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     assert average.value == 8 and average.warnings == [
         "Sunt 1 note; pentru încheierea mediei sunt necesare cel puțin 2."
     ]
     RuleSet.objects.filter(pk=cast.year.rule_set_id).update(min_grades_block=True)
     module = CurricularModule.objects.select_related("school_class__year__rule_set", "subject").get(pk=voc.first.pk)
     with pytest.raises(ValidationError) as refusal:
-        modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=module)
+        grade_modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=module)
     assert refusal.value.code == "too_few"
     assert not Average.objects.filter(student=voc.sorin).exists()
 
@@ -392,7 +393,7 @@ def test_too_few_module_grades_warn_or_block_by_the_rule_set(cast, voc):
 def test_a_closed_module_average_locks_that_modules_grades_only(cast, voc):
     grade(voc, voc.paul, 8, voc.first)
     grade(voc, voc.paul, 9, voc.first)
-    modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     with pytest.raises(ValidationError, match="încheiată"):
         grade(voc, voc.paul, 10, voc.first)
     grade(voc, voc.paul, 10, None, on=voc.first_day)  # outside the module: still open
@@ -403,7 +404,7 @@ def test_a_closed_module_average_locks_that_modules_grades_only(cast, voc):
 def test_the_students_year_shows_each_modules_average(cast, voc):
     grade(voc, voc.paul, 10, voc.first)
     grade(voc, voc.paul, 9, voc.first)
-    modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     report = grade_reads.student_year(student=voc.paul, school_class=voc.school_class)
     subject = next(s for s in report.subjects if s.subject == voc.subject)
     assert [(m.module, m.average and m.average.value) for m in subject.modules] == [(voc.first, 10), (voc.second, None)]
@@ -461,7 +462,7 @@ def module_grades(voc: Vocational, student: Student, first: list[int], second: l
 
 def close_modules(voc: Vocational, student: Student) -> None:
     for module in (voc.first, voc.second):
-        modules.module_average_close(teacher=voc.ion, student=student, module=module)
+        grade_modules.module_average_close(teacher=voc.ion, student=student, module=module)
 
 
 FIRST, SECOND, MATH = (
@@ -490,7 +491,7 @@ def test_a_module_without_its_average_keeps_the_class_from_closing(cast, ended):
     voc = ended
     for student in (voc.paul, voc.sorin):
         module_grades(voc, student, [8, 9], [8, 9])
-        modules.module_average_close(teacher=voc.ion, student=student, module=voc.first)
+        grade_modules.module_average_close(teacher=voc.ion, student=student, module=voc.first)
     with pytest.raises(ValidationError, match="La Bazele electrotehnicii mediile se încheie pe module") as refused:
         grades.average_close(teacher=voc.ion, student=voc.paul, school_class=voc.school_class, subject=voc.subject)
     assert refused.value.code == "in_modules" and not Average.objects.filter(module__isnull=True, subject=voc.subject)
@@ -539,7 +540,7 @@ def test_a_module_missed_by_half_with_too_few_grades_is_deferred_and_its_exam_cl
     module_grades(voc, voc.paul, [8, 9], [8, 9])
     close_modules(voc, voc.paul)
     module_grades(voc, voc.sorin, [8], [8, 9])
-    modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=voc.second)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.sorin, module=voc.second)
     day = voc.first.starts
     for hour in range(25):
         attendance.absence_record(
@@ -561,7 +562,7 @@ def test_absences_outside_a_modules_dates_do_not_defer_it(cast, ended):
     voc = ended
     for student in (voc.paul, voc.sorin):
         module_grades(voc, student, [8], [8, 9])
-        modules.module_average_close(teacher=voc.ion, student=student, module=voc.second)
+        grade_modules.module_average_close(teacher=voc.ion, student=student, module=voc.second)
     for hour in range(25):  # all in the second module's dates
         attendance.absence_record(
             teacher=voc.ion, student=voc.sorin, school_class=voc.school_class, subject=voc.subject,

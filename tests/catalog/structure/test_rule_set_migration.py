@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django_tenants.utils import schema_context
 
 from catedra.database import owner_default_connection
-from provisioning.schemas import schema_create_from_template, schema_drop
+from tenants.schemas import schema_create_from_template, schema_drop
 
 BEFORE, AFTER = ("structure", "0005_import_job"), ("structure", "0006_rule_set_conduct_subject_deduction")
 SCHEMA = "rule_set_migration"

@@ -297,7 +297,7 @@ def test_an_enrolment_and_its_audit_event_are_written_together(cast, monkeypatch
     def audit_fails(**kwargs):
         raise RuntimeError("the audit trail is unavailable")
 
-    monkeypatch.setattr(structure, "audit_record", audit_fails)
+    monkeypatch.setattr(structure.students, "audit_record", audit_fails)
     with pytest.raises(RuntimeError):
         structure.enrolment_add(
             actor=cast.admin, student=cast.ana, school_class=c5b, starts=cast.day + timedelta(days=1)

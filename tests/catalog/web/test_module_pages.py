@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.actions import Action
 from audit.models import AuditEvent, Source
+from catalog.grades import modules as grade_modules
 from catalog.grades import services as grades
 from catalog.grades.models import Average, Grade
 from catalog.structure import modules
@@ -180,7 +181,7 @@ def test_a_change_that_would_leave_grades_outside_the_module_is_refused(cast, vo
 def test_the_admin_deletes_a_module_without_grades_only(cast, voc, admin):
     grade(voc, voc.paul, 8, voc.first)
     before = snapshot()
-    refused(admin.post(module_url(voc, voc.first, "stergere")), modules.HAS_GRADES)
+    refused(admin.post(module_url(voc, voc.first, "stergere")), grade_modules.HAS_GRADES)
     assert snapshot() == before
     response = admin.post(module_url(voc, voc.second, "stergere"))
     assert response.status_code == 302
@@ -283,7 +284,7 @@ def test_a_gradebook_without_modules_looks_as_before(cast, as_user):
 def test_a_closed_module_average_refuses_more_grades_in_that_module(voc, as_user):
     for value in (8, 9):
         grade(voc, voc.paul, value, voc.first)
-    modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     row = as_user(voc.ion).post(
         grade_url(voc, voc.paul), {"value": "10", "on": voc.first_day.isoformat(), "module": str(voc.first.pk)},
         HTTP_HX_REQUEST="true",
@@ -379,7 +380,7 @@ def test_tampered_choices_on_the_module_averages_page_change_nothing(cast, voc, 
 def test_the_student_sees_the_module_averages_of_their_year(voc, as_user):
     for value in (10, 9):
         grade(voc, voc.paul, value, voc.first)
-    modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
+    grade_modules.module_average_close(teacher=voc.ion, student=voc.paul, module=voc.first)
     page = page_of(as_user(voc.paul.user).get(f"/elevi/{voc.paul.pk}/"))
     first = page.index("Modulul Măsurări electrice")
     assert "media <strong>10</strong>" in page[first : first + 400]

@@ -4,26 +4,19 @@ as that school's configurer (admin, director or deputy) would on the import page
 nothing; the report names every bad row. Exit status 1 if the file is refused, 2 on bad
 arguments."""
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django_tenants.utils import schema_context
+from django.core.management.base import CommandError
 
 from accounts.models import User
-from accounts.services import NotAllowed
-from audit.models import ActorKind, Source
-from audit.services import audit_context
 from catalog.structure import imports
 from catalog.structure.models import SchoolYear
 from catalog.structure.selectors import year_current
-from tenants import selectors
+from catedra.commands import BAD_ARGUMENTS, REFUSED, SchoolCommand
 
 
-class Command(BaseCommand):
+class Command(SchoolCommand):
     help = "Import students and their parents from a CSV file into a school (all or nothing)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--school", metavar="SLUG", required=True)
+    def add_school_arguments(self, parser):
         parser.add_argument("--file", metavar="PATH", required=True, help="the CSV file (UTF-8, `,` or `;`)")
         parser.add_argument("--as", dest="username", metavar="USERNAME", required=True,
                             help="the school's admin, director or deputy the import is recorded for")  # fmt: skip
@@ -31,53 +24,37 @@ class Command(BaseCommand):
         parser.add_argument("--class", dest="school_class", metavar="CLASS", help='one class for every row, e.g. "V A"')
         parser.add_argument("--dry-run", action="store_true", help="check the file and print the report, write nothing")
 
-    def handle(self, *args, **options):
-        schema = self._schema(options["school"])
-        data = self._read(options["file"])
-        try:
-            with (
-                schema_context(schema),
-                audit_context(source=Source.CLI, actor_kind=ActorKind.SYSTEM, actor_label="cli:catalog_import"),
-            ):
-                report = self._import(data, options)
-                self._print(report)
-        finally:
-            connection.set_schema_to_public()
-        if not report.ok:
-            raise CommandError(f"Nu s-a importat nimic: {len(report.problems)} probleme.", returncode=1)
+    def prepare(self, options):
+        options["data"] = self._read(options["file"])
 
-    def _schema(self, slug: str) -> str:
-        school = selectors.school_with_schema(slug)
-        if school is None:
-            raise CommandError(f"No school with a schema has the slug {slug!r}.", returncode=2)
-        return school.schema_name
+    def handle_school(self, school, options):
+        report = self._import(options["data"], options)
+        self._print(report)
+        if not report.ok:
+            raise CommandError(f"Nu s-a importat nimic: {len(report.problems)} probleme.", returncode=REFUSED)
 
     def _read(self, path: str) -> bytes:
         try:
             with open(path, "rb") as file:
                 return file.read(imports.MAX_BYTES + 1)  # one byte more tells a file that is too big
         except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.", returncode=2) from error
+            raise CommandError(f"Cannot read {path}: {error.strerror}.", returncode=BAD_ARGUMENTS) from error
 
     def _import(self, data: bytes, options) -> imports.StudentImport:
         actor = User.objects.filter(username=options["username"]).first()
         if actor is None:
-            raise CommandError(f"No user {options['username']!r} in this school.", returncode=2)
+            raise CommandError(f"No user {options['username']!r} in this school.", returncode=BAD_ARGUMENTS)
         year = SchoolYear.objects.filter(name=options["year"]).first() if options["year"] else year_current()
         if year is None:
-            raise CommandError("No such school year.", returncode=2)
+            raise CommandError("No such school year.", returncode=BAD_ARGUMENTS)
         school_class = None
         if options["school_class"]:
             school_class = imports.class_find(year=year, text=options["school_class"])
             if school_class is None:
-                raise CommandError(f"No class {options['school_class']!r} in {year.name}.", returncode=2)
-        try:
-            return imports.students_import(
-                actor=actor, year=year, data=data, school_class=school_class, dry_run=options["dry_run"]
-            )
-        except (NotAllowed, ValidationError) as error:
-            messages = error.messages if isinstance(error, ValidationError) else [str(error)]
-            raise CommandError(" ".join(str(m) for m in messages), returncode=1) from error
+                raise CommandError(f"No class {options['school_class']!r} in {year.name}.", returncode=BAD_ARGUMENTS)
+        return imports.students_import(
+            actor=actor, year=year, data=data, school_class=school_class, dry_run=options["dry_run"]
+        )
 
     def _print(self, report: imports.StudentImport) -> None:
         for problem in report.problems:

@@ -1,17 +1,6 @@
-"""Students and their parents imported from one CSV file into classes of a school year.
-
-All or nothing: every row is checked first (each problem reported with its line and column);
-if any row is wrong, nothing is written. The file's columns (Romanian header, `,` or `;`):
-
-    nume, prenume, cnp, clasa, numar_matricol, email, parinte_nume, parinte_prenume, parinte_email
-
-`nume`, `prenume` and `cnp` are required; `clasa` too unless the caller chooses one class for
-the whole file. The other columns may be left out or left empty: `numar_matricol` keeps a
-number from a paper register (otherwise the cycle's next one is given), `email` is the
-student's, and the three `parinte_*` cells, when any is given, name a parent by e-mail:
-rows with the same parent e-mail (siblings) share one parent, and a parent account that
-already has that e-mail in the school is reused.
-"""
+"""The students' CSV import (a school's secretariat, or `catedra catalog_import`): every row
+checked (names, CNP, class, register number, parents' e-mails) against the file and the
+school before anything is written; then all or nothing, the parents found again by e-mail."""
 
 import re
 import unicodedata
@@ -22,16 +11,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import CsvRow, NotAllowed, csv_read, parent_link, user_create
+from accounts.services import CsvRow, csv_read, parent_link, user_create
 from audit.actions import Action
-from audit.models import ActorKind, Source
+from audit.models import Source
 from audit.services import audit_context, audit_record
 from catalog.structure.cnp import cnp_validate
+from catalog.structure.imports.jobs import JOB_NOT_ALLOWED, job_queue, job_run
+from catalog.structure.imports.report import ImportReport, RowProblem, file_text, folded
 from catalog.structure.models import ImportJob, Level, SchoolClass, SchoolYear, Student, level_cycle
 from catalog.structure.services import require_configurer, require_open, student_create
 from catedra.text import has_control_characters
@@ -39,69 +29,93 @@ from catedra.text import has_control_characters
 COLUMNS = (
     "nume", "prenume", "cnp", "clasa", "numar_matricol", "email", "parinte_nume", "parinte_prenume", "parinte_email",
 )  # fmt: skip
+
+
 REQUIRED = ("nume", "prenume", "cnp")
+
+
 PARENT_COLUMNS = ("parinte_nume", "parinte_prenume", "parinte_email")
-MAX_BYTES = 2 * 1024 * 1024
+
+
 MAX_ROWS = 2000
 
-FILE_EMPTY = _("Fișierul este gol.")
-FILE_TOO_BIG = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere (cel mult 2.000 de elevi fiecare).")
-FILE_NOT_UTF8 = _("Fișierul nu este un text CSV în UTF-8. În Excel: Salvare ca → „CSV UTF-8 (delimitat prin virgulă)”.")
+
 CLASS_NOT_IN_YEAR = _("Clasa aleasă nu este în anul școlar {year}.")
+
+
 EXTRA_CELLS = _("Rândul are mai multe valori decât coloanele din antet (o virgulă sau un punct și virgulă în plus?).")
+
+
 LAST_NAME_MISSING = _("Numele elevului lipsește.")
+
+
 FIRST_NAME_MISSING = _("Prenumele elevului lipsește.")
+
+
 NAME_FORMULA = _("Un nume nu poate începe cu =, +, - sau @.")
+
+
 NAME_BAD = _("Cel mult 150 de caractere, fără caractere de control.")
+
+
 CNP_IN_FILE = _("CNP-ul apare și pe rândul {line}.")
+
+
 CNP_TAKEN = _("Există deja în școală un elev cu acest CNP.")
+
+
 CLASS_MISSING = _("Clasa lipsește.")
+
+
 CLASS_UNKNOWN = _("Clasa „{value}” nu există în anul școlar {year}.")
+
+
 CLASS_NOT_CHOSEN = _("Rândul are clasa {value}, dar pentru import ați ales {chosen}.")
+
+
 REGISTER_BAD = _("Numărul matricol este un număr întreg de la 1 în sus.")
+
+
 REGISTER_IN_FILE = _("Numărul matricol {n} ({cycle}) apare și pe rândul {line}.")
+
+
 REGISTER_TAKEN = _("Numărul matricol {n} ({cycle}) este deja folosit în școală.")
+
+
 EMAIL_BAD = _("Adresa de e-mail nu este validă.")
+
+
 EMAIL_IN_FILE = _("Adresa de e-mail apare și pe rândul {line}.")
+
+
 EMAIL_TAKEN = _("Adresa de e-mail este deja folosită de alt cont al școlii.")
+
+
 PARENT_LAST_NAME_MISSING = _("Numele părintelui lipsește.")
+
+
 PARENT_FIRST_NAME_MISSING = _("Prenumele părintelui lipsește.")
+
+
 PARENT_EMAIL_MISSING = _("E-mailul părintelui lipsește (după el recunoaștem frații).")
+
+
 PARENT_NAME_DIFFERS = _("Același e-mail de părinte are alt nume pe rândul {line}.")
+
+
 PARENT_NOT_A_PARENT = _("Adresa aparține unui cont al școlii care nu este de părinte.")
+
+
 PARENT_NAME_DIFFERS_FROM_ACCOUNT = _("Adresa aparține părintelui {name} din școală, cu alt nume decât în fișier.")
+
+
 PARENT_IS_STUDENT = _("Adresa părintelui este și adresa unui elev din fișier (rândul {line}).")
-JOB_NOT_ALLOWED = _("Contul care a încărcat fișierul nu mai are dreptul să importe elevi.")
-JOB_FAILED = _("Importul s-a oprit din cauza unei erori; nu s-a salvat nimic. Reîncercați sau anunțați furnizorul.")
+
 
 _CEDILLA_TO_COMMA = str.maketrans({"Ş": "Ș", "ş": "ș", "Ţ": "Ț", "ţ": "ț"})
+
+
 _FORMULA_START = ("=", "+", "-", "@")
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    line: int | None  # None: the file as a whole
-    column: str  # "" when the problem is not one column's
-    message: str
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return str(self.message)
-        where = f"{self.line}, {self.column}" if self.column else str(self.line)
-        return f"{_('Rândul')} {where}: {self.message}"
-
-
-@dataclass
-class ImportReport:
-    """What an import did (or, dry or refused, would have done) and every problem found."""
-
-    dry_run: bool = False
-    rows: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 @dataclass
@@ -196,23 +210,6 @@ def _text(data: bytes, report: StudentImport) -> str:
     if problem:
         report.problems.append(RowProblem(None, "", problem))
     return text
-
-
-def file_text(data: bytes, *, too_big=FILE_TOO_BIG) -> tuple[str, str]:
-    """An uploaded CSV file's text, or "" and why it cannot be read (too big, empty, not UTF-8)."""
-    if len(data) > MAX_BYTES:
-        return "", too_big
-    if not data.strip():
-        return "", FILE_EMPTY
-    if b"\x00" in data:  # binary, or UTF-16 ("Unicode text" from Excel)
-        return "", FILE_NOT_UTF8
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError:
-        return "", FILE_NOT_UTF8
-
-
-# -- one row -------------------------------------------------------------------------------
 
 
 def _row_parse(
@@ -322,9 +319,6 @@ def _class_lookup(year: SchoolYear) -> dict[str, SchoolClass]:
     return {key: next(iter(matches)) for key, matches in found.items() if len(matches) == 1}
 
 
-# -- across rows and against the school ----------------------------------------------------
-
-
 def _rows_check(rows: list[_Row], report: StudentImport) -> None:
     def problem(row, column: str, message) -> None:
         report.problems.append(RowProblem(row.line if isinstance(row, _Row | _Parent) else row, column, message))
@@ -419,14 +413,6 @@ def _fold(person) -> str:
     return folded(f"{person.last_name} {person.first_name}")
 
 
-def folded(text: str) -> str:
-    """`text` as compared by a person: without case, diacritics or extra spaces („Limba  Română” = „limba romana”)."""
-    return " ".join(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold().split())
-
-
-# -- writing -------------------------------------------------------------------------------
-
-
 def _rows_write(actor: User, year: SchoolYear, rows: list[_Row], report: StudentImport) -> None:
     """Every row through the services, in one transaction; rolled back for a dry run or a refusal."""
     with transaction.atomic(), audit_context(source=Source.IMPORT):
@@ -475,9 +461,6 @@ def _row_write(actor: User, row: _Row, parents: dict[str, User], report: Student
     return student
 
 
-# -- in the background ---------------------------------------------------------------------
-
-
 def students_import_queue(
     *, actor: User, year: SchoolYear, data: bytes, school_class: SchoolClass | None = None, file_name: str = "",
     rows: int = 0,
@@ -506,59 +489,3 @@ def _students_work(job: ImportJob) -> tuple[ImportReport, dict]:
         "parents_created": len(report.parents_created), "parents_reused": len(report.parents_reused),
         "links": report.links,
     }  # fmt: skip
-
-
-def job_queue(task, *, kind: str, actor: User, year: SchoolYear, data: bytes, **fields) -> ImportJob:
-    """Keep a checked file as an ImportJob of `kind` and send `task` with its id once this
-    transaction commits (the caller has checked the right and the year)."""
-    fields["file_name"] = fields.get("file_name", "")[:200]
-    job = ImportJob.objects.create(kind=kind, year=year, created_by=actor, data=data, **fields)
-    transaction.on_commit(lambda: task.delay(job.pk))
-    return job
-
-
-def job_run(*, job_id: int, label: str, work, not_allowed) -> None:
-    """Run a queued import: `work(job)` imports the file as the person who uploaded it and
-    returns its report and what to keep of it. Safe to deliver twice: a job runs once, under
-    its row's lock, and a finished job is left as it is. A refusal (the uploader lost the
-    right: `not_allowed` says so; the year closed meanwhile) is kept as the job's problems;
-    an unexpected error marks it failed, with nothing saved, and is raised again (Sentry
-    sees it). The file is dropped when the job ends."""
-    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
-    )
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().get(pk=job_id)
-            if job.finished:
-                return
-            outcome: dict = {}
-            with audit_context(
-                actor_kind=ActorKind.JOB, actor_label=label, source=Source.IMPORT,
-                request_id=f"{job.kind}-import-{job.pk}",
-            ):  # fmt: skip
-                try:
-                    report, outcome = work(job)
-                except NotAllowed:
-                    report = ImportReport(problems=[RowProblem(None, "", not_allowed)])
-                except ValidationError as refusal:  # the year closed since the file was checked
-                    report = ImportReport(problems=[RowProblem(None, "", " ".join(refusal.messages))])
-            job.status = ImportJob.Status.DONE if report.ok else ImportJob.Status.REFUSED
-            job.outcome = {**(outcome if report.ok else {}), "problems": _problems_kept(report.problems)}
-            job.data, job.finished_at = b"", timezone.now()
-            job.save(update_fields=["status", "outcome", "data", "finished_at"])
-    except Exception:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(), data=b"",
-            outcome={"problems": [[None, "", str(JOB_FAILED)]]},
-        )  # fmt: skip
-        raise
-
-
-def _problems_kept(problems: list[RowProblem]) -> list[list]:
-    return [[problem.line, problem.column, str(problem.message)] for problem in problems]
-
-
-def job_problems(job: ImportJob) -> list[RowProblem]:
-    """The problems a finished job recorded, as the report shows them."""
-    return [RowProblem(line, column, message) for line, column, message in job.outcome.get("problems", [])]
