@@ -1,13 +1,15 @@
 """Audit figures (printed; the pass/fail of the audit trail lives in tests/audit).
-Targets: auditing a write costs < 25% more than the same write without the audit layer;
-`catedra audit verify` over 1,000,000 events < 60 s.
+Targets: with the audit layer on, adding a grade on the gradebook page and changing an
+account on its page each take p95 < 60 ms (the whole request, committed); `catedra audit
+verify` over 1,000,000 events < 60 s. The overhead against the same write without the
+layer is printed beside them (it was the goal once: < 25%).
 
 A write is measured where the product makes it, at its door: a signed-in teacher adding
 a grade on the gradebook page, the secretary changing an account on its page (the whole
 request, committed). The same writes are then measured at their services, and the
 smallest writes there are (one UPDATE of one row) show the floor: the trail adds two rows
 (the event and the row history) to a write of one, which no amount of tuning brings under
-a quarter of that one row's cost (see the README, "What auditing costs a write")."""
+a quarter of that one row's cost (see docs/audit.md, "What auditing costs a write")."""
 
 import contextlib
 import datetime
@@ -35,11 +37,12 @@ from catalog.grades import services as grades
 from catalog.structure import services as structure
 from catalog.structure.models import Level, SchoolClass, SchoolYear, Student, Subject
 from catedra.database import owner_connection, owner_default_connection
-from provisioning.schemas import schema_create_from_template, schema_drop
 from provisioning.services import school_provision
+from tenants.schemas import schema_create_from_template, schema_drop
 from tests.accounts.conftest import PASSWORD, sign_in_with_2fa
 from tests.catalog.conftest import cnp_for, past_day, school_year_bounds
 from tests.catalog.web.conftest import SchoolClient, gradebook_url
+from tests.perf.budget import BUSY_MARGIN, sized, within
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -219,8 +222,8 @@ def context_without_history(**fields):
 
 
 def overhead(
-    write, monkeypatch, table="accounts_user", service="accounts.services", parts=("history", "event"),
-    block: int = WRITES, **kwargs,
+    write, monkeypatch, table="accounts_user", service="accounts.services.users", parts=("history", "event"),
+    block: int = WRITES, audited_times: list[float] | None = None, **kwargs,
 ):  # fmt: skip
     """Median seconds per write without and with the audit layer, the overhead of each
     round, and the number of writes timed on each side. Blocks of `block` writes alternate
@@ -241,6 +244,8 @@ def overhead(
                     timed[audited].append(time.perf_counter() - started)
             times[audited] += timed[audited]
         rounds.append(statistics.median(timed[True]) / statistics.median(timed[False]) - 1)
+    if audited_times is not None:
+        audited_times += times[True]
     return statistics.median(times[False]), statistics.median(times[True]), rounds, len(times[False])
 
 
@@ -260,16 +265,27 @@ def test_overhead_of_auditing_a_write_at_its_door(bench_school, monkeypatch, cap
             {"client": signed_in(bench_school, secretary), "user": user, "block": 6},
         ),
     )  # fmt: skip
+    slow = []
     for label, write, kwargs in cases:
-        durable = overhead(write, monkeypatch, **kwargs)
+        audited_times: list[float] = []
+        durable = overhead(write, monkeypatch, audited_times=audited_times, **kwargs)
         with commits_not_waiting_for_the_disk():
             work = overhead(write, monkeypatch, **kwargs)
             assert_still_not_waiting()  # the requests kept the test's connection
+        p95 = statistics.quantiles(audited_times, n=20)[-1] * 1000
         with capsys.disabled():
-            print(f"\n[perf] audit overhead at the door, {label}: {describe(*durable, what=TARGET)}", end="")
-            print(f"\n[perf]     the same, commits not waiting for the disk: {describe(*work, what=TARGET)}", end="")
+            print(
+                f"\n[perf] {label}, audit layer on: p95 {p95:.1f} ms over {len(audited_times)} requests"
+                f" (target < {DOOR_P95_MS} ms; asserted < {DOOR_P95_MS * BUSY_MARGIN:.0f} ms on a busy machine)",
+                end="",
+            )
+            print(f"\n[perf]     audit overhead at the door: {describe(*durable, what=OVERHEAD)}", end="")
+            print(f"\n[perf]     the same, commits not waiting for the disk: {describe(*work, what=OVERHEAD)}", end="")
+        if not within(p95 / 1000, DOOR_P95_MS / 1000):
+            slow.append(f"{label}: p95 {p95:.1f} ms")
     with capsys.disabled():
         print()
+    assert not slow, f"over the door's goal of p95 < {DOOR_P95_MS} ms (x{BUSY_MARGIN} for a busy machine): {slow}"
 
 
 def test_overhead_of_auditing_one_write(scratch_schema, monkeypatch, capsys):
@@ -407,7 +423,9 @@ def describe(plain: float, audited: float, rounds: list[float], samples: int, *,
     )
 
 
-TARGET = "target < 25%"
+OVERHEAD = "once the target: < 25%"
+# The doors' goal (asserted with the busy machine's margin, tests/perf/budget.py).
+DOOR_P95_MS = 60
 SCALE = "for scale: the service alone, without its request"
 FLOOR = "the floor: a write of one row, no target"
 
@@ -441,7 +459,8 @@ def _copy_value(value) -> str:
 
 
 def test_verify_one_million_events(owner_scratch_schema, capsys):
-    count = 1_000_000
+    """1,000,000 events < 60 s (`make bench`); `make test` verifies 200,000 against 12 s."""
+    count = sized(1_000_000, 200_000)
     started = time.perf_counter()
     columns = ", ".join(("seq", "prev_hash", "hash", "content_hash", *CONTENT_FIELDS))
     with connection.cursor() as cursor:
@@ -460,7 +479,9 @@ def test_verify_one_million_events(owner_scratch_schema, capsys):
     started = time.perf_counter()
     report = chain_report()
     seconds = time.perf_counter() - started
+    target = 60 * count / 1_000_000
     assert report.intact and report.events == count, report
     with capsys.disabled():
         print(f"\n[perf] audit verify: {count:,} events in {seconds:.1f} s, {count / seconds:,.0f} events/s "
-              f"(target < 60 s; making them took {made:.1f} s)")  # fmt: skip
+              f"(target < {target:.0f} s; making them took {made:.1f} s)")  # fmt: skip
+    assert within(seconds, target), f"verify took {seconds:.1f} s"

@@ -18,6 +18,7 @@ from catalog.structure import services as structure
 from catalog.structure.models import CurriculumEntry, Enrolment, Level, SchoolClass, Student
 from tests.catalog.conftest import cnp_for
 from tests.catalog.web.conftest import gradebook_url
+from tests.perf.budget import within
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -88,6 +89,8 @@ def test_gradebook_and_parent_view_server_time(cast, as_user, django_assert_max_
         f"\nparent's view of a child: median {statistics.median(child):.1f} ms, p95 {p95(child):.1f} ms "
         "(target < 50 ms)"
     )
+    assert within(p95(gradebook) / 1000, 0.100), f"gradebook p95 {p95(gradebook):.1f} ms"
+    assert within(p95(child) / 1000, 0.050), f"parent's view p95 {p95(child):.1f} ms"
 
 
 def row_history_off() -> None:
@@ -146,3 +149,4 @@ def test_recomputing_a_1000_student_school(owner_db, cast):
         f"\nrecomputing every average and status, 1,000 students x 8 subjects x 12 grades "
         f"({Grade.objects.count()} grades): {seconds:.2f} s (target < 5 s); {dict(statuses)}"
     )
+    assert within(seconds, 5), f"recomputing took {seconds:.2f} s"

@@ -1,6 +1,6 @@
 """Start-up figures: the embedded PostgreSQL and Redis, and `make run` to ready.
 Targets: embedded PostgreSQL start < 5 s; `make run` ready < 60 s once installed.
-Prints its figures; the pass/fail of the targets lives in the e2e tests."""
+Prints its figures and asserts the targets with a busy machine's margin."""
 
 import time
 
@@ -8,6 +8,7 @@ import pytest
 
 from catedra.embedded import EmbeddedPostgres, EmbeddedRedis
 from tests.helpers import MakeRun, free_port
+from tests.perf.budget import within
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -33,6 +34,7 @@ def test_embedded_servers_start_up(tmp_path, capsys):
             f"\n[perf] embedded PostgreSQL: first start (initdb) {cold:.2f} s, later start {warm:.2f} s (target < 5 s)"
         )
         print(f"[perf] embedded Redis start: {redis_start:.2f} s")
+    assert within(warm, 5), f"embedded PostgreSQL start {warm:.2f} s"
 
 
 def test_make_run_cold_start_to_ready(tmp_path, capsys):
