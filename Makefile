@@ -32,17 +32,19 @@ browser: ## Install Chromium for the browser tests (Debian's package; needs root
 run: install ## Start PostgreSQL, Redis, web, worker and beat with the demo school (Ctrl-C stops all)
 	$(BIN)/catedra run
 
-# The benchmarks (tests/perf, mostly PostgreSQL work) run alongside the rest of the suite, each
-# in its own test database, so the two cores are both busy; their output follows the suite's.
-# Here they run at CI sizes (CATEDRA_BENCH=ci, tests/perf/budget.py); `make bench` at full sizes.
+# Two pytest processes keep both cores busy: the benchmarks (tests/perf, mostly PostgreSQL
+# work, at CI sizes: CATEDRA_BENCH=ci, tests/perf/budget.py) and the browser tests (each
+# starts a whole stack and Chromium) run beside the rest, in a test database of their own;
+# their output follows the suite's. `make bench` runs the benchmarks alone at full sizes.
 test: install browser ## Run the whole test suite (slow, end-to-end, browser and perf suites included)
-	@perf_log=$$(mktemp); \
-	CATEDRA_BENCH=ci CATEDRA_TEST_DATABASE=test_catedra_perf $(BIN)/python -m pytest tests/perf >"$$perf_log" 2>&1 & perf=$$!; \
-	trap 'kill $$perf 2>/dev/null' INT TERM; \
-	$(BIN)/python -m pytest --ignore=tests/perf; status=$$?; \
-	wait $$perf; perf_status=$$?; \
-	echo; echo "== tests/perf (run alongside) =="; cat "$$perf_log"; rm -f "$$perf_log"; \
-	[ $$status -eq 0 ] && [ $$perf_status -eq 0 ]
+	@side_log=$$(mktemp); \
+	CATEDRA_BENCH=ci CATEDRA_TEST_DATABASE=test_catedra_perf $(BIN)/python -m pytest tests/perf tests/e2e \
+		-m "perf or browser" >"$$side_log" 2>&1 & side=$$!; \
+	trap 'kill $$side 2>/dev/null' INT TERM; \
+	$(BIN)/python -m pytest --ignore=tests/perf -m "not browser"; status=$$?; \
+	wait $$side; side_status=$$?; \
+	echo; echo "== tests/perf and the browser tests (run alongside) =="; cat "$$side_log"; rm -f "$$side_log"; \
+	[ $$status -eq 0 ] && [ $$side_status -eq 0 ]
 
 test-fast: install ## Run the tests without the slow suites
 	$(BIN)/python -m pytest -m "not slow"
