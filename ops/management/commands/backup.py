@@ -136,7 +136,7 @@ class Command(BaseCommand):
                 f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
             ) from exc
         where = f"schema {school.schema_name}; the previous schema is kept as {kept}"
-        self.stdout.write(restored_line(school, backup, report, where, started))
+        restore_said(self.stdout, school, backup, report, where, started)
 
     def _drill(self, options) -> None:
         if options.get("backup") is not None:
@@ -281,18 +281,19 @@ def verified_line(backup: Backup) -> str:
     )
 
 
-def restored_line(school: School, backup: Backup, report: full.RestoreReport, where: str, started: float) -> str:
-    """What a restore gave, with its audit chain checked (a CommandError if it does not verify)."""
+def restore_said(out, school: School, backup: Backup, report: full.RestoreReport, where: str, started: float) -> None:
+    """Write what a restore gave, its audit chain checked; a CommandError after it when the
+    chain does not verify (the restore is done: where it went is said first)."""
     with schema_context(report.schema):
         chain = chain_report()
+    as_of = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
+    out.write(
+        f"restored {report.label} of {school.slug} (the state as of {as_of}) into {where}: {report.tables} tables,"
+        f" {report.rows} rows, all match; audit chain {'intact' if chain.intact else 'BROKEN'}"
+        f" ({chain.events} events) ({time.monotonic() - started:.1f} s)"
+    )
     if not chain.intact:
         raise CommandError("the restored audit chain does not verify.", returncode=1)
-    as_of = f"{timezone.localtime(backup.started_at):%Y-%m-%d %H:%M}"
-    return (
-        f"restored {report.label} of {school.slug} (the state as of {as_of}) into {where}: {report.tables} tables,"
-        f" {report.rows} rows, all match; audit chain intact ({chain.events} events)"
-        f" ({time.monotonic() - started:.1f} s)"
-    )
 
 
 def message_of(exc: Exception) -> str:

@@ -14,7 +14,7 @@ from django_tenants.utils import get_public_schema_name
 
 from ops.backups.full import BackupError
 from ops.backups.storage import StorageError
-from ops.management.commands.backup import message_of, restore_point_pick, restored_line, verified_line
+from ops.management.commands.backup import message_of, restore_point_pick, restore_said, verified_line
 from provisioning.restore import school_restore_from_backup, school_restore_validate
 from tenants.models import School
 
@@ -53,4 +53,4 @@ class Command(BaseCommand):
                 f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
             ) from exc
         where = f"new school {restored.slug} (schema {restored.schema_name}, {restored.public_url})"
-        self.stdout.write(restored_line(school, backup, report, where, started))
+        restore_said(self.stdout, school, backup, report, where, started)

@@ -1,9 +1,10 @@
 """`catedra backup ...` in-process: what operators read, and the exit statuses."""
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 
 from ops.anchors import anchor_prefix
 from ops.backups import pg
@@ -147,3 +148,22 @@ def test_a_school_without_a_full_backup_has_nothing_to_restore(db):
     with pytest.raises(CommandError, match="school-a: no completed full backup") as refused:
         restore_school("--school", "school-a", "--into", "scoala-noua")
     assert refused.value.returncode == 1
+
+
+def test_a_restore_whose_audit_chain_does_not_verify_says_where_it_went_then_exits_1(
+    seeded_school, real_db, local_storage, monkeypatch
+):
+    """The restore is done whatever the chain says: the operator must learn where it went."""
+    from io import StringIO
+
+    backup("run", "--school", seeded_school.slug, "--kind", "full")
+    monkeypatch.setattr("ops.management.commands.backup.chain_report", lambda: SimpleNamespace(intact=False, events=3))
+    out = StringIO()
+    try:
+        with pytest.raises(CommandError, match="the restored audit chain does not verify") as failed:
+            call_command("restore_school", "--school", seeded_school.slug, "--into", "scoala-lant", stdout=out)
+        assert failed.value.returncode == 1
+        assert "into new school scoala-lant" in out.getvalue() and "audit chain BROKEN (3 events)" in out.getvalue()
+    finally:
+        for school in School.objects.filter(slug="scoala-lant"):
+            school_remove(school)
