@@ -27,13 +27,17 @@ class Brought:
 def students_brought(year_id: int, student_ids: list[int]) -> dict[int, dict[int, Brought]]:
     """The absences these students brought this year, whatever their enrolments (the year's
     count of rule 17's notices), per student and subject id. One query."""
-    brought = defaultdict(lambda: defaultdict(Brought))
-    rows = Enrolment.objects.filter(
+    return brought_by_student(Enrolment.objects.filter(
         student__in=student_ids, school_class__year=year_id, transcription__absences__isnull=False
     ).values_list(
         "student_id", "transcription__absences__subject_id", "transcription__absences__excused",
         "transcription__absences__unexcused",
-    )  # fmt: skip
+    ))  # fmt: skip
+
+
+def brought_by_student(rows) -> dict[int, dict[int, Brought]]:
+    """(student id, subject id, excused, unexcused) rows summed per student and subject."""
+    brought = defaultdict(lambda: defaultdict(Brought))
     for student_id, subject_id, excused, unexcused in rows:
         brought[student_id][subject_id] += Brought(excused, unexcused)
     return brought

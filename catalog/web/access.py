@@ -4,11 +4,11 @@ Who may see which record is `catalog.structure.access`."""
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from accounts.services import NotAllowed
 from catalog.structure.services import require_configurer
+from catedra.text import refusal_text  # noqa: F401 - the pages call it as access.refusal_text
 
 
 def configurer_only(view):
@@ -24,8 +24,3 @@ def configurer_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def refusal_text(error: Exception) -> str:
-    """A service's refusal (ValidationError or NotAllowed) as one line for a page."""
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)

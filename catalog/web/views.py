@@ -340,9 +340,8 @@ def descriptive_report(request, class_id: int, student_id: int):
     if school_class.homeroom_id != request.user.pk or school_class.scheme != "descriptive":
         raise Http404
     student = _student_in(school_class, student_id)
-    current = grade_reads.descriptive_texts(student=student, school_class=school_class)
     areas = DescriptiveReport.Area.choices
-    error = ""
+    error, current = "", None
     if request.method == "POST":
         texts = {area: request.POST.get(area, "").strip() for area, _label in areas}
         try:
@@ -354,6 +353,8 @@ def descriptive_report(request, class_id: int, student_id: int):
             return redirect("descriptive-report", class_id=school_class.pk, student_id=student.pk)
         except (ValidationError, PermissionDenied) as refusal:
             error, current = access.refusal_text(refusal), texts
+    if current is None:  # the service reads what is written when it saves; the page, when it shows
+        current = grade_reads.descriptive_texts(student=student, school_class=school_class)
     context = {
         "school_class": school_class, "student": student, "error": error,
         "areas": [(area, label, current.get(area, "")) for area, label in areas],

@@ -21,6 +21,7 @@ from django_tenants.utils import get_tenant_model, schema_context
 
 from audit.models import ActorKind, Source
 from audit.services import audit_context
+from catedra.text import refusal_text
 
 REFUSED = 1
 BAD_ARGUMENTS = 2
@@ -82,19 +83,12 @@ class SchoolCommand(BaseCommand):
             ):
                 self.handle_school(school, options)
         except self.refusals as error:
-            raise CommandError(refusal_message(error), returncode=self.refusal_code) from error
+            raise CommandError(refusal_text(error), returncode=self.refusal_code) from error
         finally:
             connection.set_schema_to_public()
 
     def command_name(self) -> str:
         return self.__module__.rsplit(".", 1)[-1]
-
-
-def refusal_message(error: Exception) -> str:
-    """A refusal as one line: a ValidationError's messages, or the exception's text."""
-    if isinstance(error, ValidationError):
-        return " ".join(str(message) for message in error.messages)
-    return str(error)
 
 
 def day_argument(text: str, option: str) -> date:

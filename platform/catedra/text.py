@@ -2,6 +2,8 @@
 
 import unicodedata
 
+from django.core.exceptions import ValidationError
+
 
 def has_control_characters(text: str) -> bool:
     """Whether `text` holds control or format characters (NUL, escapes, bidi overrides)."""
@@ -38,3 +40,9 @@ def alphabetical(text: str) -> tuple[int, ...]:
 def by_name(user) -> tuple:
     """Sort key of a person (a `User`) in a catalog list: last name, first name, alphabetically."""
     return alphabetical(user.last_name), alphabetical(user.first_name), user.pk
+
+
+def refusal_text(error: Exception) -> str:
+    """A service's refusal (a ValidationError's messages, or the exception's text) as one line
+    for a page or a command."""
+    return " ".join(str(message) for message in error.messages) if isinstance(error, ValidationError) else str(error)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.db.models import Count, Q
 
-from catalog.attendance.brought import Brought
+from catalog.attendance.brought import Brought, brought_by_student
 from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.models import (
@@ -154,11 +154,9 @@ def absences_brought(year_id: int, enrolments: list[Enrolment]) -> dict[int, dic
 
 
 def _brought(rows) -> dict[int, dict[int, Brought]]:
-    brought = defaultdict(lambda: defaultdict(Brought))
-    rows = rows.values_list("transcription__enrolment__student_id", "subject_id", "excused", "unexcused")
-    for student_id, subject_id, excused, unexcused in rows:
-        brought[student_id][subject_id] += Brought(excused, unexcused)
-    return brought
+    return brought_by_student(
+        rows.values_list("transcription__enrolment__student_id", "subject_id", "excused", "unexcused")
+    )
 
 
 class Unexcused(NamedTuple):

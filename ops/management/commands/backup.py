@@ -31,6 +31,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_report
 from catedra.commands import moment_argument
+from catedra.text import refusal_text
 from ops import selectors
 from ops.backups import full, incremental, optout, retention
 from ops.backups.drill import restore_drill, restore_drill_run
@@ -133,7 +134,7 @@ class Command(BaseCommand):
             kept, report = full.backup_restore_in_place(backup=backup)
         except (full.BackupError, StorageError, ValidationError) as exc:
             raise CommandError(
-                f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
+                f"restore of backup #{backup.pk} refused or failed: {refusal_text(exc)}", returncode=1
             ) from exc
         where = f"schema {school.schema_name}; the previous schema is kept as {kept}"
         restore_said(self.stdout, school, backup, report, where, started)
@@ -160,7 +161,7 @@ class Command(BaseCommand):
         try:
             optout.backup_incremental_opt_out(school=school, actor=ACTOR, reason=options["reason"])
         except ValidationError as exc:
-            raise CommandError(f"opt-out refused: {message_of(exc)}", returncode=1) from exc
+            raise CommandError(f"opt-out refused: {refusal_text(exc)}", returncode=1) from exc
         self.stdout.write(f"{school.slug}: daily incremental backup switched off (monthly full backups go on)")
 
     def _opt_in(self, options) -> None:
@@ -168,7 +169,7 @@ class Command(BaseCommand):
         try:
             optout.backup_incremental_opt_in(school=school, actor=ACTOR)
         except ValidationError as exc:
-            raise CommandError(f"opt-in refused: {message_of(exc)}", returncode=1) from exc
+            raise CommandError(f"opt-in refused: {refusal_text(exc)}", returncode=1) from exc
         self.stdout.write(f"{school.slug}: daily incremental backup switched on")
 
     def _delete(self, options) -> None:
@@ -202,11 +203,7 @@ class Command(BaseCommand):
         return [self._school(options["school"])]
 
     def _school(self, slug: str) -> School:
-        """Any school but the control plane: an archived one keeps its backups, not its schema."""
-        school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
-        if school is None:
-            raise CommandError(f"No school has the slug {slug!r}.", returncode=2)
-        return school
+        return school_named(slug)
 
 
 def _take(school: School, kind: str) -> Backup:
@@ -244,6 +241,14 @@ def _size(size: int | None) -> str:
     if size is None:
         return ""
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+
+
+def school_named(slug: str) -> School:
+    """Any school but the control plane: an archived one keeps its backups, not its schema."""
+    school = School.objects.filter(slug=slug).exclude(schema_name=get_public_schema_name()).first()
+    if school is None:
+        raise CommandError(f"No school has the slug {slug!r}.", returncode=2)
+    return school
 
 
 def restore_point_pick(school: School, options) -> Backup:
@@ -294,7 +299,3 @@ def restore_said(out, school: School, backup: Backup, report: full.RestoreReport
     )
     if not chain.intact:
         raise CommandError("the restored audit chain does not verify.", returncode=1)
-
-
-def message_of(exc: Exception) -> str:
-    return "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)

@@ -10,13 +10,12 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import get_public_schema_name
 
+from catedra.text import refusal_text
 from ops.backups.full import BackupError
 from ops.backups.storage import StorageError
-from ops.management.commands.backup import message_of, restore_point_pick, restore_said, verified_line
+from ops.management.commands.backup import restore_point_pick, restore_said, school_named, verified_line
 from provisioning.restore import school_restore_from_backup, school_restore_validate
-from tenants.models import School
 
 ACTOR = "cli"
 
@@ -33,13 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="only verify (checksum, trial restore, compare)")
 
     def handle(self, *args, **options):
-        school = School.objects.exclude(schema_name=get_public_schema_name()).filter(slug=options["school"]).first()
-        if school is None:
-            raise CommandError(f"No school has the slug {options['school']!r}.", returncode=2)
+        school = school_named(options["school"])
         try:
             school_restore_validate(options["into"])
         except ValidationError as exc:
-            raise CommandError(f"--into: {message_of(exc)}", returncode=2) from exc
+            raise CommandError(f"--into: {refusal_text(exc)}", returncode=2) from exc
         backup = restore_point_pick(school, options)
         if options["dry_run"]:
             self.stdout.write(verified_line(backup))
@@ -50,7 +47,7 @@ class Command(BaseCommand):
             restored, report = school_restore_from_backup(backup=backup, slug=options["into"], actor=ACTOR)
         except (BackupError, StorageError, ValidationError) as exc:
             raise CommandError(
-                f"restore of backup #{backup.pk} refused or failed: {message_of(exc)}", returncode=1
+                f"restore of backup #{backup.pk} refused or failed: {refusal_text(exc)}", returncode=1
             ) from exc
         where = f"new school {restored.slug} (schema {restored.schema_name}, {restored.public_url})"
         restore_said(self.stdout, school, backup, report, where, started)
