@@ -89,6 +89,13 @@ class Action(models.TextChoices):
     ABSENCE_NOTICE_RESENT = "absence.notice_resent", _("Înștiințare despre absențe retrimisă unui părinte")
     # reporting to the Ministry (catalog.exports)
     SIIIR_EXPORTED = "siiir.exported", _("Date exportate pentru SIIIR")
+    # the school's API (catalog.api)
+    API_CLIENT_CREATED = "api.client_created", _("Client API creat")
+    API_CLIENT_CHANGED = "api.client_changed", _("Client API modificat")
+    API_KEY_ROTATED = "api.key_rotated", _("Cheie API înlocuită")
+    API_CLIENT_REVOKED = "api.client_revoked", _("Client API revocat")
+    API_READ = "api.read", _("Date citite prin API")
+    ONEROSTER_EXPORTED = "api.oneroster_exported", _("Pachet OneRoster descărcat")
     # the audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
 

@@ -96,6 +96,7 @@ TENANT_APPS = [
     "catalog.grades",
     "catalog.attendance",
     "catalog.exports",
+    "catalog.api",
     "catalog.web",
     "django_htmx",
 ]

@@ -3,8 +3,10 @@
 from django.urls import include, path
 
 from accounts.urls import school_urlpatterns
+from catalog.api.v1 import api as school_api
 
 urlpatterns = [
+    path("api/v1/", school_api.urls),
     path("", include("catalog.web.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),

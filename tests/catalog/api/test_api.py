@@ -1,0 +1,139 @@
+"""The school API's doors: keys, scopes, filters, paging and errors."""
+
+from datetime import timedelta
+
+import pytest
+
+from catalog.api import clients
+from catalog.api.models import ApiClient, Scope
+from catalog.grades import services as grades
+from tests.catalog.api.conftest import api_for
+from tests.catalog.conftest import past_day
+
+
+def _grades(cast, count: int):
+    day = past_day(cast.year)
+    return [
+        grades.grade_add(teacher=cast.mihai, student=cast.ana, school_class=cast.class_5a, subject=cast.math,
+                         on=day - timedelta(days=n % 5), value=5 + n % 5)
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_grades_are_listed_with_their_fields(cast, api):
+    made = _grades(cast, 3)
+    response = api("grades")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [item["id"] for item in body["items"]] == sorted(grade.pk for grade in made)
+    first = body["items"][0]
+    assert first["student_id"] == cast.ana.pk and first["class_id"] == cast.class_5a.pk
+    assert first["value"] == made[0].value and first["calificativ"] is None
+    assert body["deleted"] == [] and body["next"] is None and body["watermark"]
+
+
+def test_pages_walk_every_grade_once(cast, api):
+    made = _grades(cast, 7)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = api("grades", **params).json()
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == sorted(grade.pk for grade in made)
+
+
+def test_a_missing_or_wrong_key_is_401_json(cast, in_school_a):
+    response = api_for(in_school_a.schema_name, "cat_0000_nothing")("grades")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_key_without_read_grades_is_403_on_grades(cast, in_school_a):
+    key = clients.client_create(actor=cast.admin, name="LMS", scopes=[Scope.STRUCTURE]).key
+    response = api_for(in_school_a.schema_name, key)("grades")
+    assert response.status_code == 403
+    assert response.json()["code"] == "scope_missing"
+
+
+def test_the_cnp_is_absent_without_read_personal(cast, in_school_a):
+    key = clients.client_create(actor=cast.admin, name="LMS", scopes=[Scope.STUDENTS]).key
+    items = api_for(in_school_a.schema_name, key)("students").json()["items"]
+    assert items and all("cnp" not in item and "birth_date" not in item for item in items)
+
+
+def test_the_cnp_is_there_with_read_personal(cast, api):
+    items = api("students").json()["items"]
+    assert {item["cnp"] for item in items} >= {cast.ana.cnp, cast.bogdan.cnp}
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"limit": 100000}, "invalid_parameter"),
+        ({"limit": 0}, "invalid_parameter"),
+        ({"limit": "many"}, "invalid_parameter"),
+        ({"year": "x"}, "invalid_parameter"),
+        ({"year": 2**70}, "invalid_parameter"),
+        ({"year": 999999}, "invalid_parameter"),
+        ({"colour": "red"}, "unknown_parameter"),
+        ({"cursor": "not-a-cursor"}, "invalid_token"),
+        ({"updated_since": "2025-01-01"}, "invalid_token"),
+    ],
+)
+def test_bad_input_is_a_4xx_json_error(cast, api, params, code):
+    response = api("grades", **params)
+    assert 400 <= response.status_code < 500
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+
+
+def test_a_cursor_of_another_listing_is_refused(cast, api):
+    _grades(cast, 3)
+    cursor = api("grades", limit=1).json()["next"]
+    assert api("absences", cursor=cursor).json()["code"] == "invalid_token"
+    assert api("grades", cursor=cursor, student=cast.bogdan.pk).json()["code"] == "invalid_token"
+
+
+def test_an_unchanged_page_is_a_304(cast, api):
+    _grades(cast, 2)
+    first = api("grades")
+    again = api("grades", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304 and again["ETag"] == first["ETag"]
+    _grades(cast, 1)
+    assert api("grades", headers={"If-None-Match": first["ETag"]}).status_code == 200
+
+
+def test_structure_resources(cast, api):
+    school = api("school").json()
+    assert school["name"] and [year["id"] for year in school["years"]] == [cast.year.pk]
+    assert len(school["years"][0]["periods"]) == 5
+    classes = api("classes", year=cast.year.pk).json()["items"]
+    assert {c["id"] for c in classes} == {cast.class_5a.pk, cast.class_3a.pk, cast.class_6b.pk}
+    curriculum = api("curriculum", **{"class": cast.class_5a.pk}).json()["items"]
+    assert {entry["subject_id"] for entry in curriculum} == {cast.math.pk, cast.romanian.pk, cast.pe.pk,
+                                                           cast.religion.pk}  # fmt: skip
+    teachers = {t["id"]: t for t in api("teachers").json()["items"]}
+    assert {"class_id": cast.class_5a.pk, "subject_id": cast.math.pk} in teachers[cast.mihai.pk]["assignments"]
+    assert teachers[cast.elena.pk]["homeroom_class_ids"] == [cast.class_5a.pk]
+    assert "email" not in teachers[cast.mihai.pk]
+    assert api("subjects").status_code == 200
+
+
+def test_every_call_is_audited_with_its_client_and_count(cast, api):
+    from audit.models import AuditEvent
+
+    _grades(cast, 2)
+    api("grades")
+    event = AuditEvent.objects.filter(action="api.read").latest("seq")
+    assert event.actor_kind == "api" and event.actor_name == "api:ISJ Argeș"
+    assert event.object_id == "/api/v1/grades" and event.new_values["records"] == 2
+
+
+def test_a_revoked_client_is_401(cast, in_school_a, api):
+    client = ApiClient.objects.get(name="ISJ Argeș")
+    clients.client_revoke(actor=cast.admin, client=client)
+    assert api("grades").status_code == 401
