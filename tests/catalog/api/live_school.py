@@ -66,9 +66,8 @@ def _world(school: School, students: int) -> LiveSchool:
         admin = make_user(schema, "secretara.sync", [Role.SCHOOL_ADMIN])
         teacher = make_user(schema, "prof.sync", [Role.TEACHER], first_name="Radu", last_name="Sincron")
         starts, ends = school_year_bounds()
-        year = structure.year_create(
-            actor=admin, name=f"{starts.year}-{ends.year}", starts=starts, ends=ends, structure=SchoolYear.Structure.MODULES
-        )  # fmt: skip
+        name, modules = f"{starts.year}-{ends.year}", SchoolYear.Structure.MODULES
+        year = structure.year_create(actor=admin, name=name, starts=starts, ends=ends, structure=modules)
         subject = structure.subject_create(actor=admin, name="Matematică")
         school_class = structure.class_create(actor=admin, year=year, level=Level.VII, letter="A")
         structure.curriculum_set(actor=admin, school_class=school_class, subject=subject, weekly_hours=4)
@@ -81,7 +80,7 @@ def _world(school: School, students: int) -> LiveSchool:
                 cnp=cnp_for(date(2013, 2, 1), 300 + n),
                 school_class=school_class,
                 starts=year.starts,
-            )  # fmt: skip
+            )
             for n in range(students)
         ]
         key = clients.client_create(actor=admin, name="SIIIR", scopes=EVERY_SCOPE, rate_per_minute=100000).key
