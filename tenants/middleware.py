@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from catedra.middleware import is_api
 from catedra.sentry import tag_school
 from tenants import selectors
 from tenants.models import School
@@ -56,6 +57,8 @@ def _lifecycle_response(request, school: School):
         message = _("Contractul școlii s-a încheiat: catalogul poate fi doar consultat și exportat, nu modificat.")
     else:
         return None
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "school_status": school.status}, status=403)
+    if is_api(request):
+        return JsonResponse(
+            {"code": "school_unavailable", "detail": message, "school_status": school.status}, status=403
+        )
     return render(request, "tenants/school_unavailable.html", {"school": school, "message": message}, status=403)

@@ -15,6 +15,28 @@ CONTROL_CHARACTERS_REFUSED = _(
     "Textul trimis conține caractere de control nepermise (de exemplu NUL). Ștergeți-le și reîncercați."
 )
 BODY_TOO_DEEP = _("Corpul cererii are prea multe niveluri de imbricare.")
+HTTPS_REQUIRED = _("API-ul se folosește doar prin HTTPS.")
+# Where programs call: the provider API (control plane), the school API and OneRoster (school
+# hosts). Their refusals are JSON, never a page.
+API_PATHS = ("/api/", "/ims/")
+
+
+def is_api(request) -> bool:
+    return request.path.startswith(API_PATHS)
+
+
+class ApiHttpsOnlyMiddleware:
+    """The APIs refuse plain http with a 403 rather than redirect it (before SecurityMiddleware
+    would): a client that sent its key in clear must learn so, not be quietly moved to https
+    with the key already spent. On where `CATEDRA_API_HTTPS_ONLY` says (production)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.CATEDRA_API_HTTPS_ONLY and is_api(request) and not request.is_secure():
+            return JsonResponse({"code": "https_required", "detail": str(HTTPS_REQUIRED)}, status=403)
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -43,8 +65,10 @@ class ControlCharacterMiddleware:
         if refusal is None:
             return self.get_response(request)
         field, message = refusal[0], str(refusal[1])
-        if request.path.startswith("/api/"):
-            return JsonResponse({"detail": message, "errors": {field: [message]}}, status=400)
+        if is_api(request):
+            return JsonResponse(
+                {"code": "invalid_parameter", "detail": message, "errors": {field: [message]}}, status=400
+            )
         return render(request, "400.html", {"message": message}, status=400)
 
 

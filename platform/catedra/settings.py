@@ -106,6 +106,8 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Probes first: they answer on any host, before host validation and routing.
     "ops.middleware.HealthCheckMiddleware",
+    # The APIs refuse plain http (403 JSON) before SecurityMiddleware could redirect it.
+    "catedra.middleware.ApiHttpsOnlyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every answer after the probes carries these, the routing's 404 and the refusals below too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -356,6 +358,9 @@ SESSION_COOKIE_AGE = env.int("CATEDRA_SESSION_AGE", default=8 * 3600)
 # -- security ------------------------------------------------------------------
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Pages redirect to https; the APIs refuse plain http instead (catedra.middleware).
+CATEDRA_API_HTTPS_ONLY = env.bool("CATEDRA_API_HTTPS_ONLY", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^api/", r"^ims/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
@@ -475,6 +480,8 @@ def _production_problems() -> list[str]:
         problems.append("SECURE_SSL_REDIRECT is off: plain http must redirect to https.")
     if SECURE_HSTS_SECONDS < 31536000:
         problems.append("SECURE_HSTS_SECONDS is under one year (31536000).")
+    if not CATEDRA_API_HTTPS_ONLY:
+        problems.append("CATEDRA_API_HTTPS_ONLY is off: the APIs must refuse plain http.")
     if not SESSION_COOKIE_SECURE:
         problems.append("SESSION_COOKIE_SECURE is off.")
     if not CSRF_COOKIE_SECURE:

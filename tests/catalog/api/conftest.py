@@ -24,7 +24,7 @@ def api_for(schema: str, key: str, host: str = SCHOOL_A_HOST):
     client = SchoolClient(HTTP_HOST=host)
     client.schema = schema
 
-    def get(path: str, headers: dict | None = None, **params):
-        return client.get(f"/api/v1/{path}", params, HTTP_AUTHORIZATION=f"Bearer {key}", headers=headers)
+    def get(path: str, headers: dict | None = None, secure: bool = False, **params):
+        return client.get(f"/api/v1/{path}", params, HTTP_AUTHORIZATION=f"Bearer {key}", headers=headers, secure=secure)
 
     return get

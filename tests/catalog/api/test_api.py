@@ -8,6 +8,7 @@ from catalog.api import clients
 from catalog.api.models import ApiClient, Scope
 from catalog.grades import services as grades
 from tests.catalog.api.conftest import api_for
+from tests.catalog.web.conftest import SchoolClient
 from tests.catalog.conftest import past_day
 
 
@@ -137,3 +138,50 @@ def test_a_revoked_client_is_401(cast, in_school_a, api):
     client = ApiClient.objects.get(name="ISJ Argeș")
     clients.client_revoke(actor=cast.admin, client=client)
     assert api("grades").status_code == 401
+
+
+def test_a_key_of_school_a_is_unknown_at_school_b(cast, api_key, school_b):
+    response = api_for(school_b.schema_name, api_key, host=f"{school_b.slug}.localhost")("grades")
+    assert response.status_code == 401
+
+
+def test_an_expired_client_is_401(cast, api):
+    ApiClient.objects.filter(name="ISJ Argeș").update(expires_on=cast.year.starts - timedelta(days=400))
+    assert api("grades").status_code == 401
+
+
+def test_a_call_from_outside_the_clients_networks_is_403(cast, in_school_a):
+    key = clients.client_create(actor=cast.admin, name="ISJ", scopes=[Scope.GRADES], networks=["10.1.0.0/16"]).key
+    response = api_for(in_school_a.schema_name, key)("grades")
+    assert response.status_code == 403 and response.json()["code"] == "network_refused"
+    ApiClient.objects.filter(name="ISJ").update(networks=["127.0.0.0/8"])
+    assert api_for(in_school_a.schema_name, key)("grades").status_code == 200
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after(cast, in_school_a):
+    key = clients.client_create(actor=cast.admin, name="Grăbit", scopes=[Scope.GRADES], rate_per_minute=3).key
+    get = api_for(in_school_a.schema_name, key)
+    assert [get("grades").status_code for _ in range(3)] == [200, 200, 200]
+    refused = get("grades")
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+
+
+def test_plain_http_is_refused_with_json_where_https_is_required(cast, api, settings):
+    settings.CATEDRA_API_HTTPS_ONLY = True
+    settings.SECURE_SSL_REDIRECT = True
+    refused = api("grades")
+    assert refused.status_code == 403 and refused.json()["code"] == "https_required"
+    assert api("grades", secure=True).status_code == 200
+
+
+def test_a_suspended_school_answers_403_json_on_both_apis(cast, api, school_a):
+    from provisioning import lifecycle
+    from tenants.models import School
+
+    lifecycle.school_transition(school=school_a, to=School.Status.SUSPENDED, actor="tests", reason="neplată")
+    client = SchoolClient(HTTP_HOST=f"{school_a.slug}.localhost")
+    client.schema = school_a.schema_name
+    for path in ("/api/v1/grades", "/ims/oneroster/rostering/v1p2/users"):
+        answer = client.get(path)
+        assert answer.status_code == 403 and answer.json()["code"] == "school_unavailable"
