@@ -8,8 +8,8 @@ from catalog.api import clients
 from catalog.api.models import ApiClient, Scope
 from catalog.grades import services as grades
 from tests.catalog.api.conftest import api_for
-from tests.catalog.web.conftest import SchoolClient
 from tests.catalog.conftest import past_day
+from tests.catalog.web.conftest import SchoolClient
 
 
 def _grades(cast, count: int):
