@@ -4,19 +4,15 @@ system reads the school's catalog with a key the school gave it (`Authorization:
 Handlers are thin: they resolve filters, check the scope, and hand the listing to
 `catalog.api.listing` (paging, sync windows, ETag, audit). See docs/api.md."""
 
-from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer
 from pydantic import Field
 
-from audit.models import ActorKind
-from audit.services import client_ip, context_update
-from catalog.api import limits, listing, resources, schemas
-from catalog.api.clients import client_for_key
+from catalog.api import listing, resources, schemas
+from catalog.api.auth import SchoolKey
 from catalog.api.errors import COMMON_RESPONSES, MESSAGES, ApiRefusal, ErrorOut, refusal
 from catalog.api.models import Scope
 from catalog.api.resources import Filters
@@ -26,23 +22,6 @@ from catalog.structure.models import LearningPeriod, SchoolClass, SchoolYear, Su
 MAX_ID = 2**63 - 1
 NOT_FOUND = _("Nu există un obiect cu acest id.")
 MAX_LIMIT = 1000
-
-
-class SchoolKey(HttpBearer):
-    """The caller's client, from its key, in this school's schema; its network and rate checked."""
-
-    def authenticate(self, request, token):
-        client = client_for_key(token)
-        if client is None:
-            return None
-        context_update(actor_kind=ActorKind.API, actor_label=f"api:{client.name}")
-        if not client.allows(client_ip(request, behind_proxy=bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)))):
-            raise refusal(403, "network_refused")
-        if wait := limits.seconds_over(client.pk, client.rate_per_minute):
-            refused = refusal(429, "rate_limited", seconds=wait)
-            refused.headers["Retry-After"] = str(wait)
-            raise refused
-        return client
 
 
 api = NinjaAPI(

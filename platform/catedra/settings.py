@@ -82,6 +82,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # the APIs' interactive docs from our own static files (no CDN: the CSP allows none)
     *IDENTITY_APPS,
     *AUDIT_APPS,
 ]

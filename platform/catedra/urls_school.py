@@ -3,10 +3,12 @@
 from django.urls import include, path
 
 from accounts.urls import school_urlpatterns
+from catalog.api.ims import api as oneroster_api
 from catalog.api.v1 import api as school_api
 
 urlpatterns = [
     path("api/v1/", school_api.urls),
+    path("ims/oneroster/", oneroster_api.urls),
     path("", include("catalog.web.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
