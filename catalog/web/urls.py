@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from catalog.web import absence_requests, exports, notices, statistics, transcriptions, views, year_end
+from catalog.web import absence_requests, api_clients, exports, notices, statistics, transcriptions, views, year_end
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -47,5 +47,10 @@ urlpatterns = [
     path("raportare/siiir/", exports.siiir_export, name="siiir-export"),
     path("statistici/", statistics.statistics, name="statistics"),
     path("configurare/import/", include("catalog.web.import_urls")),
+    path("configurare/api/", api_clients.client_list, name="api-clients"),
+    path("configurare/api/<int:client_id>/", api_clients.client_detail, name="api-client"),
+    path("configurare/api/<int:client_id>/cheie-noua/", api_clients.client_rotate, name="api-client-rotate"),
+    path("configurare/api/<int:client_id>/revocare/", api_clients.client_revoke, name="api-client-revoke"),
+    path("configurare/api/oneroster/", api_clients.oneroster_download, name="api-oneroster"),
     path("configurare/", include("catalog.web.configure_urls")),
 ]

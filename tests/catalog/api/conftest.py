@@ -3,7 +3,7 @@ import pytest
 from catalog.api import clients
 from catalog.api.models import Scope
 from tests.accounts.conftest import SCHOOL_A_HOST
-from tests.catalog.web.conftest import SchoolClient
+from tests.catalog.web.conftest import SchoolClient, as_user  # noqa: F401 - a fixture
 
 EVERY_SCOPE = tuple(Scope.values)
 
