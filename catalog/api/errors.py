@@ -8,7 +8,9 @@ from ninja import Schema
 class ErrorOut(Schema):
     code: str
     detail: str
-    errors: list[dict[str, str]] | None = None
+    # Per parameter: [{"parameter", "message"}]; text refused before the API reads it (control
+    # characters) comes as {parameter: [message]}, as the provider API words it.
+    errors: list[dict[str, str]] | dict[str, list[str]] | None = None
 
 
 class ApiRefusal(Exception):
@@ -38,7 +40,7 @@ MESSAGES = {
 }
 
 # Every operation can answer these; each declares them in the OpenAPI document.
-COMMON_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+COMMON_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 def refusal(status: int, code: str, **values) -> ApiRefusal:

@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from django.http import HttpResponse, JsonResponse
 from ninja import NinjaAPI, Query, Schema
+from ninja import Path as PathParam
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, create_model
 
 from audit.actions import Action
 from audit.services import audit_record
@@ -138,26 +139,50 @@ class Result(Base):
     scoreDate: str
 
 
-class Collection(Schema):
-    limit: int = Field(100, ge=1, le=10000)
-    offset: int = Field(0, ge=0, le=10**9)
-    sort: str | None = Field(None, max_length=60)
-    orderBy: Literal["asc", "desc"] | None = None
-    filter: str | None = Field(None, max_length=1000)
-    fields: str | None = Field(None, max_length=1000)
+GUID = r"^[0-9A-Za-z._/@-]+$"  # the binding's GUID characters
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
-class Single(Schema):
-    fields: str | None = Field(None, max_length=1000)
+def selected_schema(schema: type[Schema]) -> type[Schema]:
+    """The object as `fields` selects it: sourcedId and only the fields named."""
+    optional = {
+        name: (field.annotation | None, Field(None, alias=field.alias))
+        for name, field in schema.model_fields.items()
+        if name != "sourcedId"
+    }
+    return create_model(f"{schema.__name__}Selected", __base__=Schema, sourcedId=(str, ...), **optional)
+
+
+def query_schemas(kind_name: str, fields: set[str]) -> tuple[type[Schema], type[Schema]]:
+    """A collection's and a single object's query: `sort` one of the object's fields, `fields`
+    a comma list of them (an unknown name is the binding's 400 invalid_selection_field)."""
+    names = "|".join(sorted(fields))
+    selection = rf"^ *({names}) *(, *({names}) *)*$"
+    collection = create_model(
+        f"{kind_name}Query", __base__=Schema,
+        limit=(int, Field(100, ge=1, le=10000)),
+        offset=(int, Field(0, ge=0, le=10**9)),
+        sort=(Literal[tuple(sorted(fields))] | None, None),
+        orderBy=(Literal["asc", "desc"] | None, None),
+        filter=(str | None, Field(None, max_length=1000, pattern=PRINTABLE)),
+        fields=(str | None, Field(None, max_length=1000, pattern=selection)),
+    )  # fmt: skip
+    single = create_model(f"{kind_name}SingleQuery", __base__=Schema,
+                          fields=(str | None, Field(None, max_length=1000, pattern=selection)))  # fmt: skip
+    return collection, single
 
 
 class ImsError(Schema):
+    """The binding's imsx status, with our code and Romanian detail. (Text refused before the
+    API reads it, e.g. control characters, comes with code, detail and errors only.)"""
+
     code: str
     detail: str
-    imsx_codeMajor: str
-    imsx_severity: str
-    imsx_description: str
-    imsx_CodeMinor: dict[str, Any]
+    imsx_codeMajor: str | None = None
+    imsx_severity: str | None = None
+    imsx_description: str | None = None
+    imsx_CodeMinor: dict[str, Any] | None = None
+    errors: dict[str, list[str]] | None = None
 
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 422, 429), ImsError)
@@ -252,15 +277,13 @@ def _audited(request, count: int) -> None:
     )  # fmt: skip
 
 
-def _collection_door(kind: Kind):
-    def door(request, query: Query[Collection]):
-        listing.only_known(request, set(Collection.model_fields))
+def _collection_door(kind: Kind, collection: type[Schema]):
+    def door(request, query: Query[collection]):
+        listing.only_known(request, set(collection.model_fields))
         objects = _roster(request, kind)
         if query.filter:
             objects = _filtered(kind, objects, query.filter)
         if query.sort:
-            if query.sort not in kind.fields:
-                raise ApiRefusal(400, "invalid_selection_field", BAD_FIELD.format(name=query.sort[:40]))
             objects = sorted(objects, key=lambda o: _text(o.get(query.sort)), reverse=query.orderBy == "desc")
         fields = _selected(kind, query.fields)
         page = objects[query.offset : query.offset + query.limit]
@@ -276,8 +299,8 @@ def _collection_door(kind: Kind):
     return door
 
 
-def _single_door(kind: Kind):
-    def door(request, sourced_id: str, query: Query[Single]):
+def _single_door(kind: Kind, single: type[Schema]):
+    def door(request, query: Query[single], sourced_id: str = PathParam(..., max_length=255, pattern=GUID)):
         listing.only_known(request, {"fields"})
         found = next((obj for obj in _roster(request, kind) if obj["sourcedId"] == sourced_id), None)
         if found is None:
@@ -290,13 +313,16 @@ def _single_door(kind: Kind):
 
 
 for _kind in KINDS:
-    _set = type(f"{_kind.schema.__name__}Set", (Schema,), {"__annotations__": {_kind.plural: list[_kind.schema]}})
-    _one = type(f"Single{_kind.schema.__name__}", (Schema,), {"__annotations__": {_kind.singular: _kind.schema}})
+    _shown = _kind.schema | selected_schema(_kind.schema)
+    _set = create_model(f"{_kind.schema.__name__}Set", __base__=Schema, **{_kind.plural: (list[_shown], ...)})
+    _one = create_model(f"Single{_kind.schema.__name__}", __base__=Schema, **{_kind.singular: (_shown, ...)})
     tags = ["rostering" if _kind.service == ROSTERING else "gradebook"]
+    _collection, _single = query_schemas(_kind.schema.__name__, _kind.fields)
+    _name = f"{_kind.service.split('/')[0]}_{_kind.path}"
     api.get(f"/{_kind.service}/{_kind.path}", response={200: _set, **ERRORS}, tags=tags,
-            operation_id=f"{_kind.service.split('/')[0]}_{_kind.path}_list")(_collection_door(_kind))  # fmt: skip
+            operation_id=f"{_name}_list")(_collection_door(_kind, _collection))  # fmt: skip
     api.get(f"/{_kind.service}/{_kind.path}/{{sourced_id}}", response={200: _one, **ERRORS}, tags=tags,
-            operation_id=f"{_kind.service.split('/')[0]}_{_kind.path}_get")(_single_door(_kind))  # fmt: skip
+            operation_id=f"{_name}_get")(_single_door(_kind, _single))  # fmt: skip
 
 
 def ims_error(request, status: int, code: str, detail) -> HttpResponse:

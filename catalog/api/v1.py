@@ -13,15 +13,16 @@ from pydantic import Field
 
 from catalog.api import listing, resources, schemas
 from catalog.api.auth import SchoolKey
-from catalog.api.errors import COMMON_RESPONSES, MESSAGES, ApiRefusal, ErrorOut, refusal
+from catalog.api.errors import COMMON_RESPONSES, ApiRefusal, ErrorOut, refusal
 from catalog.api.models import Scope
 from catalog.api.resources import Filters
 from catalog.api.school import school_out, siiir_out, structure_classes, structure_curriculum, structure_teachers
 from catalog.structure.models import LearningPeriod, SchoolClass, SchoolYear, Subject
 
 MAX_ID = 2**63 - 1
-NOT_FOUND = _("Nu există un obiect cu acest id.")
+NOT_FOUND = _("Filtrul numește un obiect care nu există în această școală.")
 MAX_LIMIT = 1000
+TOKEN = r"^[A-Za-z0-9_:.\-]*$"  # noqa: S105 - the shape of a signed token (django.core.signing)
 
 
 api = NinjaAPI(
@@ -39,18 +40,21 @@ api = NinjaAPI(
 
 class PagingQuery(Schema):
     limit: int = Field(100, ge=1, le=MAX_LIMIT, description="elemente pe pagină (1–1000)")
-    cursor: str | None = Field(None, max_length=4000, description="din `next` al paginii anterioare")
+    cursor: str | None = Field(None, max_length=4000, pattern=TOKEN, description="din `next` al paginii anterioare")
 
 
 class SyncQuery(PagingQuery):
     updated_since: str | None = Field(
-        None, max_length=4000, description="`watermark` din ultimul răspuns: doar ce s-a schimbat de atunci"
+        None, max_length=4000, pattern=TOKEN, description="`watermark` din ultimul răspuns: ce s-a schimbat de atunci"
     )
 
 
-class ClassFilters(Schema):
+class YearClassFilters(Schema):
     year: int | None = Field(None, ge=1, le=MAX_ID, description="id-ul anului școlar")
     class_: int | None = Field(None, ge=1, le=MAX_ID, alias="class", description="id-ul clasei")
+
+
+class ClassFilters(YearClassFilters):
     student: int | None = Field(None, ge=1, le=MAX_ID, description="id-ul elevului")
 
 
@@ -78,9 +82,8 @@ def _filters(values: dict) -> Filters:
         if pk is None:
             return None
         obj = model.objects.filter(pk=pk).first()
-        if obj is None:
-            detail = MESSAGES["invalid_parameter"]
-            raise ApiRefusal(422, "invalid_parameter", detail, errors=[{"parameter": name, "message": str(NOT_FOUND)}])
+        if obj is None:  # well formed, names nothing: like a path to nothing, a 404
+            raise ApiRefusal(404, "not_found", NOT_FOUND, errors=[{"parameter": name, "message": str(NOT_FOUND)}])
         return obj
 
     subject = found(Subject, values.get("subject"), "subject")
@@ -176,7 +179,7 @@ def subjects(request):
 
 @api.get("/curriculum", response={**STRUCTURE, 200: CURRICULUM_LIST}, tags=["structura"],
          operation_id="curriculum_list")  # fmt: skip
-def curriculum(request, query: Query[ClassFilters]):
+def curriculum(request, query: Query[YearClassFilters]):
     """Planul-cadru al fiecărei clase: discipline, ore, module de pregătire."""
     chosen = _filters(query.model_dump())
     return _structure(request, {"year", "class"}, lambda: {"items": structure_curriculum(chosen)}, CURRICULUM_LIST)

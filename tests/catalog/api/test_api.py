@@ -79,7 +79,7 @@ def test_the_cnp_is_there_with_read_personal(cast, api):
         ({"limit": "many"}, "invalid_parameter"),
         ({"year": "x"}, "invalid_parameter"),
         ({"year": 2**70}, "invalid_parameter"),
-        ({"year": 999999}, "invalid_parameter"),
+        ({"year": 999999}, "not_found"),
         ({"colour": "red"}, "unknown_parameter"),
         ({"cursor": "not-a-cursor"}, "invalid_token"),
         ({"updated_since": "2025-01-01"}, "invalid_token"),

@@ -135,7 +135,8 @@ def test_paging_filter_sort_and_fields(ims):
     [
         ({"filter": "nope"}, 400, "invalid_filter_field"),
         ({"filter": "colour='red'"}, 400, "invalid_filter_field"),
-        ({"fields": "colour"}, 400, "invalid_selection_field"),
+        ({"fields": "colour"}, 422, "invalid_parameter"),
+        ({"sort": "colour"}, 422, "invalid_parameter"),
         ({"limit": 0}, 422, "invalid_parameter"),
         ({"offset": -1}, 422, "invalid_parameter"),
         ({"orderBy": "up"}, 422, "invalid_parameter"),
