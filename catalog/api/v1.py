@@ -138,14 +138,17 @@ for _resource, _item, _filter_schema, _summary in SYNCED_ENDPOINTS:
     )(_synced(_resource, _page, _filter_schema))
 
 
-def _structure(request, known: set[str], build, schema, *, records=len, scopes=(Scope.STRUCTURE,)):
+def _items(data: dict) -> int:
+    return len(data["items"])
+
+
+def _structure(request, known: set[str], build, schema, *, records=_items, scopes=(Scope.STRUCTURE,)):
     listing.only_known(request, known)
     listing.scope_require(request.auth, *scopes)
     with listing.one_snapshot():
         data = build()
         body = schema.model_validate(data)
-    count = records(data["items"]) if "items" in data else 1
-    return listing.answer(request, body, records=count, client=request.auth)
+    return listing.answer(request, body, records=records(data), client=request.auth)
 
 
 STRUCTURE = {200: None, 304: None, **COMMON_RESPONSES}
@@ -154,7 +157,7 @@ STRUCTURE = {200: None, 304: None, **COMMON_RESPONSES}
 @api.get("/school", response={**STRUCTURE, 200: schemas.SchoolOut}, tags=["structura"], operation_id="school")
 def school(request):
     """Școala: identitatea ei și anii școlari cu structura lor (perioade, vacanțe)."""
-    return _structure(request, set(), lambda: school_out(request.tenant), schemas.SchoolOut)
+    return _structure(request, set(), lambda: school_out(request.tenant), schemas.SchoolOut, records=lambda data: 1)
 
 
 CLASS_LIST = schemas.list_of(schemas.ClassOut, "ClassList")
@@ -200,7 +203,11 @@ def siiir_export(request, query: Query[YearQuery]):
     year = _filters({"year": query.year}).year
     scopes = (Scope.STUDENTS, Scope.GRADES, Scope.ABSENCES, Scope.PERSONAL)
     return _structure(request, {"year"}, lambda: siiir_out(request.tenant, year), schemas.SiiirOut,
-                      records=len, scopes=scopes)  # fmt: skip
+                      records=_sheet_rows, scopes=scopes)  # fmt: skip
+
+
+def _sheet_rows(data: dict) -> int:
+    return sum(len(sheet["rows"]) for sheet in data["sheets"])
 
 
 def error_response(request, status: int, code: str, detail, *, headers=None, errors=None):

@@ -185,3 +185,26 @@ def test_a_suspended_school_answers_403_json_on_both_apis(cast, api, school_a):
     for path in ("/api/v1/grades", "/ims/oneroster/rostering/v1p2/users"):
         answer = client.get(path)
         assert answer.status_code == 403 and answer.json()["code"] == "school_unavailable"
+
+
+def test_the_openapi_document_and_its_docs_are_served_without_a_cdn(cast, in_school_a):
+    client = SchoolClient(HTTP_HOST=f"{in_school_a.slug}.localhost")
+    client.schema = in_school_a.schema_name
+    document = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/grades", "/api/v1/students", "/api/v1/siiir-export"} <= set(document["paths"])
+    assert "401" in document["paths"]["/api/v1/grades"]["get"]["responses"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert client.get("/ims/oneroster/openapi.json").status_code == 200
+
+
+def test_the_siiir_export_as_json_needs_every_reading_scope(cast, api, in_school_a):
+    body = api("siiir-export", year=cast.year.pk).json()
+    sheets = {sheet["name"]: sheet for sheet in body["sheets"]}
+    assert body["year"] == cast.year.name and "elevi" in sheets
+    assert {row[0] for row in sheets["elevi"]["rows"]} >= {cast.ana.cnp}
+    key = clients.client_create(actor=cast.admin, name="Fără CNP", scopes=[Scope.STUDENTS, Scope.GRADES,
+                                                                          Scope.ABSENCES]).key  # fmt: skip
+    assert api_for(in_school_a.schema_name, key)("siiir-export").status_code == 403

@@ -123,3 +123,30 @@ def test_students_sync_when_their_account_changes(live, django_db_blocker):
             student.user.save()
         assert copy.sync() == (1, 0)
         assert copy.rows[student.pk]["last_name"] == "Schimbat"
+
+
+def test_paging_a_10000_grade_school_while_grades_are_added_has_no_duplicates_or_gaps(live, django_db_blocker):
+    with django_db_blocker.unblock():
+        with schema_context(live.school.schema_name):
+            day = live.grade(0).on
+            Grade.objects.bulk_create(
+                Grade(student=live.students[n % len(live.students)], school_class=live.school_class,
+                      subject=live.subject, teacher=live.teacher, value=1 + n % 10, on=day)
+                for n in range(10_000)
+            )  # fmt: skip
+            before = set(Grade.objects.values_list("pk", flat=True))
+        assert len(before) >= 10_000
+        copy = Copy(live.api(), limit=500)
+        writer = Writer(live)
+        writer.start()
+        try:
+            copy.sync()  # asserts that no id came twice
+        finally:
+            writer.stop.set()
+            writer.join()
+        assert writer.errors == [] and writer.done > 0
+        missing = before - set(copy.rows)
+        deleted_since = before - set(_database(live))
+        assert missing <= deleted_since  # every grade there at the start and still there was listed
+        copy.sync()  # and the window after the listing brings what was written meanwhile
+        assert _copied(copy) == _database(live)
