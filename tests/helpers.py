@@ -103,8 +103,9 @@ class MakeRun:
             child.kill()
         self.process.wait(timeout=30)
 
-    def get(self, path: str, host: str = "localhost") -> tuple[int, str]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Host": f"{host}:{self.port}"})
+    def get(self, path: str, host: str = "localhost", headers: dict | None = None) -> tuple[int, str]:
+        headers = {"Host": f"{host}:{self.port}", **(headers or {})}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
                 return response.status, response.read().decode()

@@ -1,6 +1,7 @@
 """`make run` as a person uses it: it serves the demo school, stops cleanly on Ctrl-C,
 and starts again after being killed."""
 
+import json
 import signal
 import socket
 
@@ -34,6 +35,15 @@ def test_make_run_serves_readyz_and_the_demo_school_then_stops_cleanly_on_ctrl_c
     status, _body = make_run.get("/", host="nope.localhost")
     assert status == 404
     assert "demo.localhost" in make_run.output()  # the URLs are printed
+
+    # docs/api.md's first steps: a key from the command, then the API with curl's request.
+    env = clean_env(CATEDRA_DATA_DIR=str(make_run.data_dir))
+    made = run_catedra("api_client", "--school", "demo", "create", "--as", "maria.ionescu", "--name", "Probă",
+                       "--scope", "read:structure", "--scope", "read:grades", env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    status, body = make_run.get("/api/v1/grades?limit=2", host="demo.localhost",
+                                headers={"Authorization": f"Bearer {made.stdout.strip()}"})  # fmt: skip
+    assert status == 200 and len(json.loads(body)["items"]) == 2, body
 
     assert make_run.interrupt() in STOPPED_BY_CTRL_C
     assert "Catedra stopped." in make_run.output()
