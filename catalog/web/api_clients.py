@@ -78,6 +78,11 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Motivul"), max_length=500, required=False, validators=[plain_text])
 
 
+def _form_refused(request, form) -> None:
+    """A refused small form (rotate, revoke) says why on the client's page."""
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+
+
 def _key_shown(request, issued: clients.IssuedKey, *, new: bool):
     """The key, once: never stored, never in a message or a redirect."""
     response = render(request, "catalog/api/key.html", {"issued": issued, "new": new})
@@ -125,7 +130,7 @@ def client_rotate(request, client_id: int):
         else:
             return _key_shown(request, issued, new=False)
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        _form_refused(request, form)
     return redirect("api-client", client_id=client.pk)
 
 
@@ -139,7 +144,7 @@ def client_revoke(request, client_id: int):
         messages.success(request, _("Clientul %(name)s a fost revocat: cheile lui nu mai funcționează.")
                          % {"name": client.name})  # fmt: skip
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        _form_refused(request, form)
     return redirect("api-client", client_id=client.pk)
 
 

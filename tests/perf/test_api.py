@@ -12,29 +12,23 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import date
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from accounts.roles import Role
 from catalog.api import clients
 from catalog.api.models import Scope
-from catalog.demo import DemoPeople, catalog_demo_ensure
 from catalog.grades.models import Grade
 from catalog.structure.models import SchoolYear, Student
-from provisioning.services import school_provision
-from tests.backup_fixtures import SEEDED, _user, school_remove
 from tests.catalog.web.conftest import SchoolClient
 from tests.helpers import clean_env, database_env, free_port
 from tests.perf.budget import FULL_SIZE, sized, within
-from tests.perf.test_backups import LARGE
+from tests.perf.schools import LARGE, demo_school
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -45,27 +39,20 @@ SYNCED = ["students", "enrolments", "grades", "absences", "averages", "conduct",
 
 @pytest.fixture(scope="module")
 def api_school(django_db_setup, django_db_blocker):
-    """The school, committed, with last year's grades from September to June, and a key."""
-    with django_db_blocker.unblock():
-        fields = {**SEEDED, "name": "Liceul „Cel Citit”", "slug": "scoala-api", "siiir_code": "1661100013"}
-        school = school_provision(requested_by="bench", **fields)
-        try:
-            with schema_context(school.schema_name):
-                people = DemoPeople(
-                    admin=_user("secretara.api", [Role.SCHOOL_ADMIN]), teacher=_user("profesor.api", [Role.TEACHER]),
-                    homeroom=_user("dirig.api", [Role.TEACHER]), student=_user("elev.api", [Role.STUDENT]),
-                    parent=_user("parinte.api", [Role.PARENT]),
-                )  # fmt: skip
-                today = timezone.localdate()
-                june = date(today.year if today.month >= 9 else today.year - 1, 6, 30)
-                catalog_demo_ensure(people, today=june, classes=sized(LARGE, LARGE[::6]))
-                admin = User.objects.get(username="secretara.api")
-                key = clients.client_create(actor=admin, name="Benchmark", scopes=list(Scope.values),
-                                            rate_per_minute=100000).key  # fmt: skip
-            connection.set_schema_to_public()
-            yield school, key
-        finally:
-            school_remove(school)
+    """The school, committed, with a whole year of grades, and a key that reads everything."""
+    classes = sized(LARGE, LARGE[::6])
+    with (
+        django_db_blocker.unblock(),
+        demo_school(
+            slug="scoala-api", name="Liceul „Cel Citit”", siiir_code="1661100013", classes=classes, people="api"
+        ) as school,
+    ):
+        with schema_context(school.schema_name):
+            admin = User.objects.get(username="secretara.api")
+            key = clients.client_create(actor=admin, name="Benchmark", scopes=list(Scope.values),
+                                        rate_per_minute=100000).key  # fmt: skip
+        connection.set_schema_to_public()
+        yield school, key
 
 
 @pytest.fixture(scope="module")

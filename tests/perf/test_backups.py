@@ -4,23 +4,20 @@ of grades and absences, their audit events and row history.
 Targets: incremental with 1% changes < 2 s, full < 15 s, restore < 30 s."""
 
 import time
-from datetime import date
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from catalog.attendance.models import Absence
-from catalog.demo import PRIMARY, SECONDARY, DemoPeople, catalog_demo_ensure
 from catalog.grades.models import Grade
 from catalog.structure.models import Student
 from ops.backups.full import backup_full_run, backup_verify
 from ops.backups.incremental import backup_incremental_run
 from provisioning.restore import school_restore_from_backup
-from provisioning.services import school_provision
-from tests.backup_fixtures import SEEDED, _user, school_remove
+from tests.backup_fixtures import school_remove
 from tests.perf.budget import within
+from tests.perf.schools import LARGE, demo_school
 
 pytestmark = [pytest.mark.perf, pytest.mark.slow]
 
@@ -31,32 +28,20 @@ def timed(work):
     return result, time.perf_counter() - started
 
 
-# Five classes per primary level of 20, six per secondary level of 24: 1,076 students.
-LARGE = [(level, letter) for level in PRIMARY for letter in "ABCDE"]
-LARGE += [(level, letter) for level in SECONDARY for letter in "ABCDEF"]
-
-
 @pytest.fixture(scope="module")
 def large_school(django_db_setup, django_db_blocker):
-    """The school, committed, with last school year's grades and absences from September to
-    the end of June (a whole year)."""
-    with django_db_blocker.unblock():
-        fields = {**SEEDED, "name": "Școala Gimnazială „Cea Mare”", "slug": "scoala-mare", "siiir_code": "1661100012"}
-        school = school_provision(requested_by="bench", **fields)
-        try:
-            with schema_context(school.schema_name):
-                people = DemoPeople(
-                    admin=_user("secretara.mare", ["school_admin"]), teacher=_user("profesor.mare", ["teacher"]),
-                    homeroom=_user("dirig.mare", ["teacher"]), student=_user("elev.mare", ["student"]),
-                    parent=_user("parinte.mare", ["parent"]),
-                )  # fmt: skip
-                today = timezone.localdate()
-                june = date(today.year if today.month >= 9 else today.year - 1, 6, 30)
-                catalog_demo_ensure(people, today=june, classes=LARGE)
-            connection.set_schema_to_public()
-            yield school
-        finally:
-            school_remove(school)
+    """The school, committed, with a whole year of grades and absences."""
+    with (
+        django_db_blocker.unblock(),
+        demo_school(
+            slug="scoala-mare",
+            name="Școala Gimnazială „Cea Mare”",
+            siiir_code="1661100012",
+            classes=LARGE,
+            people="mare",
+        ) as school,
+    ):
+        yield school
 
 
 def test_full_incremental_and_restore_times_and_sizes(large_school, real_db, local_storage, backup_db, capsys):
