@@ -65,6 +65,8 @@ def run_catedra(*args: str, env: dict[str, str], timeout: float = 120) -> subpro
 
 
 ROOT = Path(__file__).resolve().parents[1]
+# What tests leave for a person to look at (pictures of documents); not committed.
+ARTEFACTS = Path(os.environ.get("CATEDRA_TEST_ARTEFACTS", ROOT / ".artefacts"))
 READY_LINE = "Catedra is ready"
 
 

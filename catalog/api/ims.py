@@ -24,7 +24,7 @@ from catalog.api.auth import SchoolKey
 from catalog.api.errors import MESSAGES, ApiRefusal, refusal
 from catalog.api.models import Scope
 from catalog.api.oneroster import GRADEBOOK, ROSTERING, Roster
-from catalog.exports.siiir import SchoolIdentity
+from catalog.structure.identity import SchoolIdentity
 
 api = NinjaAPI(
     title="Catedra — OneRoster 1.2",

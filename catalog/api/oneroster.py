@@ -32,8 +32,8 @@ from django.db.models import Max
 
 from accounts.models import User
 from accounts.roles import Role
-from catalog.exports.siiir import SchoolIdentity
 from catalog.grades.models import Average
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,

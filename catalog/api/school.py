@@ -9,7 +9,8 @@ from django.db.models import Prefetch
 from accounts.models import User
 from accounts.roles import Role
 from catalog.api.resources import Filters
-from catalog.exports.siiir import SchoolIdentity, siiir_dataset
+from catalog.exports.siiir import siiir_dataset
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import (
     CurricularModule,
     CurriculumEntry,

@@ -12,7 +12,8 @@ from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.exports.formats import EXPORTERS, Exporter, ExportFile
-from catalog.exports.siiir import SchoolIdentity, siiir_dataset
+from catalog.exports.siiir import siiir_dataset
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import SchoolYear
 from catalog.structure.services import CONFIGURERS
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from catalog.attendance.models import Absence, Excusal
 from catalog.grades.models import Average, ConductGrade, Grade, YearResult
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import (
     CurriculumEntry,
     Cycle,
@@ -41,25 +42,6 @@ class Sheet:
     name: str
     columns: tuple[str, ...]
     rows: list[tuple]
-
-
-@dataclass(frozen=True)
-class SchoolIdentity:
-    """Who the school is, as its door knows it (the request's or the command's school)."""
-
-    siiir_code: str
-    name: str
-    cui: str
-    county: str
-    locality: str
-
-    @classmethod
-    def of(cls, school) -> "SchoolIdentity":
-        """From any object with the school's fields (the tenant)."""
-        return cls(
-            siiir_code=school.siiir_code or "", name=school.name, cui=school.cui, county=school.county,
-            locality=school.locality,
-        )  # fmt: skip
 
 
 @dataclass(frozen=True)

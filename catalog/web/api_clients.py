@@ -21,7 +21,7 @@ from catalog.api import clients
 from catalog.api.clients import MANAGERS
 from catalog.api.models import ApiClient, Scope
 from catalog.api.oneroster import Roster, csv_bundle
-from catalog.exports.siiir import SchoolIdentity
+from catalog.structure.identity import SchoolIdentity
 from catalog.web.configure import written
 from catalog.web.configure_forms import plain_text
 from catalog.web.forms import date_field

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.exports import services
 from catalog.exports.formats import EXPORTERS
-from catalog.exports.siiir import SchoolIdentity
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import SchoolYear
 from catalog.structure.selectors import year_current
 from catalog.web import access

@@ -1,6 +1,16 @@
 from django.urls import include, path
 
-from catalog.web import absence_requests, api_clients, exports, notices, statistics, transcriptions, views, year_end
+from catalog.web import (
+    absence_requests,
+    api_clients,
+    documents,
+    exports,
+    notices,
+    statistics,
+    transcriptions,
+    views,
+    year_end,
+)
 
 urlpatterns = [
     path("", views.school_home, name="school-home"),
@@ -44,6 +54,13 @@ urlpatterns = [
     path("sfarsit-de-an/incheiere/", year_end.year_close, name="year-close"),
     path("note/<int:grade_id>/", views.grade_edit, name="grade-edit"),
     path("elevi/<int:student_id>/", views.student_year, name="student-year"),
+    path("elevi/<int:student_id>/foaia-matricola/", documents.transcript, name="transcript"),
+    path("elevi/<int:student_id>/adeverinta/", documents.certificate, name="certificate"),
+    path("clase/<int:class_id>/catalog/", documents.class_catalog, name="class-catalog"),
+    path("documente/adeverinte/", documents.certificates, name="certificates"),
+    path("documente/<int:document_id>/anulare/", documents.document_revoke, name="document-revoke"),
+    path("verificare/", documents.verify, name="verify"),
+    path("verificare/<str:code>/", documents.verify, name="verify-code"),
     path("raportare/siiir/", exports.siiir_export, name="siiir-export"),
     path("statistici/", statistics.statistics, name="statistics"),
     path("configurare/import/", include("catalog.web.import_urls")),

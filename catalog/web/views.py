@@ -29,6 +29,7 @@ from catalog.structure import modules as curricular
 from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
+from catalog.web.documents import CertificateForm
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, LateForm, ParentRequestForm
 from catalog.web.gradebook_rows import RowView, rows_shown
 
@@ -307,7 +308,10 @@ def student_year(request, student_id: int):
     year = _year_asked(request.GET.get("an"), years, current)
     school_class = class_of(student, year) if year else None
     report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
-    context = {"student": student, "year": year, "years": years, "school_class": school_class, "report": report}
+    context = {
+        "student": student, "year": year, "years": years, "school_class": school_class, "report": report,
+        "current_year_id": current.pk if current else None, "certificate_form": CertificateForm(),
+    }  # fmt: skip
     if school_class is not None and year.legacy:
         context["legacy"] = legacy_record(student=student, school_class=school_class)
     if (

@@ -96,6 +96,9 @@ class Action(models.TextChoices):
     API_CLIENT_REVOKED = "api.client_revoked", _("Client API revocat")
     API_READ = "api.read", _("Date citite prin API")
     ONEROSTER_EXPORTED = "api.oneroster_exported", _("Pachet OneRoster descărcat")
+    # official documents (catalog.reports)
+    DOCUMENT_ISSUED = "document.issued", _("Document oficial generat")
+    DOCUMENT_REVOKED = "document.revoked", _("Document oficial anulat")
     # the audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
 

@@ -97,6 +97,7 @@ TENANT_APPS = [
     "catalog.grades",
     "catalog.attendance",
     "catalog.exports",
+    "catalog.reports",
     "catalog.api",
     "catalog.web",
     "django_htmx",

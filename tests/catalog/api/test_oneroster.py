@@ -13,8 +13,8 @@ from accounts.roles import Role
 from catalog.api import clients
 from catalog.api.models import ApiClient, Scope
 from catalog.api.oneroster import CSV_FILES, Roster, csv_bundle
-from catalog.exports.siiir import SchoolIdentity
 from catalog.grades.models import Average
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import Enrolment, Level, TeachingAssignment
 from tests.catalog.web.conftest import SchoolClient
 

@@ -20,10 +20,11 @@ from catalog.attendance import services as attendance
 from catalog.attendance.models import Excusal
 from catalog.exports import services
 from catalog.exports.formats import EXPORTERS, csv_cell
-from catalog.exports.siiir import SchoolIdentity, siiir_dataset
+from catalog.exports.siiir import siiir_dataset
 from catalog.grades import services as grades
 from catalog.grades.models import YearResult
 from catalog.structure import services as structure
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import Enrolment, Exemption, Level
 from tenants.models import School
 from tests.catalog.conftest import cnp_for

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from catalog.exports import services
 from catalog.exports.formats import EXPORTERS
-from catalog.exports.siiir import SchoolIdentity
+from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import SchoolYear
 from catalog.structure.selectors import year_current
 from catedra.commands import BAD_ARGUMENTS, SchoolCommand, day_argument

@@ -1,0 +1,55 @@
+"""Documents the school issued, for verification, and the register of student certificates."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalog.structure.models import SchoolClass, SchoolYear, Student
+
+
+class IssuedDocument(models.Model):
+    """A generated document: what, for whom, by whom, when, its file's SHA-256, and the code
+    printed on it (with a QR code) that anyone can check on the school's verification page."""
+
+    class Kind(models.TextChoices):
+        TRANSCRIPT = "transcript", _("Foaia matricolă")
+        CERTIFICATE = "certificate", _("Adeverință de elev")
+        CLASS_CATALOG = "class_catalog", _("Catalogul clasei")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    code = models.CharField(max_length=20, unique=True)
+    student = models.ForeignKey(Student, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey(SchoolYear, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Certificates: the register number of the year, and what it is for.
+    number = models.PositiveIntegerField(null=True, blank=True)
+    purpose = models.CharField(_("se eliberează pentru"), max_length=200, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="one_certificate_number_per_year"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="certificate") | models.Q(number__isnull=False, year__isnull=False),
+                name="certificate_numbered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code}"
+
+
+class CertificateCounter(models.Model):
+    """The last certificate number given in a school year (numbers run without gaps: the
+    number is taken in the transaction that records the certificate)."""
+
+    year = models.OneToOneField(SchoolYear, on_delete=models.PROTECT, primary_key=True, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -1,0 +1,149 @@
+"""Official documents: the transcript and the student certificate (inline PDF), the class
+catalog, the certificate register, and the public verification page. Issuing is a POST (it
+records a document and an audit event); reading who may is the 404 policy of
+`catalog.structure.access`, widened for the secretariat, which issues documents."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.services import NotAllowed
+from catalog.reports import codes, services
+from catalog.reports.models import IssuedDocument
+from catalog.structure import access as who_sees
+from catalog.structure.identity import SchoolIdentity
+from catalog.structure.models import Student, TeachingAssignment
+from catalog.structure.selectors import year_current
+from catalog.web.configure_forms import plain_text
+
+
+class CertificateForm(forms.Form):
+    purpose = forms.CharField(
+        label=gettext_lazy("Se eliberează pentru"), max_length=200, validators=[plain_text],
+        help_text=gettext_lazy("de exemplu „alocația de stat”, „abonamentul de transport”"),
+        error_messages={"required": gettext_lazy("Scrieți pentru ce se eliberează adeverința.")},
+    )  # fmt: skip
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Motivul"), max_length=300, validators=[plain_text])
+
+
+def _student(request, student_id: int) -> Student:
+    """The student, if the user may read their record or works in the secretariat; else 404."""
+    if request.user.has_role(*services.SECRETARIAT):
+        return get_object_or_404(Student.objects.select_related("user"), pk=student_id)
+    return who_sees.student_for(request.user, student_id)
+
+
+def _pdf(issued: services.Issued) -> HttpResponse:
+    response = HttpResponse(issued.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{issued.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _where(request) -> dict:
+    return {"school": SchoolIdentity.of(request.tenant), "verify_url": request.build_absolute_uri(reverse("verify"))}
+
+
+@login_required
+@require_POST
+def transcript(request, student_id: int):
+    student = _student(request, student_id)
+    return _pdf(services.transcript_issue(actor=request.user, student=student, **_where(request)))
+
+
+@login_required
+@require_POST
+def certificate(request, student_id: int):
+    """A certificate is issued by the secretariat, or asked for by the student's parent or the
+    student; a teacher who may read the record does not issue one."""
+    student = _student(request, student_id)
+    user = request.user
+    if not (user.has_role(*services.SECRETARIAT) or student.user_id == user.pk
+            or user.child_links.filter(student_id=student.user_id).exists()):  # fmt: skip
+        raise Http404
+    form = CertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.certificate_issue(actor=request.user, student=student,
+                                                purpose=form.cleaned_data["purpose"], **_where(request))  # fmt: skip
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return _pdf(issued)
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("student-year", student_id=student.pk)
+
+
+@login_required
+@require_POST
+def class_catalog(request, class_id: int):
+    """The class's catalog: management and the homeroom teacher see every subject, a teacher
+    of the class the subjects they teach."""
+    school_class = who_sees.class_for(request.user, class_id)
+    subjects = None
+    if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
+        subjects = set(
+            TeachingAssignment.objects.filter(teacher=request.user, school_class=school_class).values_list(
+                "subject_id", flat=True
+            )
+        )
+    issued = services.class_catalog_issue(actor=request.user, school_class=school_class, subjects=subjects,
+                                          **_where(request))  # fmt: skip
+    return _pdf(issued)
+
+
+@login_required
+def certificates(request):
+    """The year's certificate register (secretariat): numbers in order, with who and what for."""
+    if not request.user.has_role(*services.SECRETARIAT):
+        raise Http404
+    year = year_current()
+    issued = IssuedDocument.objects.filter(kind=IssuedDocument.Kind.CERTIFICATE, year=year).select_related(
+        "student__user", "school_class", "issued_by"
+    ).order_by("number")  # fmt: skip
+    return render(request, "web/certificates.html", {"year": year, "issued": issued, "revoke": RevokeForm()})
+
+
+@login_required
+@require_POST
+def document_revoke(request, document_id: int):
+    document = get_object_or_404(IssuedDocument, pk=document_id)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.document_revoke(actor=request.user, document=document, reason=form.cleaned_data["reason"])
+        except NotAllowed:
+            raise Http404 from None
+        messages.success(request, _("Documentul %(code)s a fost anulat.") % {"code": codes.code_shown(document.code)})
+    return redirect("certificates")
+
+
+@require_safe
+def verify(request, code: str = ""):
+    """Anyone: is a document with this code issued here, and still valid? Never its contents."""
+    asked = request.GET.get("cod", code)
+    context = {"asked": asked[:40]}
+    if asked:
+        cleaned = codes.code_clean(asked)
+        context["well_formed"] = cleaned is not None
+        context["document"] = IssuedDocument.objects.filter(code=cleaned).select_related(
+            "student__user", "school_class"
+        ).first() if cleaned else None  # fmt: skip
+        if context["document"]:
+            context["code"] = codes.code_shown(cleaned)
+    context["school"] = SchoolIdentity.of(request.tenant)
+    status = 200 if not asked or context.get("document") else 404
+    return render(request, "web/verify.html", context, status=status)
