@@ -27,7 +27,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_hashes, chain_head
 from catedra.keys import backup_key_bytes
-from ops.backups.storage import BackupStorage, StorageError, backup_storage
+from catedra.objectstore import BackupStorage, StorageError, backup_storage
 from ops.models import AuditAnchor, Backup
 from tenants.selectors import schemas_to_migrate
 

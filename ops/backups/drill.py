@@ -17,11 +17,11 @@ import sentry_sdk
 from django.conf import settings
 from django.utils import timezone
 
+from catedra.objectstore import StorageError
 from catedra.sentry import redact
 from ops import selectors
 from ops.backups.errors import first_line
 from ops.backups.full import BackupError, backup_verify
-from ops.backups.storage import StorageError
 from ops.models import Backup, RestoreDrill
 
 logger = logging.getLogger("catedra.backups")

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catedra.objectstore import storage_for_location
 from ops.backups import history, pg
 from ops.backups.full import BackupError
-from ops.backups.storage import storage_for_location
 from ops.models import Backup, DeletionCertificate
 from tenants.models import School
 

@@ -18,10 +18,10 @@ from audit.chain import CONTENT_FIELDS, GENESIS, content_hash, link_hash
 from audit.models import AuditEvent
 from audit.selectors import chain_head, chain_report
 from audit.services import audit_record
+from catedra.objectstore import LocalFolderStorage, StorageError, backup_storage
 from ops.anchors import Anchor, anchor_prefix, anchor_write, contradictions, schemas_to_anchor
 from ops.backups.full import backup_full_run
 from ops.backups.incremental import backup_incremental_run
-from ops.backups.storage import LocalFolderStorage, StorageError, backup_storage
 from ops.models import AuditAnchor, Backup
 from ops.tasks import audit_anchors_dispatch
 from tenants.models import School

@@ -14,12 +14,12 @@ import psycopg
 from django.conf import settings
 from django.utils import timezone
 
+from catedra.objectstore import BackupStorage, StorageError, backup_storage
 from catedra.sentry import redact
 from ops.anchors import anchor_after_backup
 from ops.backups import crypto, pg
 from ops.backups.archive import archive_write
 from ops.backups.errors import BackupError, first_line
-from ops.backups.storage import BackupStorage, StorageError, backup_storage
 from ops.backups.structure import structure_of
 from ops.models import Backup
 from tenants.models import School

@@ -15,13 +15,13 @@ from django.utils import timezone
 from psycopg import sql
 
 from catedra import database
+from catedra.objectstore import storage_for_location
 from catedra.sentry import redact
 from ops import selectors
 from ops.backups import crypto, history, pg
 from ops.backups.errors import BackupError, first_line
 from ops.backups.full.backup import CorruptBackupError, associated_data
 from ops.backups.full.replay import _replay
-from ops.backups.storage import storage_for_location
 from ops.models import Backup
 
 

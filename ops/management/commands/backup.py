@@ -31,11 +31,11 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.selectors import chain_report
 from catedra.commands import moment_argument
+from catedra.objectstore import StorageError
 from catedra.text import refusal_text
 from ops import selectors
 from ops.backups import full, incremental, optout, retention
 from ops.backups.drill import restore_drill, restore_drill_run
-from ops.backups.storage import StorageError
 from ops.models import Backup, RestoreDrill
 from tenants.models import School
 

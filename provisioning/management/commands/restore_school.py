@@ -11,9 +11,9 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from catedra.objectstore import StorageError
 from catedra.text import refusal_text
 from ops.backups.full import BackupError
-from ops.backups.storage import StorageError
 from ops.management.commands.backup import restore_point_pick, restore_said, school_named, verified_line
 from provisioning.restore import school_restore_from_backup, school_restore_validate
 

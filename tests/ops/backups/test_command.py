@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import CommandError, call_command
 
+from catedra.objectstore import storage_for_location
 from ops.anchors import anchor_prefix
 from ops.backups import pg
 from ops.backups.full import backup_full_run
 from ops.backups.incremental import backup_incremental_run
-from ops.backups.storage import storage_for_location
 from ops.models import Backup, DeletionCertificate
 from tenants.models import School
 from tests.backup_fixtures import backup_command as backup

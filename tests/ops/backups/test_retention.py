@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from catedra.objectstore import storage_for_location
 from ops.anchors import anchor_prefix
 from ops.backups import pg
 from ops.backups.full import backup_full_run, backup_verify
@@ -19,7 +20,6 @@ from ops.backups.retention import (
     certificate_seal,
     retention_ends,
 )
-from ops.backups.storage import storage_for_location
 from ops.models import Backup, DeletionCertificate
 from provisioning.lifecycle import LifecycleError, school_transition
 from provisioning.services import school_provision

@@ -1,5 +1,6 @@
-"""Where full backups are kept: an S3-compatible bucket (boto3), or a local folder when
-no endpoint is configured (development). Both are real; both take an object in two
+"""The object store: where full backups (ops.backups), the audit anchors (ops.anchors) and
+the sealed year-end archives (catalog.reports) are kept: an S3-compatible bucket (boto3), or
+a local folder when no endpoint is configured (development). Both are real; both take an object in two
 steps — upload under a temporary key, then promote it to its final key — so a broken
 upload never sits where a backup is expected."""
 
