@@ -341,6 +341,16 @@ def year_close(*, actor: User, year: SchoolYear) -> None:
         )  # fmt: skip
 
 
+def year_close_check(*, actor: User, year: SchoolYear) -> None:
+    """What `year_close` would refuse, refused now, writing nothing (a page asks it before it
+    asks the director for a second factor)."""
+    if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
+        raise NotAllowed(ONLY_DIRECTOR_CLOSES_YEAR)
+    require_open(year)
+    if not year.legacy:
+        _year_ready_check(year)
+
+
 def _year_ready_check(year: SchoolYear) -> None:
     """Every class's results closed, and no corigent or amânat student still waiting."""
     still_open = [str(c) for c in year.classes.filter(closing__isnull=True).order_by("level", "letter")]

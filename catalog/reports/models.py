@@ -53,3 +53,38 @@ class CertificateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class YearArchive(models.Model):
+    """The sealed archive of a closed school year (Order art. 11(2)): every class's catalog and
+    the school's statistics as PDF, in the object store, with a manifest of their SHA-256;
+    the manifest's own hash is in the audit chain with the director's sign-off (a 2FA code
+    given at the close). Each close of the year makes a new version; none is ever replaced."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("în așteptare")
+        RUNNING = "running", _("în lucru")
+        SEALED = "sealed", _("sigilată")
+        FAILED = "failed", _("eșuată")
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_off_at = models.DateTimeField()
+    signed_off_with = models.CharField(max_length=60)
+    prefix = models.CharField(max_length=300, blank=True)
+    files = models.JSONField(default=list, blank=True)  # [{"name", "sha256", "size"}]
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    done = models.PositiveIntegerField(default=0)  # classes rendered so far (the page's progress)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["year", "version"], name="one_archive_version_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} v{self.version}"

@@ -14,14 +14,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.roles import Role
 from accounts.services import NotAllowed
-from catalog.reports import codes, services
-from catalog.reports.models import IssuedDocument
+from audit.actions import Action
+from audit.services import audit_record
+from catalog.reports import archive, codes, services
+from catalog.reports.models import IssuedDocument, YearArchive
 from catalog.structure import access as who_sees
 from catalog.structure.identity import SchoolIdentity
-from catalog.structure.models import Student, TeachingAssignment
+from catalog.structure.models import SchoolYear, Student, TeachingAssignment
 from catalog.structure.selectors import year_current
 from catalog.web.configure_forms import plain_text
+from catedra.objectstore import StorageError
 
 
 class CertificateForm(forms.Form):
@@ -50,7 +54,7 @@ def _pdf(issued: services.Issued) -> HttpResponse:
     return response
 
 
-def _where(request) -> dict:
+def where(request) -> dict:
     return {"school": SchoolIdentity.of(request.tenant), "verify_url": request.build_absolute_uri(reverse("verify"))}
 
 
@@ -58,7 +62,7 @@ def _where(request) -> dict:
 @require_POST
 def transcript(request, student_id: int):
     student = _student(request, student_id)
-    return _pdf(services.transcript_issue(actor=request.user, student=student, **_where(request)))
+    return _pdf(services.transcript_issue(actor=request.user, student=student, **where(request)))
 
 
 @login_required
@@ -75,7 +79,7 @@ def certificate(request, student_id: int):
     if form.is_valid():
         try:
             issued = services.certificate_issue(actor=request.user, student=student,
-                                                purpose=form.cleaned_data["purpose"], **_where(request))  # fmt: skip
+                                                purpose=form.cleaned_data["purpose"], **where(request))  # fmt: skip
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -99,7 +103,7 @@ def class_catalog(request, class_id: int):
             )
         )
     issued = services.class_catalog_issue(actor=request.user, school_class=school_class, subjects=subjects,
-                                          **_where(request))  # fmt: skip
+                                          **where(request))  # fmt: skip
     return _pdf(issued)
 
 
@@ -147,3 +151,76 @@ def verify(request, code: str = ""):
     context["school"] = SchoolIdentity.of(request.tenant)
     status = 200 if not asked or context.get("document") else 404
     return render(request, "web/verify.html", context, status=status)
+
+
+# -- the year-end archives (management) ------------------------------------------------------
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Motivul redeschiderii"), max_length=500, validators=[plain_text])
+    token = forms.CharField(label=gettext_lazy("Codul 2FA al directorului"), max_length=40)
+
+
+def _management(user) -> None:
+    if not who_sees.sees_everything(user):
+        raise Http404
+
+
+@login_required
+def archives(request):
+    """Every closed year's archives (versions), their progress while being made, and the
+    director's reopening of a closed year."""
+    _management(request.user)
+    years = SchoolYear.objects.order_by("-starts")
+    versions = YearArchive.objects.select_related("year", "requested_by").order_by("-year__starts", "-version")
+    context = {"years": years, "archives": versions, "reopen": ReopenForm(),
+               "is_director": request.user.has_role(Role.DIRECTOR)}  # fmt: skip
+    template = "web/_archives.html" if request.htmx else "web/archives.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def archive_check(request, archive_id: int):
+    _management(request.user)
+    found = get_object_or_404(YearArchive, pk=archive_id, status=YearArchive.Status.SEALED)
+    problems = archive.archive_verify(found)
+    if problems:
+        messages.error(request, _("Arhiva NU corespunde sigiliului: %(problems)s") % {"problems": "; ".join(problems)})
+    else:
+        messages.success(request, _("Arhiva este întreagă: fiecare fișier corespunde manifestului sigilat."))
+    return redirect("archives")
+
+
+@login_required
+@require_safe
+def archive_download(request, archive_id: int, name: str):
+    _management(request.user)
+    found = get_object_or_404(YearArchive, pk=archive_id, status=YearArchive.Status.SEALED)
+    try:
+        data = archive.archive_file(found, name)
+    except (KeyError, StorageError):
+        raise Http404 from None
+    audit_record(action=Action.ARCHIVE_DOWNLOADED, actor=request.user, obj=found.year,
+                 new={"version": found.version, "file": name})  # fmt: skip
+    response = HttpResponse(data, content_type="application/pdf" if name.endswith(".pdf") else "application/json")
+    response["Content-Disposition"] = f'attachment; filename="{found.year.name}-v{found.version}-{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def year_reopen(request, year_id: int):
+    _management(request.user)
+    year = get_object_or_404(SchoolYear, pk=year_id)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("archives")
+    try:
+        archive.year_reopen(actor=request.user, year=year, **form.cleaned_data)
+    except (ValidationError, NotAllowed) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("Anul școlar %(year)s este redeschis.") % {"year": year.name})
+    return redirect("archives")

@@ -18,10 +18,11 @@ from catalog.grades import closing
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.models import CALIFICATIVE_CHOICES, Exam, YearResult
+from catalog.reports import archive
 from catalog.structure import access as who_sees
 from catalog.structure.models import CurricularModule, Scheme, SchoolClass
 from catalog.structure.selectors import enrolments_active, year_current
-from catalog.web import access
+from catalog.web import access, documents
 from catalog.web.forms import date_field
 
 # A subject's averages (the teacher of the subject)
@@ -239,8 +240,10 @@ def year_close(request):
     if year is None:
         raise Http404
     try:
-        closing.year_close(actor=request.user, year=year)
-        messages.success(request, _("Anul școlar %(year)s este încheiat.") % {"year": year.name})
+        archive.year_close_sealed(actor=request.user, year=year, token=request.POST.get("token", "")[:40],
+                                  **documents.where(request))  # fmt: skip
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, access.refusal_text(error))
-    return redirect("year-end")
+        return redirect("year-end")
+    messages.success(request, _("Anul școlar %(year)s este încheiat; arhiva lui se generează.") % {"year": year.name})
+    return redirect("archives")

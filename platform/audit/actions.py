@@ -99,6 +99,10 @@ class Action(models.TextChoices):
     # official documents (catalog.reports)
     DOCUMENT_ISSUED = "document.issued", _("Document oficial generat")
     DOCUMENT_REVOKED = "document.revoked", _("Document oficial anulat")
+    ARCHIVE_REQUESTED = "archive.requested", _("Arhiva anului școlar cerută (încheierea anului)")
+    ARCHIVE_SEALED = "archive.sealed", _("Arhiva anului școlar sigilată")
+    ARCHIVE_DOWNLOADED = "archive.downloaded", _("Fișier din arhiva anului descărcat")
+    YEAR_REOPENED = "year.reopened", _("An școlar redeschis")
     # the audit trail itself
     AUDIT_EXPORTED = "audit.exported", _("Jurnal de audit exportat")
 

@@ -3,10 +3,13 @@ closing the year; who may open each door, and bad input never changes anything."
 
 import pytest
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from catalog.grades import closing
 from catalog.grades import services as grades
 from catalog.grades.models import Average, ClassClosing, ConductGrade, Exam, YearResult
+from catalog.reports.models import YearArchive
+from catalog.structure.models import SchoolYear
 from tests.catalog.grades.test_closing import close_3a_and_6b
 from tests.catalog.grades.test_standings import conduct_everywhere, exempt_from_pe_and_religion
 
@@ -160,8 +163,12 @@ def test_the_leadership_records_exams_and_the_director_closes_the_year(cast, as_
     assert not Exam.objects.exists()
     response = client.post("/sfarsit-de-an/examen/", {**exam, "grade": "7"}, follow=True)
     assert "Promovat" in messages_of(response)
-    response = client.post("/sfarsit-de-an/incheiere/", follow=True)
+    response = client.post("/sfarsit-de-an/incheiere/", {"token": "999999"}, follow=True)
+    assert "nu este corect" in messages_of(response) and not SchoolYear.objects.get(pk=cast.year.pk).is_closed
+    StaticDevice.objects.get(user=cast.director).token_set.create(token="semnatura1")
+    response = client.post("/sfarsit-de-an/incheiere/", {"token": "semnatura1"}, follow=True)
     assert "este încheiat" in messages_of(response)
+    assert YearArchive.objects.get(year=cast.year).signed_off_with == "StaticDevice"
     cast.year.refresh_from_db()
     assert cast.year.is_closed
     assert "nimic nu se mai schimbă" in client.get("/sfarsit-de-an/").content.decode()
