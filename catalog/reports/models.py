@@ -15,6 +15,8 @@ class IssuedDocument(models.Model):
         TRANSCRIPT = "transcript", _("Foaia matricolă")
         CERTIFICATE = "certificate", _("Adeverință de elev")
         CLASS_CATALOG = "class_catalog", _("Catalogul clasei")
+        CLASS_SITUATION = "class_situation", _("Situația școlară a clasei")
+        STATISTICS = "statistics", _("Situația statistică a școlii")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     code = models.CharField(max_length=20, unique=True)

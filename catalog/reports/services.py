@@ -15,17 +15,21 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
+from catalog.grades.models import YearResult
+from catalog.grades.selectors import class_standings, disciplines_of
+from catalog.grades.statistics import year_statistics
 from catalog.reports import codes, documents
 from catalog.reports.models import CertificateCounter, IssuedDocument
 from catalog.reports.pdf import pdf_render, qr_data_uri
 from catalog.structure.identity import SchoolIdentity
-from catalog.structure.models import SchoolClass, Student
+from catalog.structure.models import SchoolClass, SchoolYear, Student
 from catalog.structure.selectors import class_of, year_current
 
 SECRETARIAT = (Role.DIRECTOR, Role.DEPUTY, Role.SCHOOL_ADMIN)
 NOT_ENROLLED = _("Elevul nu este înscris în anul școlar curent: adeverința nu se poate elibera.")
 NO_YEAR = _("Nu există un an școlar curent.")
 PURPOSE_MISSING = _("Scrieți pentru ce se eliberează adeverința (de exemplu „alocația de stat”).")
+STATUS_LABELS = dict(YearResult.Status.choices)
 NOT_REVOKER = _("Doar secretariatul și conducerea școlii anulează documente.")
 
 
@@ -122,3 +126,30 @@ def document_revoke(*, actor: User, document: IssuedDocument, reason: str) -> Is
         document.save(update_fields=["revoked_at", "revoked_reason"])
         audit_record(action=Action.DOCUMENT_REVOKED, actor=actor, obj=document, reason=document.revoked_reason)
     return document
+
+
+def class_situation_issue(*, actor: User, school_class: SchoolClass, school: SchoolIdentity, verify_url: str) -> Issued:
+    """The situația școlară of a class: every student's averages by discipline, conduct, general
+    average and status; provisional (the averages the grades give now) until the class's
+    results are closed."""
+    provisional = not school_class.results_closed
+    standings = class_standings(school_class=school_class, provisional=provisional)
+    disciplines = [discipline.name for discipline in disciplines_of(school_class)]
+    rows = [
+        {"student": s.student, "averages": [s.subject_averages.get(name) for name in disciplines],
+         "conduct": s.conduct, "general_average": s.general_average, "status": STATUS_LABELS.get(s.status.status, ""),
+         "failed": s.status.failed, "deferred": s.status.deferred}
+        for s in sorted(standings, key=lambda s: (s.student.user.last_name, s.student.user.first_name, s.student.pk))
+    ]  # fmt: skip
+    return _issue(actor=actor, school=school, verify_url=verify_url, template="reports/class_situation.html",
+                  context={"school_class": school_class, "disciplines": disciplines, "rows": rows,
+                           "provisional": provisional, "director": documents.director_name()},
+                  kind=IssuedDocument.Kind.CLASS_SITUATION, school_class=school_class,
+                  year=school_class.year)  # fmt: skip
+
+
+def statistics_issue(*, actor: User, year: SchoolYear, school: SchoolIdentity, verify_url: str) -> Issued:
+    """The school's figures for a year (the statistics page's tables), as PDF."""
+    return _issue(actor=actor, school=school, verify_url=verify_url, template="reports/statistics.html",
+                  context={"statistics": year_statistics(year)}, kind=IssuedDocument.Kind.STATISTICS,
+                  year=year)  # fmt: skip

@@ -108,6 +108,30 @@ def class_catalog(request, class_id: int):
 
 
 @login_required
+@require_POST
+def class_situation(request, class_id: int):
+    """The class's situația școlară: the management and the homeroom teacher."""
+    school_class = who_sees.class_for(request.user, class_id)
+    if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
+        raise Http404
+    return _pdf(services.class_situation_issue(actor=request.user, school_class=school_class, **where(request)))
+
+
+@login_required
+@require_POST
+def statistics(request):
+    """A year's statistics as PDF (`an`: the year's id; else the current year): the management and
+    the statistics viewer."""
+    if not (who_sees.sees_everything(request.user) or request.user.has_role(Role.STATS_VIEWER)):
+        raise Http404
+    asked = request.POST.get("an", "")
+    year = SchoolYear.objects.filter(pk=int(asked)).first() if asked.isdigit() and len(asked) < 12 else year_current()
+    if year is None:
+        raise Http404
+    return _pdf(services.statistics_issue(actor=request.user, year=year, **where(request)))
+
+
+@login_required
 def certificates(request):
     """The year's certificate register (secretariat): numbers in order, with who and what for."""
     if not request.user.has_role(*services.SECRETARIAT):

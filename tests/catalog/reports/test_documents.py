@@ -175,9 +175,33 @@ def test_page_one_of_each_document_as_a_picture(cast, stefan, school_a):
                                                   school=school, verify_url=VERIFY),
         "class_catalog": services.class_catalog_issue(actor=cast.director, school_class=cast.class_5a, school=school,
                                                       verify_url=VERIFY),
+        "class_situation": services.class_situation_issue(actor=cast.director, school_class=cast.class_5a,
+                                                          school=school, verify_url=VERIFY),
+        "statistics": services.statistics_issue(actor=cast.director, year=cast.year, school=school,
+                                                verify_url=VERIFY),
     }  # fmt: skip
     for kind, issued in made.items():
         page = pypdfium2.PdfDocument(issued.pdf)[0]
         picture = page.render(scale=1.5).to_pil()
         picture.save(folder / f"{kind}.png")
         assert picture.width > 800 and (folder / f"{kind}.png").stat().st_size > 10_000
+
+
+def test_the_class_situation_is_provisional_until_the_results_are_closed(cast, stefan, school_a, as_user):
+    issued = services.class_situation_issue(actor=cast.elena, school_class=cast.class_5a, school=_school(school_a),
+                                            verify_url=VERIFY)  # fmt: skip
+    text = " ".join(pdf_text(issued.pdf)[0].split())  # headers wrap in their narrow columns
+    assert "SITUAȚIA ȘCOLARĂ" in text and "provizorie" in text and "Țăranu Ștefan" in text
+    assert "Matematic" in text and "Limba și literatura română" in text
+    assert as_user(cast.mihai).post(f"/clase/{cast.class_5a.pk}/situatie/").status_code == 404
+    assert as_user(cast.elena).post(f"/clase/{cast.class_5a.pk}/situatie/").status_code == 200
+
+
+def test_the_statistics_pdf_is_for_the_management_and_the_statistics_viewer(cast, stefan, as_user):
+    response = as_user(cast.stats).post("/statistici/pdf/", {"an": cast.year.pk})
+    assert response.status_code == 200
+    text, _pages = pdf_text(response.content)
+    assert "SITUAȚIA STATISTICĂ" in text and "a V-a A" in text and "Țăranu" not in text
+    for who in (cast.mihai, cast.parent, cast.admin):
+        assert as_user(who).post("/statistici/pdf/").status_code == 404
+    assert as_user(cast.director).post("/statistici/pdf/", {"an": "999999"}).status_code == 404
