@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
 from accounts.services import NotAllowed
+from catalog.structure.access import sees_everything
 from catalog.structure.services import require_configurer
 from catedra.text import refusal_text  # noqa: F401 - the pages call it as access.refusal_text
 
@@ -24,3 +25,9 @@ def configurer_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def leadership_required(user) -> None:
+    """The school's management (director, deputy: Order art. 17), else a 404."""
+    if not sees_everything(user):
+        raise Http404

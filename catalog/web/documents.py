@@ -24,6 +24,7 @@ from catalog.structure import access as who_sees
 from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import SchoolYear, Student, TeachingAssignment
 from catalog.structure.selectors import year_current
+from catalog.web import access
 from catalog.web.configure_forms import plain_text
 from catedra.objectstore import StorageError
 
@@ -185,16 +186,11 @@ class ReopenForm(forms.Form):
     token = forms.CharField(label=gettext_lazy("Codul 2FA al directorului"), max_length=40)
 
 
-def _management(user) -> None:
-    if not who_sees.sees_everything(user):
-        raise Http404
-
-
 @login_required
 def archives(request):
     """Every closed year's archives (versions), their progress while being made, and the
     director's reopening of a closed year."""
-    _management(request.user)
+    access.leadership_required(request.user)
     years = SchoolYear.objects.order_by("-starts")
     versions = YearArchive.objects.select_related("year", "requested_by").order_by("-year__starts", "-version")
     context = {"years": years, "archives": versions, "reopen": ReopenForm(),
@@ -206,7 +202,7 @@ def archives(request):
 @login_required
 @require_POST
 def archive_check(request, archive_id: int):
-    _management(request.user)
+    access.leadership_required(request.user)
     found = get_object_or_404(YearArchive, pk=archive_id, status=YearArchive.Status.SEALED)
     problems = archive.archive_verify(found)
     if problems:
@@ -219,7 +215,7 @@ def archive_check(request, archive_id: int):
 @login_required
 @require_safe
 def archive_download(request, archive_id: int, name: str):
-    _management(request.user)
+    access.leadership_required(request.user)
     found = get_object_or_404(YearArchive, pk=archive_id, status=YearArchive.Status.SEALED)
     try:
         data = archive.archive_file(found, name)
@@ -235,7 +231,7 @@ def archive_download(request, archive_id: int, name: str):
 @login_required
 @require_POST
 def year_reopen(request, year_id: int):
-    _management(request.user)
+    access.leadership_required(request.user)
     year = get_object_or_404(SchoolYear, pk=year_id)
     form = ReopenForm(request.POST)
     if not form.is_valid():

@@ -181,16 +181,11 @@ class ExamForm(forms.Form):
         return data
 
 
-def _leadership(user) -> None:
-    if not who_sees.sees_everything(user):
-        raise Http404
-
-
 @login_required
 def year_end(request):
     """The year's end at a glance: classes closed or not, results waiting for exams, and the
     director's button to close the year."""
-    _leadership(request.user)
+    access.leadership_required(request.user)
     year = year_current()
     if year is None:
         raise Http404
@@ -204,7 +199,7 @@ def year_end(request):
 @login_required
 @require_POST
 def exam_record(request):
-    _leadership(request.user)
+    access.leadership_required(request.user)
     form = ExamForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -235,7 +230,7 @@ def exam_record(request):
 @login_required
 @require_POST
 def year_close(request):
-    _leadership(request.user)
+    access.leadership_required(request.user)
     year = year_current()
     if year is None:
         raise Http404
