@@ -98,7 +98,7 @@ def watermark_make(snapshot: Snapshot) -> str:
 @dataclass(frozen=True)
 class Change:
     obj_id: int
-    event_id: int  # the history row holding the object's state (None-like 0 for a deletion)
+    event_id: int  # the newest history row visible at the window's end (its `delete` row for a deletion)
     deleted: bool
 
 

@@ -3,6 +3,7 @@ Who may see which record is `catalog.structure.access`."""
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
@@ -31,3 +32,8 @@ def leadership_required(user) -> None:
     """The school's management (director, deputy: Order art. 17), else a 404."""
     if not sees_everything(user):
         raise Http404
+
+
+def form_refused(request, form) -> None:
+    """A refused small form (one that redirects back) says why, as a message."""
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

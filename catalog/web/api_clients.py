@@ -22,6 +22,7 @@ from catalog.api.clients import MANAGERS
 from catalog.api.models import ApiClient, Scope
 from catalog.api.oneroster import Roster, csv_bundle
 from catalog.structure.identity import SchoolIdentity
+from catalog.web import access
 from catalog.web.configure import written
 from catalog.web.configure_forms import plain_text
 from catalog.web.forms import date_field
@@ -78,11 +79,6 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Motivul"), max_length=500, required=False, validators=[plain_text])
 
 
-def _form_refused(request, form) -> None:
-    """A refused small form (rotate, revoke) says why on the client's page."""
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-
-
 def _key_shown(request, issued: clients.IssuedKey, *, new: bool):
     """The key, once: never stored, never in a message or a redirect."""
     response = render(request, "catalog/api/key.html", {"issued": issued, "new": new})
@@ -126,11 +122,11 @@ def client_rotate(request, client_id: int):
         try:
             issued = clients.key_rotate(actor=request.user, client=client, grace_hours=form.cleaned_data["grace_hours"])
         except (ValidationError, NotAllowed) as error:
-            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            messages.error(request, access.refusal_text(error))
         else:
             return _key_shown(request, issued, new=False)
     else:
-        _form_refused(request, form)
+        access.form_refused(request, form)
     return redirect("api-client", client_id=client.pk)
 
 
@@ -144,7 +140,7 @@ def client_revoke(request, client_id: int):
         messages.success(request, _("Clientul %(name)s a fost revocat: cheile lui nu mai funcționează.")
                          % {"name": client.name})  # fmt: skip
     else:
-        _form_refused(request, form)
+        access.form_refused(request, form)
     return redirect("api-client", client_id=client.pk)
 
 

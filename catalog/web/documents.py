@@ -82,11 +82,11 @@ def certificate(request, student_id: int):
             issued = services.certificate_issue(actor=request.user, student=student,
                                                 purpose=form.cleaned_data["purpose"], **where(request))  # fmt: skip
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, access.refusal_text(error))
         else:
             return _pdf(issued)
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        access.form_refused(request, form)
     return redirect("student-year", student_id=student.pk)
 
 
@@ -150,7 +150,7 @@ def document_revoke(request, document_id: int):
     document = get_object_or_404(IssuedDocument, pk=document_id)
     form = RevokeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        access.form_refused(request, form)
     else:
         try:
             services.document_revoke(actor=request.user, document=document, reason=form.cleaned_data["reason"])
@@ -235,12 +235,12 @@ def year_reopen(request, year_id: int):
     year = get_object_or_404(SchoolYear, pk=year_id)
     form = ReopenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        access.form_refused(request, form)
         return redirect("archives")
     try:
         archive.year_reopen(actor=request.user, year=year, **form.cleaned_data)
     except (ValidationError, NotAllowed) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        messages.error(request, access.refusal_text(error))
     else:
         messages.success(request, _("Anul școlar %(year)s este redeschis.") % {"year": year.name})
     return redirect("archives")

@@ -208,3 +208,11 @@ def test_the_siiir_export_as_json_needs_every_reading_scope(cast, api, in_school
     key = clients.client_create(actor=cast.admin, name="Fără CNP", scopes=[Scope.STUDENTS, Scope.GRADES,
                                                                           Scope.ABSENCES]).key  # fmt: skip
     assert api_for(in_school_a.schema_name, key)("siiir-export").status_code == 403
+
+
+def test_a_watermark_from_another_database_asks_for_a_full_sync(cast, api):
+    from catalog.api import sync
+
+    elsewhere = sync.watermark_make(sync.Snapshot("9000000000000:9000000000001:"))
+    response = api("grades", updated_since=elsewhere)
+    assert response.status_code == 409 and response.json()["code"] == "sync_reset"
