@@ -7,7 +7,6 @@ audit chain with the director's sign-off. `archive_verify` reads everything back
 import hashlib
 import json
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
@@ -28,7 +27,7 @@ from catalog.reports.models import YearArchive
 from catalog.reports.pdf import pdf_render
 from catalog.structure.identity import SchoolIdentity
 from catalog.structure.models import SchoolClass, SchoolYear
-from catedra.objectstore import StorageError, backup_storage
+from catedra.objectstore import StorageError, backup_storage, school_area
 
 CODE_REFUSED = _("Codul de autentificare în doi pași nu este corect: anul nu s-a încheiat.")
 ONLY_DIRECTOR = _("Doar directorul încheie și redeschide anul școlar.")
@@ -94,7 +93,7 @@ def archive_build(*, archive_id: int, school: SchoolIdentity, verify_url: str) -
     if archive.status == YearArchive.Status.SEALED:
         return archive
     store = backup_storage()
-    prefix = f"{settings.BACKUP_S3_PREFIX}/{connection.schema_name}/archive/{archive.year.name}/v{archive.version}"
+    prefix = f"{school_area(connection.schema_name)}archive/{archive.year.name}/v{archive.version}"
     YearArchive.objects.filter(pk=archive.pk).update(status=YearArchive.Status.RUNNING, prefix=prefix, error="")
     files = []
     try:

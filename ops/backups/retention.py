@@ -1,7 +1,9 @@
 """Retention (Order 3896/2023 art. 9): a school's backups are kept while its contract
 runs and for BACKUP_RETENTION_MONTHS (never under 24) after it ends. Nothing deletes one
 before that; afterwards the purge deletes them and seals a deletion certificate saying
-what went, when, and with which checksums.
+what went, when, and with which checksums. What else the school's area of the object store
+holds (its sealed year-end archives, documents waiting for download) goes with the last
+backups.
 
 A contract has ended when the school has left the platform (`ended`, then `archived` or
 `purged`), never by a date alone: `contract_end` is typed at onboarding and a renewal does
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catedra.objectstore import storage_for_location
+from catedra.objectstore import backup_storage, school_area, storage_for_location
 from ops.backups import history, pg
 from ops.backups.full import BackupError
 from ops.models import Backup, DeletionCertificate
@@ -56,13 +58,16 @@ def backup_delete(*, backup: Backup, actor: str, now: datetime | None = None) ->
 
 
 def backups_purge(*, actor: str, now: datetime | None = None) -> list[DeletionCertificate]:
-    """Delete every backup of every school whose retention period is over (objects, the
-    school's copies and run history in the backup database); one certificate per school."""
+    """Delete everything kept for every school whose retention period is over: its backups
+    (objects, the school's copies and run history in the backup database), then whatever else
+    its area of the object store holds (sealed year-end archives, documents waiting to be
+    downloaded); one certificate per school, none when nothing was left to delete."""
     certificates = []
-    candidates = School.objects.filter(status__in=LEFT, ended_on__isnull=False, backups__isnull=False).distinct()
-    for school in candidates.order_by("slug"):
+    for school in School.objects.filter(status__in=LEFT, ended_on__isnull=False).order_by("slug"):
+        if not retention_over(school, now=now):
+            continue
         backups = list(school.backups.exclude(status=Backup.Status.DELETED).order_by("started_at", "id"))
-        if backups and retention_over(school, now=now):
+        if backups or backup_storage().keys(school_area(school.schema_name)):
             certificates.append(_delete(school, backups, actor=actor, now=now, backup_schema=True))
     return certificates
 
@@ -86,7 +91,13 @@ def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema:
             storage, key = storage_for_location(backup.location)
             storage.delete(key)
         items.append(_item(backup))
-    dropped = _drop_backup_schemas(school) if backup_schema else []
+    dropped, others = [], []
+    if backup_schema:  # the whole school goes: its copies in the backup database, its area's other objects
+        dropped = _drop_backup_schemas(school)
+        storage = backup_storage()
+        for key in storage.keys(school_area(school.schema_name)):
+            storage.delete(key)
+            others.append(storage.location(key))
     content = {
         "school": {"slug": school.slug, "name": school.name, "siiir_code": school.siiir_code or ""},
         "contract_end": school.contract_end.isoformat() if school.contract_end else None,
@@ -98,6 +109,7 @@ def _delete(school, backups, *, actor: str, now: datetime | None, backup_schema:
         "backups": items,
         "backup_database_schema": school.schema_name if school.schema_name in dropped else None,
         "backup_database_schemas_dropped": dropped,
+        "other_objects": others,
     }
     with transaction.atomic():
         Backup.objects.filter(pk__in=[b.pk for b in backups]).update(status=Backup.Status.DELETED, deleted_at=when)

@@ -217,6 +217,12 @@ class _s3_errors:
         return False
 
 
+def school_area(schema: str) -> str:
+    """The prefix of everything kept for one school: its full backups, its sealed year-end
+    archives, its documents waiting to be downloaded. The retention purge empties it."""
+    return f"{settings.BACKUP_S3_PREFIX}/{schema}/"
+
+
 def backup_storage() -> BackupStorage:
     """The configured storage: S3 when BACKUP_S3_ENDPOINT is set, else the local folder."""
     if settings.BACKUP_S3_ENDPOINT:

@@ -11,10 +11,9 @@ from datetime import UTC
 from pathlib import Path
 
 import psycopg
-from django.conf import settings
 from django.utils import timezone
 
-from catedra.objectstore import BackupStorage, StorageError, backup_storage
+from catedra.objectstore import BackupStorage, StorageError, backup_storage, school_area
 from catedra.sentry import redact
 from ops.anchors import anchor_after_backup
 from ops.backups import crypto, pg
@@ -70,7 +69,7 @@ def backup_full_run(*, school: School, storage: BackupStorage | None = None) -> 
 
 def object_key(record: Backup) -> str:
     stamp = record.started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{settings.BACKUP_S3_PREFIX}/{record.source_schema}/full/{stamp}-{record.pk}.dump.enc"
+    return f"{school_area(record.source_schema)}full/{stamp}-{record.pk}.dump.enc"
 
 
 def associated_data(record: Backup) -> bytes:

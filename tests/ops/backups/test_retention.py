@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from catedra.objectstore import storage_for_location
+from catedra.objectstore import backup_storage, school_area, storage_for_location
 from ops.anchors import anchor_prefix
 from ops.backups import pg
 from ops.backups.full import backup_full_run, backup_verify
@@ -127,11 +127,19 @@ def test_the_purge_after_the_retention_period_deletes_everything_and_seals_a_cer
 ):
     full = backup_full_run(school=ended_contract)
     incremental = backup_incremental_run(school=ended_contract)
+    storage = backup_storage()
+    area = school_area(ended_contract.schema_name)
+    sealed = f"{area}archive/2025-2026/v1/manifest.json"  # the year-end archive lives beside the backups
+    storage.put_new(sealed, b"{}")
+    neighbour = f"{school_area(ended_contract.schema_name + '_2')}archive/2025-2026/v1/manifest.json"
+    storage.put_new(neighbour, b"{}")
 
     [certificate] = backups_purge(actor="job:purge", now=moment(date(2028, 8, 31)))
 
-    storage, _key = storage_for_location(full.location)
-    # Only the audit chain's anchors stay: they belong to the trail, which outlives its backups.
+    # Only the audit chain's anchors stay (they belong to the trail, which outlives its backups),
+    # and another school's area whose name starts with this one's.
+    assert storage.get(neighbour) == b"{}"
+    storage.delete(neighbour)
     assert storage.keys("") == storage.keys(anchor_prefix(ended_contract.schema_name)) != []
     with pg.connect(backup_db) as conn:
         assert not pg.schema_exists(conn, ended_contract.schema_name)
@@ -142,7 +150,22 @@ def test_the_purge_after_the_retention_period_deletes_everything_and_seals_a_cer
         (full.pk, full.sha256), (incremental.pk, ""),
     ]  # fmt: skip
     assert content["backup_database_schema"] == ended_contract.schema_name
+    assert content["other_objects"] == [storage.location(sealed)]
     assert certificate.seal == certificate_seal(content) and len(certificate.seal) == 64
+    assert backups_purge(actor="job:purge", now=moment(date(2028, 9, 1))) == []
+
+
+def test_an_ended_school_without_backups_still_has_its_archives_purged(ended_contract, local_storage):
+    storage = backup_storage()
+    sealed = f"{school_area(ended_contract.schema_name)}archive/2025-2026/v1/catalog-5A.pdf"
+    storage.put_new(sealed, b"%PDF-")
+    assert backups_purge(actor="job:purge", now=moment(date(2028, 8, 30))) == []  # one day early: kept
+    assert storage.get(sealed) == b"%PDF-"
+
+    [certificate] = backups_purge(actor="job:purge", now=moment(date(2028, 8, 31)))
+
+    assert certificate.content["backups"] == [] and certificate.content["other_objects"] == [storage.location(sealed)]
+    assert storage.keys(school_area(ended_contract.schema_name)) == []
     assert backups_purge(actor="job:purge", now=moment(date(2028, 9, 1))) == []
 
 
