@@ -1,11 +1,13 @@
 import sentry_sdk
 from celery.signals import beat_init, task_prerun
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from catedra.celery_app import app
 from catedra.sentry import tag_school
 from ops import services
 from ops.anchors import AnchorError, anchor_write, schemas_to_anchor
+from tenants.selectors import schemas_to_migrate
 
 SCHEDULER_HEARTBEAT = "scheduler"
 
@@ -135,6 +137,25 @@ def audit_anchor_schema(schema: str) -> int | None:
     except AnchorError as exc:
         raise AnchorJobError(str(exc)) from exc
     return anchor.seq if anchor else None
+
+
+# -- the schools' own periodic jobs ------------------------------------------------------
+
+# Spread the schools' runs of one periodic job over this many seconds.
+SCHOOLS_SPREAD = 300
+
+
+@app.task(ignore_result=True)
+def schools_dispatch(task_name: str) -> int:
+    """Beat (CELERY_BEAT_SCHEDULE): run the catalog's periodic task `task_name` once in every
+    school that has a schema, spread over SCHOOLS_SPREAD seconds. The platform names the
+    task (the catalog registers it with the app); it never imports the catalog."""
+    task = app.tasks[task_name]
+    schemas = schemas_to_migrate()
+    for position, schema in enumerate(schemas):
+        with schema_context(schema):  # the task carries the schema it was sent from
+            task.apply_async(countdown=position * SCHOOLS_SPREAD // max(len(schemas), 1))
+    return len(schemas)
 
 
 def backup_failure_report(*, schema: str, kind: str, error: Exception) -> None:

@@ -1,15 +1,21 @@
 """What each document shows, read by selectors; templates only lay it out."""
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from accounts.models import User
 from accounts.roles import Role
+from catalog.attendance.models import Absence
 from catalog.grades.legacy import LegacySubject, legacy_record
-from catalog.grades.models import YearResult
-from catalog.grades.selectors import student_year
-from catalog.grades.selectors.student_year import StudentYear
-from catalog.structure.models import Enrolment, SchoolClass, Student
+from catalog.grades.models import Grade, YearResult
+from catalog.grades.selectors import Discipline, disciplines_of, student_year
+from catalog.grades.selectors.student_year import StudentYear, conduct_record
+from catalog.structure.models import Enrolment, LearningPeriod, SchoolClass, Student
+from catalog.structure.selectors import enrolments_active, period_ends, record_of
 
 
 @dataclass
@@ -48,16 +54,68 @@ def transcript_years(student: Student) -> list[TranscriptYear]:
     return years
 
 
-def class_records(school_class: SchoolClass, subjects: set[int] | None = None) -> list[StudentYear]:
-    """Every student's year in the class, alphabetically (the class catalog's pages); only
-    the `subjects` given, when given."""
+def class_students(school_class: SchoolClass) -> list[Student]:
+    """Everyone enrolled in the class during its year, alphabetically (the catalog's pages)."""
     enrolments = Enrolment.objects.filter(school_class=school_class).select_related("student__user")
-    students = sorted({e.student for e in enrolments}, key=lambda s: (s.user.last_name, s.user.first_name, s.pk))
-    records = [student_year(student=student, school_class=school_class) for student in students]
-    if subjects is not None:
-        for record in records:
+    return sorted({e.student for e in enrolments}, key=lambda s: (s.user.last_name, s.user.first_name, s.pk))
+
+
+def class_records(
+    school_class: SchoolClass, subjects: set[int] | None = None, progress: Callable[[int], None] | None = None
+) -> list[StudentYear]:
+    """Every student's year in the class, alphabetically; only the `subjects` given, when
+    given. `progress(n)` is told after each student read."""
+    records = []
+    for done, student in enumerate(class_students(school_class), start=1):
+        record = student_year(student=student, school_class=school_class)
+        if subjects is not None:
             record.subjects = [s for s in record.subjects if s.subject.pk in subjects]
+        records.append(record)
+        if progress:
+            progress(done)
     return records
+
+
+@dataclass
+class ModuleRow:
+    """One student's line of a class's situation at the end of a learning module."""
+
+    student: Student
+    grades: list[str]  # per discipline, the module's grades in date order ("9 10 7"; "" none)
+    absences: int = 0
+    unexcused: int = 0
+    conduct: str = ""  # the module's conduct grade
+
+
+def module_situation(school_class: SchoolClass, period: LearningPeriod) -> tuple[list[Discipline], list[ModuleRow]]:
+    """The class's disciplines and, per student, what the module recorded: each discipline's
+    grades dated within it, the absences (and how many are not excused), the module's conduct
+    grade. Since 2022-23 averages are annual (rule 3): a module has grades, not averages.
+    A fixed number of queries for the whole class."""
+    enrolments = enrolments_active(school_class, on=None)
+    students = [enrolment.student_id for enrolment in enrolments]
+    disciplines = disciplines_of(school_class)
+    within = Q(on__gte=period.starts, on__lte=period_ends(period, school_class), student__in=students)
+    scope = record_of(school_class, enrolments) & within
+    cells = defaultdict(lambda: defaultdict(list))
+    for grade in Grade.objects.filter(scope).order_by("on", "pk"):
+        cells[grade.student_id][grade.subject_id, grade.module_id].append(grade.shown)
+    absences = defaultdict(lambda: [0, 0])
+    for student_id, excusal_id in Absence.objects.filter(scope).values_list("student_id", "excusal_id"):
+        absences[student_id][0] += 1
+        absences[student_id][1] += excusal_id is None
+    conduct = conduct_record(school_class, enrolments)
+    rows = []
+    for enrolment in enrolments:
+        student_id = enrolment.student_id
+        graded = conduct[student_id].get(period.number)
+        rows.append(ModuleRow(
+            student=enrolment.student,
+            grades=[" ".join(cells[student_id][discipline.key]) for discipline in disciplines],
+            absences=absences[student_id][0], unexcused=absences[student_id][1],
+            conduct=graded.shown if graded else "",
+        ))  # fmt: skip
+    return disciplines, rows
 
 
 def director_name() -> str:

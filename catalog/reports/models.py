@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.structure.models import SchoolClass, SchoolYear, Student
+from catalog.structure.models import LearningPeriod, SchoolClass, SchoolYear, Student
 
 
 class IssuedDocument(models.Model):
@@ -23,6 +23,7 @@ class IssuedDocument(models.Model):
     student = models.ForeignKey(Student, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     school_class = models.ForeignKey(SchoolClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     year = models.ForeignKey(SchoolYear, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(LearningPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Certificates: the register number of the year, and what it is for.
     number = models.PositiveIntegerField(null=True, blank=True)
     purpose = models.CharField(_("se eliberează pentru"), max_length=200, blank=True)
@@ -90,3 +91,44 @@ class YearArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} v{self.version}"
+
+
+class DocumentJob(models.Model):
+    """A large document (a class's catalog or situation, the school's statistics) made by a
+    background job for the person who asked: its progress, then the file in the object store
+    for CATEDRA_DOCUMENT_HOURS hours, after which the file is deleted and the job expires."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("în așteptare")
+        RUNNING = "running", _("în lucru")
+        READY = "ready", _("gata")
+        FAILED = "failed", _("eșuat")
+        EXPIRED = "expired", _("expirat")
+
+    kind = models.CharField(max_length=16, choices=IssuedDocument.Kind.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey(SchoolYear, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(LearningPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    subjects = models.JSONField(null=True, blank=True)  # a teacher's own subjects' ids; null: all
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)  # steps made (students read, then the rendering)
+    total = models.PositiveIntegerField(default=1)
+    document = models.ForeignKey(IssuedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=300, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="document_job_mine")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return min(100, 100 * self.done // max(self.total, 1))

@@ -3,6 +3,7 @@ for verification, the audit event. One transcript or certificate renders inline 
 a second); the door sends the PDF back."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -22,8 +23,8 @@ from catalog.reports import codes, documents
 from catalog.reports.models import CertificateCounter, IssuedDocument
 from catalog.reports.pdf import pdf_render, qr_data_uri
 from catalog.structure.identity import SchoolIdentity
-from catalog.structure.models import SchoolClass, SchoolYear, Student
-from catalog.structure.selectors import class_of, year_current
+from catalog.structure.models import LearningPeriod, SchoolClass, SchoolYear, Student
+from catalog.structure.selectors import class_of, period_ends, year_current
 
 SECRETARIAT = (Role.DIRECTOR, Role.DEPUTY, Role.SCHOOL_ADMIN)
 NOT_ENROLLED = _("Elevul nu este înscris în anul școlar curent: adeverința nu se poate elibera.")
@@ -104,12 +105,13 @@ def certificate_issue(
 
 
 def class_catalog_issue(
-    *, actor: User, school_class: SchoolClass, school: SchoolIdentity, verify_url: str, subjects: set[int] | None = None
-) -> Issued:
+    *, actor: User, school_class: SchoolClass, school: SchoolIdentity, verify_url: str,
+    subjects: set[int] | None = None, progress: Callable[[int], None] | None = None,
+) -> Issued:  # fmt: skip
     """The catalogul clasei for its year: per student, every subject's grades with their dates,
     averages, absences, exemptions; conduct; the year's result. `subjects`: only those (a
-    teacher's own), else all."""
-    records = documents.class_records(school_class, subjects)
+    teacher's own), else all; `progress(n)` after each student read."""
+    records = documents.class_records(school_class, subjects, progress)
     return _issue(actor=actor, school=school, verify_url=verify_url, template="reports/class_catalog.html",
                   context={"school_class": school_class, "records": records, "director": documents.director_name()},
                   kind=IssuedDocument.Kind.CLASS_CATALOG, school_class=school_class,
@@ -128,10 +130,22 @@ def document_revoke(*, actor: User, document: IssuedDocument, reason: str) -> Is
     return document
 
 
-def class_situation_issue(*, actor: User, school_class: SchoolClass, school: SchoolIdentity, verify_url: str) -> Issued:
-    """The situația școlară of a class: every student's averages by discipline, conduct, general
-    average and status; provisional (the averages the grades give now) until the class's
-    results are closed."""
+def class_situation_issue(
+    *, actor: User, school_class: SchoolClass, school: SchoolIdentity, verify_url: str,
+    period: LearningPeriod | None = None,
+) -> Issued:  # fmt: skip
+    """The situația școlară of a class: at the end of the year, every student's averages by
+    discipline, conduct, general average and status, provisional (the averages the grades
+    give now) until the class's results are closed; at the end of a module (`period`), what
+    the module recorded (documents.module_situation)."""
+    if period is not None:
+        disciplines, rows = documents.module_situation(school_class, period)
+        return _issue(
+            actor=actor, school=school, verify_url=verify_url, template="reports/module_situation.html",
+            context={"school_class": school_class, "period": period, "disciplines": disciplines, "rows": rows,
+                     "ends": period_ends(period, school_class), "director": documents.director_name()},
+            kind=IssuedDocument.Kind.CLASS_SITUATION, school_class=school_class, year=school_class.year, period=period,
+        )  # fmt: skip
     provisional = not school_class.results_closed
     standings = class_standings(school_class=school_class, provisional=provisional)
     disciplines = [discipline.name for discipline in disciplines_of(school_class)]

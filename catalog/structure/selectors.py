@@ -11,6 +11,7 @@ from catalog.structure.models import (
     Enrolment,
     Exemption,
     Holiday,
+    LearningPeriod,
     PeriodEnd,
     SchoolClass,
     SchoolYear,
@@ -27,14 +28,22 @@ def class_ends(school_class: SchoolClass) -> date:
     last = school_class.year.periods.order_by("-number").first()
     if last is None:
         return school_class.year.ends
+    return period_ends(last, school_class, default=school_class.year.ends)
+
+
+def period_ends(period: LearningPeriod, school_class: SchoolClass, *, default: date | None = None) -> date:
+    """The last day of `period` for `school_class`: the end set for its level (and for
+    technological classes, when one is), else `default` or the period's own end."""
     variation = (
         PeriodEnd.objects.filter(
-            period=last, level=school_class.level, technological__in=[False, school_class.technological]
+            period=period, level=school_class.level, technological__in=[False, school_class.technological]
         )
         .order_by("-technological")
         .first()
     )
-    return variation.ends if variation else school_class.year.ends
+    if variation:
+        return variation.ends
+    return default or period.ends
 
 
 def holiday_on(year: SchoolYear, on: date) -> Holiday | None:

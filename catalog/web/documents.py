@@ -1,9 +1,11 @@
-"""Official documents: the transcript and the student certificate (inline PDF), the class
-catalog, the certificate register, and the public verification page. Issuing is a POST (it
+"""Official documents: the transcript and the student certificate (inline PDF), the large
+documents made by a job (the class's catalog and situation, the statistics: the user's
+documents page shows them coming), the certificate register, and the public verification page. Issuing is a POST (it
 records a document and an audit event); reading who may is the 404 policy of
 `catalog.structure.access`, widened for the secretariat, which issues documents."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,11 +20,11 @@ from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
-from catalog.reports import archive, codes, services
-from catalog.reports.models import IssuedDocument, YearArchive
+from catalog.reports import archive, codes, jobs, services
+from catalog.reports.models import DocumentJob, IssuedDocument, YearArchive
 from catalog.structure import access as who_sees
 from catalog.structure.identity import SchoolIdentity
-from catalog.structure.models import SchoolYear, Student, TeachingAssignment
+from catalog.structure.models import LearningPeriod, SchoolYear, Student, TeachingAssignment
 from catalog.structure.selectors import year_current
 from catalog.web import access
 from catalog.web.configure_forms import plain_text
@@ -90,11 +92,18 @@ def certificate(request, student_id: int):
     return redirect("student-year", student_id=student.pk)
 
 
+def _queued(request, **asked) -> HttpResponse:
+    """Queue a large document for the user and show their documents, where it appears."""
+    jobs.document_job_request(actor=request.user, **asked, **where(request))
+    messages.info(request, _("Documentul se pregătește; îl puteți descărca de aici când este gata."))
+    return redirect("my-documents")
+
+
 @login_required
 @require_POST
 def class_catalog(request, class_id: int):
-    """The class's catalog: management and the homeroom teacher see every subject, a teacher
-    of the class the subjects they teach."""
+    """The class's catalog (a job): management and the homeroom teacher see every subject, a
+    teacher of the class the subjects they teach."""
     school_class = who_sees.class_for(request.user, class_id)
     subjects = None
     if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
@@ -103,33 +112,67 @@ def class_catalog(request, class_id: int):
                 "subject_id", flat=True
             )
         )
-    issued = services.class_catalog_issue(actor=request.user, school_class=school_class, subjects=subjects,
-                                          **where(request))  # fmt: skip
-    return _pdf(issued)
+    return _queued(request, kind=IssuedDocument.Kind.CLASS_CATALOG, school_class=school_class, subjects=subjects)
 
 
 @login_required
 @require_POST
 def class_situation(request, class_id: int):
-    """The class's situația școlară: the management and the homeroom teacher."""
+    """The class's situația școlară (a job), at the end of the year or of the module given as
+    `modul` (a learning period of the class's year): the management and the homeroom teacher."""
     school_class = who_sees.class_for(request.user, class_id)
     if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
         raise Http404
-    return _pdf(services.class_situation_issue(actor=request.user, school_class=school_class, **where(request)))
+    period, asked = None, request.POST.get("modul", "")
+    if asked:
+        period = LearningPeriod.objects.filter(year=school_class.year_id, pk=asked).first() if asked.isdigit() and len(
+            asked) < 12 else None  # fmt: skip
+        if period is None:
+            messages.error(request, _("Alegeți un modul al anului școlar al clasei."))
+            return redirect("class-overview", class_id=school_class.pk)
+    return _queued(request, kind=IssuedDocument.Kind.CLASS_SITUATION, school_class=school_class, period=period)
 
 
 @login_required
 @require_POST
 def statistics(request):
-    """A year's statistics as PDF (`an`: the year's id; else the current year): the management and
-    the statistics viewer."""
+    """A year's statistics as PDF (a job; `an`: the year's id, else the current year): the
+    management and the statistics viewer."""
     if not (who_sees.sees_everything(request.user) or request.user.has_role(Role.STATS_VIEWER)):
         raise Http404
     asked = request.POST.get("an", "")
     year = SchoolYear.objects.filter(pk=int(asked)).first() if asked.isdigit() and len(asked) < 12 else year_current()
     if year is None:
         raise Http404
-    return _pdf(services.statistics_issue(actor=request.user, year=year, **where(request)))
+    return _queued(request, kind=IssuedDocument.Kind.STATISTICS, year=year)
+
+
+@login_required
+@require_safe
+def my_documents(request):
+    """The large documents the user asked for: progress while they are made (htmx), then the
+    download for as long as the file is kept."""
+    mine = DocumentJob.objects.filter(requested_by=request.user).select_related(
+        "school_class", "year", "period", "document"
+    )[:30]  # fmt: skip
+    working = any(job.status in (DocumentJob.Status.QUEUED, DocumentJob.Status.RUNNING) for job in mine)
+    context = {"jobs": mine, "working": working, "hours": settings.CATEDRA_DOCUMENT_HOURS}
+    return render(request, "web/_my_documents.html" if request.htmx else "web/my_documents.html", context)
+
+
+@login_required
+@require_safe
+def my_document_file(request, job_id: int):
+    job = get_object_or_404(DocumentJob, pk=job_id, requested_by=request.user)
+    try:
+        data = jobs.document_job_file(job)
+    except jobs.JobFileGone:
+        messages.error(request, _("Documentul nu mai este păstrat: generați-l din nou."))
+        return redirect("my-documents")
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{job.kind}-{job.document.code}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -193,7 +236,8 @@ def archives(request):
     access.leadership_required(request.user)
     years = SchoolYear.objects.order_by("-starts")
     versions = YearArchive.objects.select_related("year", "requested_by").order_by("-year__starts", "-version")
-    context = {"years": years, "archives": versions, "reopen": ReopenForm(),
+    working = any(item.status in (YearArchive.Status.QUEUED, YearArchive.Status.RUNNING) for item in versions)
+    context = {"years": years, "archives": versions, "reopen": ReopenForm(), "working": working,
                "is_director": request.user.has_role(Role.DIRECTOR)}  # fmt: skip
     template = "web/_archives.html" if request.htmx else "web/archives.html"
     return render(request, template, context)

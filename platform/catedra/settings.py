@@ -285,6 +285,19 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 
+# -- the schools' own periodic jobs ------------------------------------------------
+
+# Large documents made by a job (a class's catalog, ...) wait this long for their download.
+CATEDRA_DOCUMENT_HOURS = env.int("CATEDRA_DOCUMENT_HOURS", default=24)
+if not 1 <= CATEDRA_DOCUMENT_HOURS <= 24 * 7:
+    raise ImproperlyConfigured("CATEDRA_DOCUMENT_HOURS must be 1 to 168 hours.")
+# The catalog's periodic work runs in every school: beat starts ops.tasks.schools_dispatch with
+# the task's name, and the dispatcher sends it into each school's schema.
+CELERY_BEAT_SCHEDULE["documents-expire"] = {
+    "task": "ops.tasks.schools_dispatch", "schedule": crontab(minute=20),
+    "args": ("catalog.reports.tasks.documents_expire",),
+}  # fmt: skip
+
 # -- audit anchors (ops.anchors) -------------------------------------------------
 
 # Hourly and after every backup, each schema's audit chain head is written to the backup

@@ -16,6 +16,31 @@ def pdf_text(data: bytes) -> tuple[str, int]:
     return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
 
 
+@pytest.fixture
+def made(local_storage, django_capture_on_commit_callbacks):
+    """made(page, url, data) -> (the page's answer, the PDF its document job made, or None).
+    The job runs here when the request's transaction commits, as a worker would run it."""
+    from catalog.reports.models import DocumentJob
+    from catedra.celery_app import app
+
+    app.conf.task_always_eager = True
+
+    def ask(page, url: str, data: dict | None = None):
+        last = DocumentJob.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        with django_capture_on_commit_callbacks(execute=True):
+            response = page.post(url, data or {})
+        job = DocumentJob.objects.filter(pk__gt=last).first()
+        if job is None:
+            return response, None
+        assert response.status_code == 302 and response["Location"] == "/documente/"
+        download = page.get(f"/documente/{job.pk}/fisier/")
+        assert download.status_code == 200 and download["Content-Type"] == "application/pdf", download
+        return response, download.content
+
+    yield ask
+    app.conf.task_always_eager = False
+
+
 def pdf_fonts(data: bytes) -> set[str]:
     """The fonts embedded in the first page (subset prefixes dropped)."""
     fonts = PdfReader(io.BytesIO(data)).pages[0]["/Resources"]["/Font"]
