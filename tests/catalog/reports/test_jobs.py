@@ -88,9 +88,13 @@ def test_a_job_lost_by_its_worker_is_reported_failed_and_one_delivered_twice_is_
     assert IssuedDocument.objects.filter(kind="class_catalog").count() == 1
 
 
-def test_the_hourly_sweep_runs_in_every_school(cast, stefan, school_a, local_storage):
+def test_the_hourly_sweep_runs_in_every_school(cast, stefan, school_a, local_storage, settings):
     from catedra.celery_app import app
     from ops.tasks import schools_dispatch
+
+    app.loader.import_default_modules()  # what a worker does as it starts (the app's autodiscovery)
+    entry = settings.CELERY_BEAT_SCHEDULE["documents-expire"]
+    assert entry["task"] == "ops.tasks.schools_dispatch" and entry["args"][0] in app.tasks
 
     job = _ready_job(cast, school_a, cast.elena)
     DocumentJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
@@ -148,3 +152,11 @@ def test_the_module_is_chosen_on_the_class_page(cast, stefan, module_record, as_
         assert response.status_code == 302 and pdf is None
         assert "Alegeți un modul" in page.get(response["Location"]).content.decode()
     assert DocumentJob.objects.count() == 1
+
+
+def test_settings_refuse_a_keeping_time_out_of_bounds():
+    from tests.helpers import clean_env, run_catedra
+
+    servers = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = run_catedra("check", env=clean_env(CATEDRA_DOCUMENT_HOURS="0", **servers))
+    assert result.returncode != 0 and "CATEDRA_DOCUMENT_HOURS must be 1 to 168" in result.stderr
