@@ -35,21 +35,28 @@ NOT_CLOSED = _("Anul școlar nu este încheiat.")
 REASON_REQUIRED = _("Scrieți motivul redeschiderii.")
 
 
-def _signed_off(actor: User, token: str) -> str:
-    """The director's fresh second factor; the kind of device that confirmed it."""
+def _signed_off(actor: User, token: str, confirmed_with: str | None) -> str:
+    """The director's fresh second factor: a code given now, or a passkey the director signed
+    with minutes ago on this page (`confirmed_with`, the door's fresh_factor_take); the kind
+    of device that confirmed it."""
     if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
         raise NotAllowed(ONLY_DIRECTOR)
+    if confirmed_with and not token:
+        return confirmed_with
     verification = otp_verify(user=actor, token=token)
     if verification.device is None:
         raise ValidationError(CODE_REFUSED, code="token")
     return type(verification.device).__name__
 
 
-def year_close_sealed(*, actor: User, year: SchoolYear, token: str, school: SchoolIdentity, verify_url: str):
+def year_close_sealed(
+    *, actor: User, year: SchoolYear, token: str, school: SchoolIdentity, verify_url: str,
+    confirmed_with: str | None = None,
+):  # fmt: skip
     """Close the year (rule 12) and queue its archive, the next version, signed off by the
-    director's 2FA code given now (asked for once the year is ready to close)."""
+    director's fresh second factor (asked for once the year is ready to close)."""
     year_close_check(actor=actor, year=year)
-    device = _signed_off(actor, token)
+    device = _signed_off(actor, token, confirmed_with)
     with transaction.atomic():
         year_close(actor=actor, year=year)
         version = (YearArchive.objects.filter(year=year).aggregate(last=Max("version"))["last"] or 0) + 1
@@ -70,10 +77,10 @@ def _queue(archive_id: int, school: dict, verify_url: str) -> None:
     year_archive_job.delay(archive_id, school, verify_url)
 
 
-def year_reopen(*, actor: User, year: SchoolYear, reason: str, token: str) -> None:
-    """The director reopens a closed year, with a reason and a fresh 2FA code: writes into it
-    are possible again; closing it again makes a new archive version (the sealed ones stay)."""
-    device = _signed_off(actor, token)
+def year_reopen(*, actor: User, year: SchoolYear, reason: str, token: str, confirmed_with: str | None = None) -> None:
+    """The director reopens a closed year, with a reason and a fresh second factor: writes into
+    it are possible again; closing it again makes a new archive version (the sealed ones stay)."""
+    device = _signed_off(actor, token, confirmed_with)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(REASON_REQUIRED, code="reason")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import two_factor
 from accounts.roles import Role
 from accounts.services import NotAllowed
 from audit.actions import Action
@@ -226,7 +227,8 @@ def verify(request, code: str = ""):
 
 class ReopenForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Motivul redeschiderii"), max_length=500, validators=[plain_text])
-    token = forms.CharField(label=gettext_lazy("Codul 2FA al directorului"), max_length=40)
+    token = forms.CharField(label=gettext_lazy("Codul 2FA al directorului (sau confirmați cu cheia de acces)"),
+                            max_length=40, required=False)  # fmt: skip
 
 
 @login_required
@@ -238,7 +240,8 @@ def archives(request):
     versions = YearArchive.objects.select_related("year", "requested_by").order_by("-year__starts", "-version")
     working = any(item.status in (YearArchive.Status.QUEUED, YearArchive.Status.RUNNING) for item in versions)
     context = {"years": years, "archives": versions, "reopen": ReopenForm(), "working": working,
-               "is_director": request.user.has_role(Role.DIRECTOR)}  # fmt: skip
+               "is_director": request.user.has_role(Role.DIRECTOR), "has_passkey": two_factor.has_passkey(request.user),
+               "fresh_passkey": two_factor.fresh_factor_pending(request)}  # fmt: skip
     template = "web/_archives.html" if request.htmx else "web/archives.html"
     return render(request, template, context)
 
@@ -282,7 +285,9 @@ def year_reopen(request, year_id: int):
         access.form_refused(request, form)
         return redirect("archives")
     try:
-        archive.year_reopen(actor=request.user, year=year, **form.cleaned_data)
+        token = form.cleaned_data["token"].strip()
+        archive.year_reopen(actor=request.user, year=year, reason=form.cleaned_data["reason"], token=token,
+                            confirmed_with=None if token else two_factor.fresh_factor_take(request))  # fmt: skip
     except (ValidationError, NotAllowed) as error:
         messages.error(request, access.refusal_text(error))
     else:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import two_factor
 from accounts.roles import Role
 from catalog.grades import closing
 from catalog.grades import selectors as grade_reads
@@ -192,6 +193,8 @@ def year_end(request):
     context = {
         "year": year, "rows": grade_reads.year_classes(year), "pending": grade_reads.exams_pending(year),
         "is_director": request.user.has_role(Role.DIRECTOR), "exam_form": ExamForm(),
+        "has_passkey": two_factor.has_passkey(request.user),
+        "fresh_passkey": two_factor.fresh_factor_pending(request),
     }  # fmt: skip
     return render(request, "web/year_end.html", context)
 
@@ -234,9 +237,10 @@ def year_close(request):
     year = year_current()
     if year is None:
         raise Http404
+    token = request.POST.get("token", "").strip()[:40]
     try:
-        archive.year_close_sealed(actor=request.user, year=year, token=request.POST.get("token", "")[:40],
-                                  **documents.where(request))  # fmt: skip
+        archive.year_close_sealed(actor=request.user, year=year, token=token, **documents.where(request),
+                                  confirmed_with=None if token else two_factor.fresh_factor_take(request))  # fmt: skip
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, access.refusal_text(error))
         return redirect("year-end")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -294,3 +295,39 @@ def passkey_verify(*, request, state: dict | None, data: dict) -> Verification:
         return Verification(device=None)
     audit_record(action=Action.TWO_FACTOR_VERIFIED, actor=user, obj=user, person=user, new=_described(device))
     return Verification(device=device)
+
+
+# -- a fresh second factor for one grave act (the director's sign-off on a year's archive) --
+
+# A passkey cannot be typed into a form: a page that asks for a fresh second factor lets the
+# person sign with their passkey first; the session keeps that for FRESH_SECONDS, for one act.
+_FRESH = "catedra_fresh_second_factor"
+FRESH_SECONDS = 300
+
+
+def has_passkey(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def fresh_factor_mark(request, device) -> None:
+    """The session's user has just confirmed `device` (a passkey ceremony done now)."""
+    request.session[_FRESH] = {"device": type(device).__name__, "at": time.time(), "user": request.user.pk}
+
+
+def fresh_factor_take(request) -> str | None:
+    """The kind of device the session's user confirmed in the last FRESH_SECONDS, once; else None."""
+    fresh = _fresh(request)
+    request.session.pop(_FRESH, None)
+    return fresh["device"] if fresh else None
+
+
+def fresh_factor_pending(request) -> bool:
+    """Whether the session holds a fresh confirmation still unused (for the page to say so)."""
+    return _fresh(request) is not None
+
+
+def _fresh(request) -> dict | None:
+    fresh = request.session.get(_FRESH)
+    if not isinstance(fresh, dict) or fresh.get("user") != request.user.pk:
+        return None
+    return fresh if 0 <= time.time() - fresh.get("at", 0) <= FRESH_SECONDS else None

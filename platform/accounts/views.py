@@ -289,6 +289,7 @@ def passkey_verify_complete(request):
     if result.device is None:
         return _json_error(_("Cheia de acces nu a putut fi verificată."))
     two_factor.two_factor_login(request, result.device)
+    two_factor.fresh_factor_mark(request, result.device)  # a page asking for a fresh factor accepts it
     messages.success(request, _("Autentificare în doi pași reușită."))
     return JsonResponse({"verified": True})
 

@@ -122,3 +122,40 @@ def test_management_downloads_and_checks_an_archive_others_get_404(cast, school_
     assert "Arhiva este întreagă" in checked.content.decode()
     for who in (cast.admin, cast.mihai, cast.parent):
         assert as_user(who).get("/arhive/").status_code == 404
+
+
+def test_a_director_with_a_passkey_signs_off_with_it_once_within_minutes(
+    cast, next_year, school_a, codes_of, as_user, local_storage, monkeypatch
+):
+    from tests.accounts.test_passkeys import HOST_A, enrol_passkey, verify_with
+
+    _build(archive.year_close_sealed(actor=cast.director, year=next_year, token=codes_of(cast.director),
+                                     school=SchoolIdentity.of(school_a), verify_url=VERIFY), school_a)  # fmt: skip
+    page = as_user(cast.director)
+    authenticator = enrol_passkey(page, HOST_A)
+    listing = page.get("/arhive/").content.decode()
+    assert 'data-testid="passkey-verify"' in listing and 'data-testid="passkey-fresh"' not in listing
+    refused = page.post(f"/ani/{next_year.pk}/redeschidere/", {"reason": "o medie greșită"}, follow=True)
+    assert "Codul de autentificare" in refused.content.decode()  # no code, no fresh passkey: refused
+    next_year.refresh_from_db()
+    assert next_year.is_closed
+
+    assert verify_with(page, authenticator, HOST_A).json() == {"verified": True}
+    assert 'data-testid="passkey-fresh"' in page.get("/arhive/").content.decode()
+    page.post(f"/ani/{next_year.pk}/redeschidere/", {"reason": "o medie greșită"})
+
+    next_year.refresh_from_db()
+    assert not next_year.is_closed
+    event = AuditEvent.objects.filter(action="year.reopened").latest("seq")
+    assert event.new_values["signed_off_with"] == "WebAuthnCredential"
+    assert 'data-testid="passkey-fresh"' not in page.get("/arhive/").content.decode()  # used once
+
+    # A passkey confirmed more than five minutes ago signs nothing.
+    import time
+
+    from accounts import two_factor
+
+    assert verify_with(page, authenticator, HOST_A).json() == {"verified": True}
+    signed_at = time.time()
+    monkeypatch.setattr(two_factor.time, "time", lambda: signed_at + two_factor.FRESH_SECONDS + 1)
+    assert 'data-testid="passkey-fresh"' not in page.get("/arhive/").content.decode()
