@@ -52,6 +52,7 @@ def test_the_page_follows_a_job_until_it_is_ready(cast, as_user):
     listing = page.get("/documente/").content.decode()
     assert 'hx-get="/documente/"' in listing and "în așteptare" in listing and "Descarcă" not in listing
     assert page.get(f"/documente/{job.pk}/fisier/").status_code == 302  # not made yet: back to the list
+    assert page.get("/documente/99999999999999999999/fisier/").status_code == 404
     assert page.get("/documente/", HTTP_HX_REQUEST="true").content.decode().startswith('<div id="documente"')
 
 
