@@ -120,6 +120,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def held_notifications(monkeypatch) -> list[int]:
+    """Families' notifications go to a Celery worker a minute after their write commits; in
+    tests they are held here (their ids), and the tests about them send them."""
+    from catalog.notify import services
+
+    held = []
+    monkeypatch.setattr(services, "_queue", held.extend)
+    return held
+
+
 def host_client(host: str) -> Client:
     return Client(HTTP_HOST=host)
 

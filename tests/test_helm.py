@@ -25,7 +25,8 @@ TEMPLATES = sorted((CHART / "templates").glob("*.yaml")) + sorted((CHART / "temp
 # What production refuses to start without (settings._production_problems).
 PRODUCTION_REQUIRED = {
     "CATEDRA_ENV", "DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "SECRET_KEY", "BACKUP_ENCRYPTION_KEY",
-    "AUDIT_ANCHOR_KEY", "BACKUP_S3_ENDPOINT", "BACKUP_DATABASE_URL", "EMAIL_URL",
+    "AUDIT_ANCHOR_KEY", "BACKUP_S3_ENDPOINT", "BACKUP_DATABASE_URL", "EMAIL_URL", "CATEDRA_VAPID_PRIVATE_KEY",
+    "CATEDRA_VAPID_PUBLIC_KEY",
 }  # fmt: skip
 
 

@@ -20,6 +20,8 @@ from audit.services import audit_record
 from catalog.attendance.brought import students_brought
 from catalog.attendance.models import Absence, Notice, NoticeDelivery
 from catalog.attendance.tasks import notice_deliver_job
+from catalog.notify.models import Kind
+from catalog.notify.services import families_notify, threshold_text
 from catalog.structure.models import CurriculumEntry, SchoolClass, Student
 
 NOT_FOLLOWER = _("Doar secretariatul, conducerea școlii și dirigintele clasei urmăresc înștiințările către părinți.")
@@ -52,7 +54,8 @@ def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]
     by_subject.update(dict(here))
     total, before = sum(by_subject.values()), sum(brought.values())
     due = [(None, t, total) for t in sorted(rules.notify_at or []) if 0 < t <= total and t > before]
-    yearly = dict(CurriculumEntry.objects.filter(school_class=school_class).values_list("subject_id", "yearly_hours"))
+    entries = list(CurriculumEntry.objects.filter(school_class=school_class).select_related("subject"))
+    yearly = {entry.subject_id: entry.yearly_hours for entry in entries}
     share = rules.notify_subject_percent
     for subject_id, count in by_subject.items():
         hours = yearly.get(subject_id, 0)
@@ -69,6 +72,9 @@ def notices_send(*, student: Student, school_class: SchoolClass) -> list[Notice]
             student=student, school_class=school_class, subject_id=subject_id, threshold=threshold, unexcused=count
         )
         notices.append(notice)
+        subject = next((e.subject for e in entries if e.subject_id == subject_id), None) if subject_id else None
+        families_notify(kind=Kind.THRESHOLD, student=student, source=f"notice:{notice.pk}",
+                        text=threshold_text(student=student, count=count, subject=subject))  # fmt: skip
         audit_record(
             action=Action.ABSENCE_NOTICE, actor="job:absence_notice", obj=notice, person=student.user,
             new={"threshold": threshold, "subject": subject_id, "unexcused": count},

@@ -18,6 +18,8 @@ from audit.actions import Action
 from audit.services import audit_record
 from catalog.attendance.models import Absence, Excusal
 from catalog.attendance.notices import notices_send
+from catalog.notify.models import Kind
+from catalog.notify.services import absence_text, excused_text, families_notify, notifications_cancel
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -68,6 +70,8 @@ def absence_record(
             action=Action.ABSENCE_RECORDED, actor=teacher, obj=absence, person=student.user,
             new={"on": on, "hour": hour, "subject": subject.name, "class": str(school_class)},
         )  # fmt: skip
+        families_notify(kind=Kind.ABSENCE, student=student, source=f"absence:{absence.pk}",
+                        text=absence_text(student=student, subject=subject, on=on, hour=hour))  # fmt: skip
         notices_send(student=student, school_class=school_class)
     return absence
 
@@ -83,6 +87,7 @@ def absence_delete(*, teacher: User, absence: Absence, reason: str) -> None:
             old={"on": absence.on, "hour": absence.hour, "subject": absence.subject.name, "excused": absence.excused},
             reason=reason,
         )  # fmt: skip
+        notifications_cancel(source=f"absence:{absence.pk}")
         absence.delete()
 
 
@@ -134,6 +139,8 @@ def absences_excuse(
                  "document_date": document_date, "absences": len(absences),
                  "approved_by": approved_by and approved_by.get_full_name()},
         )  # fmt: skip
+        families_notify(kind=Kind.EXCUSED, student=student, source=f"excusal:{excusal.pk}",
+                        text=excused_text(student=student, count=len(absences)))  # fmt: skip
     return ExcusalResult(excusal, len(absences), warnings)
 
 

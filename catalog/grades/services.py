@@ -21,6 +21,8 @@ from catalog.attendance.models import Absence
 from catalog.grades import averages
 from catalog.grades.models import CALIFICATIVE_CHOICES, Average, ConductGrade, DescriptiveReport, Grade
 from catalog.grades.selectors import conduct_due
+from catalog.notify.models import Kind
+from catalog.notify.services import families_notify, grade_text, notifications_cancel
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -157,6 +159,8 @@ def grade_add(
         audit_record(
             action=Action.GRADE_ADDED, actor=teacher, obj=grade, person=student.user, new=_grade_snapshot(grade)
         )
+        families_notify(kind=Kind.GRADE, student=student, source=f"grade:{grade.pk}",
+                        text=grade_text(student=student, subject=subject, shown=grade.shown, on=on))  # fmt: skip
     grade.warnings = _grade_warnings(grade)
     return grade
 
@@ -207,6 +211,7 @@ def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
             action=Action.GRADE_DELETED, actor=teacher, obj=grade, person=grade.student.user,
             old=_grade_snapshot(grade), reason=reason,
         )  # fmt: skip
+        notifications_cancel(source=f"grade:{grade.pk}")
         grade.delete()
 
 

@@ -19,6 +19,8 @@ from audit.services import audit_record
 from catalog.grades.models import YearResult
 from catalog.grades.selectors import class_standings, disciplines_of
 from catalog.grades.statistics import year_statistics
+from catalog.notify.models import Kind
+from catalog.notify.services import document_text, families_notify
 from catalog.reports import codes, documents
 from catalog.reports.models import CertificateCounter, IssuedDocument
 from catalog.reports.pdf import pdf_render, qr_data_uri
@@ -95,6 +97,9 @@ def certificate_issue(
         counter = CertificateCounter.objects.select_for_update().get(year=year)
         counter.last += 1
         counter.save(update_fields=["last"])
+        if actor.has_role(*SECRETARIAT):  # issued at the school: the family hears it is ready
+            families_notify(kind=Kind.DOCUMENT, student=student, source=f"certificate:{year.pk}:{counter.last}",
+                            text=document_text(student=student, number=counter.last))  # fmt: skip
         return _issue(
             actor=actor, school=school, verify_url=verify_url, template="reports/certificate.html",
             context={"student": student, "school_class": school_class, "year": year,

@@ -20,6 +20,7 @@ from accounts.roles import Role
 from catalog.attendance import selectors as attendance_reads
 from catalog.attendance import services as attendance
 from catalog.attendance.models import Absence, ParentRequest
+from catalog.family import outlook as family_outlook
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
 from catalog.grades.legacy import legacy_record
@@ -308,20 +309,24 @@ def student_year(request, student_id: int):
     current = year_current()
     year = _year_asked(request.GET.get("an"), years, current)
     school_class = class_of(student, year) if year else None
-    report = grade_reads.student_year(student=student, school_class=school_class) if school_class else None
+    family = student.user_id == request.user.pk or request.user.child_links.filter(student=student.user).exists()
+    view = None
+    if school_class is not None and not year.legacy:
+        # What is new is marked for the family only; the staff's reading moves no one's marks.
+        since = family_outlook.visit_record(user=request.user, student=student) if family else None
+        view = family_outlook.outlook(student=student, school_class=school_class, since=since)
     context = {
-        "student": student, "year": year, "years": years, "school_class": school_class, "report": report,
-        "current_year_id": current.pk if current else None, "certificate_form": CertificateForm(),
+        "student": student, "year": year, "years": years, "school_class": school_class, "outlook": view,
+        "report": view.record if view else None, "current_year_id": current.pk if current else None,
+        "certificate_form": CertificateForm(),
     }  # fmt: skip
     if school_class is not None and year.legacy:
+        context["report"] = grade_reads.student_year(student=student, school_class=school_class)
         context["legacy"] = legacy_record(student=student, school_class=school_class)
     if (
         school_class is not None
         and year == current
-        and (
-            school_class.homeroom_id == request.user.pk
-            or request.user.child_links.filter(student=student.user).exists()
-        )
+        and (school_class.homeroom_id == request.user.pk or (family and student.user_id != request.user.pk))
     ):
         context["parent_requests"] = ParentRequest.objects.filter(student=student, school_class=school_class)
         context["request_form"] = ParentRequestForm()

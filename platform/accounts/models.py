@@ -45,6 +45,11 @@ class User(AbstractUser):
             "catedra.accounts.session", f"{self.password}:{self.session_epoch}", algorithm="sha256"
         ).hexdigest()
 
+    @property
+    def role_labels(self) -> list[str]:
+        """The user's roles in Romanian words, for people."""
+        return [str(Role(role).label) for role in self.roles if role in Role.values]
+
     def has_role(self, *roles: str) -> bool:
         return bool(set(self.roles) & set(roles))
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from catedra import embedded
-from catedra.keys import backup_key_valid
+from catedra.keys import backup_key_valid, vapid_pair_valid
 
 env = environ.FileAwareEnv()
 
@@ -94,10 +94,12 @@ TENANT_APPS = [
     *IDENTITY_APPS,
     *AUDIT_APPS,
     "catalog.structure",
+    "catalog.notify",
     "catalog.grades",
     "catalog.attendance",
     "catalog.exports",
     "catalog.reports",
+    "catalog.family",
     "catalog.api",
     "catalog.web",
     "django_htmx",
@@ -141,6 +143,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catedra.context_processors.shell",
             ],
         },
     },
@@ -297,6 +300,22 @@ CELERY_BEAT_SCHEDULE["documents-expire"] = {
     "task": "ops.tasks.schools_dispatch", "schedule": crontab(minute=20),
     "args": ("catalog.reports.tasks.documents_expire",),
 }  # fmt: skip
+
+# Families' notifications: the evening's digests (and instant ones a broker never took).
+CATEDRA_DIGEST_TIME = env.str("CATEDRA_DIGEST_TIME", default="18:00")
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "ops.tasks.schools_dispatch",
+    "schedule": crontab(hour=CATEDRA_DIGEST_TIME.partition(":")[0], minute=CATEDRA_DIGEST_TIME.partition(":")[2]),
+    "args": ("catalog.notify.tasks.notifications_sweep",),
+}
+# Web Push (the PWA's notifications): a VAPID key pair, the private key as 32 bytes in
+# URL-safe base64 and the public one as the uncompressed point (what the browser is given);
+# generate: `catedra vapid_keys`. The development pair below is refused in production.
+DEVELOPMENT_VAPID_PRIVATE_KEY = "L8ulHkWyEIBL-tj6Bn00z6Vwk3EiMRoGTDMPx9CM5qQ"
+DEVELOPMENT_VAPID_PUBLIC_KEY = "BMzhLKEOMOmXRNgGs6y-SYjIFXw07p7BabPm836aXH37KKz9WSIGHkNeBefPplW3HoMLIEnHDgXhVACI3Kjo4xI"
+CATEDRA_VAPID_PRIVATE_KEY = env.str("CATEDRA_VAPID_PRIVATE_KEY", default=DEVELOPMENT_VAPID_PRIVATE_KEY)
+CATEDRA_VAPID_PUBLIC_KEY = env.str("CATEDRA_VAPID_PUBLIC_KEY", default=DEVELOPMENT_VAPID_PUBLIC_KEY)
+CATEDRA_VAPID_SUBJECT = env.str("CATEDRA_VAPID_SUBJECT", default="mailto:suport@catedra.ro")
 
 # -- audit anchors (ops.anchors) -------------------------------------------------
 
@@ -512,6 +531,10 @@ def _production_problems() -> list[str]:
         problems.append("BACKUP_DATABASE_URL is not set (daily incrementals need a backup database).")
     if EMAIL_BACKEND in _MAIL_NOWHERE:
         problems.append("EMAIL_URL is not set: sign-in codes and parents' notices would be printed, not sent.")
+    if CATEDRA_VAPID_PRIVATE_KEY == DEVELOPMENT_VAPID_PRIVATE_KEY or not vapid_pair_valid(
+        CATEDRA_VAPID_PRIVATE_KEY, CATEDRA_VAPID_PUBLIC_KEY
+    ):
+        problems.append("CATEDRA_VAPID_PRIVATE_KEY / CATEDRA_VAPID_PUBLIC_KEY are the development pair or not a pair.")
     return problems
 
 

@@ -8,6 +8,9 @@ from tests.helpers import clean_env, run_catedra
 GOOD_SECRET = "q7Xv9-Lm2Rt8Zp4Wn6Ys1Kd3Hf5Jb0Cg2Ve8Ua7Ti9Oo1Pl3Mk5Nj7Bh9Gy"
 GOOD_BACKUP_KEY = "Y2F0ZWRyYS10ZXN0LXByb2R1Y3Rpb24ta2V5LTMyYnk="  # 32 bytes, URL-safe base64
 GOOD_ANCHOR_KEY = "Y2F0ZWRyYS10ZXN0LWF1ZGl0LWFuY2hvci1rZXktMzI="  # 32 bytes, URL-safe base64
+# A VAPID pair made for these tests only (`catedra vapid_keys`).
+GOOD_VAPID = ("LTrX0sdt9eXkR7u53ftg5_y-hK8DB9pq8hcbJApyB5Q",
+              "BMLntCkMue01wIuliSujHt6raqXW67lIdeMOwVavkOw7SChfn6h5AT1b4YG03PA2YawRhPUzie1kodV8wgg_yQs")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +26,8 @@ def production_env() -> dict[str, str]:
         BACKUP_S3_ENDPOINT="https://s3.backups.example.test",
         BACKUP_DATABASE_URL=settings.BACKUP_DATABASE_URL,
         EMAIL_URL="smtp+tls://catedra:secret@smtp.example.test:587",
+        CATEDRA_VAPID_PRIVATE_KEY=GOOD_VAPID[0],
+        CATEDRA_VAPID_PUBLIC_KEY=GOOD_VAPID[1],
     )
 
 
@@ -43,6 +48,7 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         "AUDIT_ANCHOR_KEY",
         "BACKUP_S3_ENDPOINT",
         "EMAIL_URL",
+        "CATEDRA_VAPID_PRIVATE_KEY",
     ):
         assert named in result.stderr
     assert "Traceback" not in result.stderr
@@ -66,6 +72,8 @@ def test_production_refuses_the_embedded_servers_and_the_development_secret():
         ("BACKUP_S3_ENDPOINT", "", "BACKUP_S3_ENDPOINT"),
         ("BACKUP_DATABASE_URL", "", "BACKUP_DATABASE_URL"),
         ("EMAIL_URL", "", "EMAIL_URL"),
+        ("CATEDRA_VAPID_PRIVATE_KEY", "short", "CATEDRA_VAPID_PRIVATE_KEY"),
+        ("CATEDRA_VAPID_PUBLIC_KEY", GOOD_VAPID[0], "CATEDRA_VAPID_PRIVATE_KEY"),  # not the private key's pair
     ],
 )
 def test_production_refuses_each_unsafe_setting_by_name(production_env, variable, value, named):

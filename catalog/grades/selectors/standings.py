@@ -81,8 +81,11 @@ class Standing:
     status: averages.Standing
 
 
-def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> list[Standing]:
-    """Every student's averages, conduct, medie generală and status, by the year's rule set.
+def class_standings(
+    *, school_class: SchoolClass, provisional: bool = False, only: Student | None = None
+) -> list[Standing]:
+    """Every student's averages, conduct, medie generală and status, by the year's rule set
+    (`only`: that student's, if enrolled).
 
     Closed averages count as they were closed: a subject's annual average, or each module's
     of a subject taught in modules. Open disciplines count as not closed (amânat until
@@ -90,6 +93,8 @@ def class_standings(*, school_class: SchoolClass, provisional: bool = False) -> 
     periods graded so far. A fixed number of queries for the whole class."""
     rules = school_class.year.rule_set
     enrolments = enrolments_active(school_class, on=None)
+    if only is not None:
+        enrolments = [enrolment for enrolment in enrolments if enrolment.student_id == only.pk]
     students = [enrolment.student for enrolment in enrolments]
     disciplines = disciplines_of(school_class)
     closed = defaultdict(dict)

@@ -38,6 +38,7 @@ class ModuleYear:
 class SubjectYear:
     subject: Subject
     weekly_hours: int
+    yearly_hours: int = 0
     grades: list[Grade] = field(default_factory=list)
     absences: list[Absence] = field(default_factory=list)
     average: Average | None = None
@@ -78,7 +79,7 @@ def student_year(*, student: Student, school_class: SchoolClass) -> StudentYear:
     module with its average."""
     entries = CurriculumEntry.objects.filter(school_class=school_class).select_related("subject")
     subjects = {
-        e.subject_id: SubjectYear(subject=e.subject, weekly_hours=e.weekly_hours)
+        e.subject_id: SubjectYear(subject=e.subject, weekly_hours=e.weekly_hours, yearly_hours=e.yearly_hours)
         for e in sorted(entries, key=lambda e: (e.subject.position, e.subject.name))
     }
     scope = {"school_class": school_class, "student": student}

@@ -258,5 +258,5 @@ def test_the_gradebook_notes_a_medical_exemption_with_its_document_and_offers_no
 def test_the_student_page_lists_subjects_in_curriculum_order_not_alphabetically(cast, as_user):
     """Rule 20: Romanian (1), mathematics (2), physical education (8), religion (9)."""
     page = as_user(cast.parent).get(f"/elevi/{cast.ana.pk}/").content.decode()
-    subjects = re.findall(r'<li class="card">\s*<h2>([^<]+)</h2>', page)
+    subjects = re.findall(r'data-testid="subject">\s*<div class="subject-head">\s*<h2>([^<]+)</h2>', page)
     assert subjects == ["Limba și literatura română", "Matematică", "Educație fizică", "Religie"]
