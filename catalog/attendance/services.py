@@ -27,6 +27,7 @@ from catalog.structure.guards import (
     require_homeroom,
     require_results_open,
     require_writer,
+    undo_check,
 )
 from catalog.structure.models import CurriculumEntry, Enrolment, SchoolClass, Student, Subject
 from catalog.structure.selectors import is_enrolled, record_of
@@ -89,6 +90,15 @@ def absence_delete(*, teacher: User, absence: Absence, reason: str) -> None:
         )  # fmt: skip
         notifications_cancel(source=f"absence:{absence.pk}")
         absence.delete()
+
+
+def absence_undo(*, teacher: User, absence: Absence, now=None) -> None:
+    """The teacher takes back the absence they recorded less than a minute ago (as a
+    correction with the reason "anulat imediat"); its notice, held a minute, never goes."""
+    reason = undo_check(actor=teacher, author_id=absence.teacher_id, created_at=absence.created_at, now=now)
+    if absence.excusal_id is not None:
+        raise ValidationError(_("Absența a fost deja motivată: nu se mai poate anula."), code="excused")
+    absence_delete(teacher=teacher, absence=absence, reason=reason)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from catalog.structure.guards import (
     require_homeroom,
     require_results_open,
     require_writer,
+    undo_check,
 )
 from catalog.structure.models import (
     CurricularModule,
@@ -213,6 +214,13 @@ def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
         )  # fmt: skip
         notifications_cancel(source=f"grade:{grade.pk}")
         grade.delete()
+
+
+def grade_undo(*, teacher: User, grade: Grade, now=None) -> None:
+    """The teacher takes back the grade they added less than a minute ago: deleted and audited
+    as a correction with the reason "anulat imediat"; its notice, held a minute, never goes."""
+    reason = undo_check(actor=teacher, author_id=grade.teacher_id, created_at=grade.created_at, now=now)
+    grade_delete(teacher=teacher, grade=grade, reason=reason)
 
 
 def _grades_for(student: Student, school_class: SchoolClass, subject: Subject, module) -> list[Grade]:

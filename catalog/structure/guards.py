@@ -1,6 +1,6 @@
 """Checks shared by every catalog write: who may write where, which dates, why."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -66,6 +66,23 @@ def date_check(on: date, school_class: SchoolClass) -> None:
     holiday = holiday_on(year, on)
     if holiday is not None:
         raise ValidationError(DATE_IN_HOLIDAY.format(day=f"{on:%d.%m.%Y}", name=holiday.name), code="holiday")
+
+
+# A grade or absence just added may be taken back by its author, without a reason, for this long
+# (a slip of the thumb); after that it is a correction with a reason (Order art. 16(2)).
+UNDO_SECONDS = 60
+UNDO_REASON = "anulat imediat"
+UNDO_NOT_AUTHOR = _("Doar cine a trecut înregistrarea o poate anula.")
+UNDO_LATE = _("A trecut mai mult de un minut: ștergerea se face ca o corectare, cu un motiv.")
+
+
+def undo_check(*, actor: User, author_id: int, created_at, now=None) -> str:
+    """The reason an undo is recorded with, when `actor` may undo a record made at `created_at`."""
+    if actor.pk != author_id:
+        raise NotAllowed(UNDO_NOT_AUTHOR)
+    if (now or timezone.now()) - created_at > timedelta(seconds=UNDO_SECONDS):
+        raise ValidationError(UNDO_LATE, code="late")
+    return UNDO_REASON
 
 
 def reason_check(reason: str) -> str:

@@ -2,11 +2,15 @@
 render. Phone first; htmx swaps a single gradebook row when it is there, plain forms
 and redirects work without it."""
 
+import re
+import time
+import uuid
 from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from accounts.services import NotAllowed
 from catalog.attendance import selectors as attendance_reads
 from catalog.attendance import services as attendance
 from catalog.attendance.models import Absence, ParentRequest
@@ -27,6 +32,7 @@ from catalog.grades.legacy import legacy_record
 from catalog.grades.models import DescriptiveReport, Grade
 from catalog.structure import access as who_sees
 from catalog.structure import modules as curricular
+from catalog.structure.guards import UNDO_SECONDS
 from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
 from catalog.web import access
@@ -55,7 +61,8 @@ def gradebook(request, class_id: int, subject_id: int):
     school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, subject_id)
     modules = _modules(school_class, subject)
     rows = grade_reads.gradebook(school_class=school_class, subject=subject, module_labels=_labels(modules))
-    context = _gradebook_context(request, school_class, subject, writes, rows, modules=modules)
+    context = _gradebook_context(request, school_class, subject, writes, rows, modules=modules,
+                                 undo=_undo_offered(request))  # fmt: skip
     return render(request, "web/gradebook.html", context)
 
 
@@ -65,6 +72,7 @@ def _gradebook_context(request, school_class, subject, writes, rows, *, modules=
     day = _day(request.GET.get("zi") or request.POST.get("on") or "")
     labels = _labels(modules)
     return {
+        "write_key": uuid.uuid4().hex,  # with the student's id: one key per row and render (a double tap)
         "school_class": school_class, "subject": subject, "writes": writes, "rows": rows_shown(rows),
         "day": day, "today": timezone.localdate(), "hours": range(1, 15), "keys": _keys(school_class),
         "base_url": reverse("gradebook", args=[school_class.pk, subject.pk]) + "elevi/",
@@ -128,18 +136,24 @@ def _student_in(school_class, student_id: int) -> Student:
     return student
 
 
-def _row_response(request, school_class, subject, writes, student, *, error: str = "", notice: str = ""):
-    """After a write: the student's row (htmx) or the gradebook again (a plain form)."""
+def _row_response(
+    request, school_class, subject, writes, student, *, error: str = "", notice: str = "", undo: str = ""
+):  # fmt: skip
+    """After a write: the student's row (htmx) or the gradebook again (a plain form). `undo`:
+    the door that takes the write back for a minute, offered beside the notice."""
+    offered = {"url": undo, "student": student.pk} if undo else None
     if request.htmx:
         modules = _modules(school_class, subject)
         rows = grade_reads.gradebook(
             school_class=school_class, subject=subject, student=student, module_labels=_labels(modules)
         )
         context = _gradebook_context(
-            request, school_class, subject, writes, rows, modules=modules, error=error, notice=notice
+            request, school_class, subject, writes, rows, modules=modules, error=error, notice=notice, undo=offered
         )
         context["row"] = RowView(rows[0])
         return render(request, "web/_gradebook_row.html", context)
+    if offered:
+        request.session[_UNDO] = {**offered, "at": time.time()}
     if error:
         messages.error(request, error)
     elif notice:
@@ -157,19 +171,44 @@ def _first_error(form) -> str:
 
 def _quick_write(request, class_id: int, subject_id: int, student_id: int, form_class, write):
     """A gradebook row's write: the form parsed, `write(...)` (a service call that returns the
-    notice) run, and the row (or the page) back with the notice or the refusal."""
+    notice, and the door that undoes it, if any) run, and the row (or the page) back with the
+    notice or the refusal. A second tap that sends the same row's form again records nothing."""
     school_class, subject, writes = who_sees.gradebook_for(request.user, class_id, subject_id)
     student = _student_in(school_class, student_id)
     form = form_class(request.POST)
     if not form.is_valid():
         return _row_response(request, school_class, subject, writes, student, error=_first_error(form))
+    if _repeated(request, student):
+        return _row_response(request, school_class, subject, writes, student, notice=_("Înregistrat deja."))
     try:
-        notice = write(school_class=school_class, subject=subject, student=student, data=form.cleaned_data)
+        result = write(school_class=school_class, subject=subject, student=student, data=form.cleaned_data)
     except (ValidationError, PermissionDenied) as error:
         if isinstance(error, PermissionDenied) and not writes:
             raise  # a reader (homeroom teacher, director) tried to write: 403
         return _row_response(request, school_class, subject, writes, student, error=access.refusal_text(error))
-    return _row_response(request, school_class, subject, writes, student, notice=notice)
+    notice, undo = result if isinstance(result, tuple) else (result, "")
+    return _row_response(request, school_class, subject, writes, student, notice=notice, undo=undo)
+
+
+_WRITE_KEY = re.compile(r"^[0-9a-f]{32}-[0-9]{1,12}$")
+_UNDO = "catedra_undo"
+
+
+def _repeated(request, student) -> bool:
+    """Whether this row's form (its key: the render's and the student's) was sent already: a
+    double tap, or a phone sending again. Keys are kept ten minutes; a form without one writes."""
+    key = request.POST.get("cheie", "")
+    if not (_WRITE_KEY.match(key) and key.endswith(f"-{student.pk}")):
+        return False
+    return not cache.add(f"quick-write:{request.user.pk}:{key}", 1, timeout=600)
+
+
+def _undo_offered(request) -> dict | None:
+    """The undo of a plain form's write, shown once on the page it returns to (within the minute)."""
+    offered = request.session.pop(_UNDO, None)
+    if isinstance(offered, dict) and 0 <= time.time() - offered.get("at", 0) <= UNDO_SECONDS:
+        return offered
+    return None
 
 
 @login_required
@@ -186,7 +225,7 @@ def grade_add(request, class_id: int, subject_id: int, student_id: int):
             added = _("Nota %(grade)s a fost adăugată la modulul %(module)s.") % {"grade": grade, "module": module}
         else:
             added = _("Nota %(grade)s a fost adăugată.") % {"grade": grade}
-        return " ".join([added, *grade.warnings])
+        return " ".join([added, *grade.warnings]), reverse("grade-undo", args=[grade.pk])
 
     return _quick_write(request, class_id, subject_id, student_id, GradeForm, write)
 
@@ -206,11 +245,13 @@ def _module_chosen(module_id: int | None) -> CurricularModule | None:
 @require_POST
 def absence_add(request, class_id: int, subject_id: int, student_id: int):
     def write(*, school_class, subject, student, data) -> str:
-        attendance.absence_record(
+        absence = attendance.absence_record(
             teacher=request.user, student=student, school_class=school_class, subject=subject, on=data["on"],
             hour=data["hour"],
         )  # fmt: skip
-        return _("Absență trecută la ora %(hour)s.") % {"hour": data["hour"]}
+        return _("Absență trecută la ora %(hour)s.") % {"hour": data["hour"]}, reverse(
+            "absence-undo", args=[absence.pk]
+        )
 
     return _quick_write(request, class_id, subject_id, student_id, AbsenceForm, write)
 
@@ -232,6 +273,34 @@ def absence_late(request, class_id: int, subject_id: int, student_id: int):
         return _("Absența de la ora %(hour)s a fost motivată: elevul a întârziat.") % {"hour": absence.hour}
 
     return _quick_write(request, class_id, subject_id, student_id, LateForm, write)
+
+
+@login_required
+@require_POST
+def grade_undo(request, grade_id: int):
+    """The author takes back a grade within a minute of adding it (no reason asked)."""
+    grade = get_object_or_404(Grade.objects.select_related("student__user", "subject", "school_class"), pk=grade_id)
+    return _undone(request, grade, grades.grade_undo, _("Nota %(grade)s a fost anulată.") % {"grade": grade})
+
+
+@login_required
+@require_POST
+def absence_undo(request, absence_id: int):
+    absence = get_object_or_404(Absence.objects.select_related("student__user", "subject", "school_class"),
+                                pk=absence_id)  # fmt: skip
+    return _undone(request, absence, attendance.absence_undo,
+                   _("Absența de la ora %(hour)s a fost anulată.") % {"hour": absence.hour})  # fmt: skip
+
+
+def _undone(request, record, undo, notice: str):
+    school_class, subject, writes = who_sees.gradebook_for(request.user, record.school_class_id, record.subject_id)
+    try:
+        undo(teacher=request.user, **{"grade" if isinstance(record, Grade) else "absence": record})
+    except NotAllowed:
+        raise Http404 from None
+    except ValidationError as error:
+        return _row_response(request, school_class, subject, writes, record.student, error=access.refusal_text(error))
+    return _row_response(request, school_class, subject, writes, record.student, notice=notice)
 
 
 @login_required
