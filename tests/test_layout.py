@@ -29,3 +29,22 @@ def test_every_dependency_is_pinned_to_one_version():
     requirements = config["dependencies"] + [req for extra in config["optional-dependencies"].values() for req in extra]
     unpinned = [req for req in requirements if "==" not in req]
     assert unpinned == []
+
+
+def test_every_destructive_button_asks_for_confirmation():
+    """A .danger button (and an account's deactivation) carries data-confirm: confirm.js asks
+    before the form goes (base.html loads it on every page)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for template in root.glob("**/templates/**/*.html"):
+        if ".venv" in template.parts:
+            continue
+        for button in re.findall(r"<button[^>]*>", template.read_text(encoding="utf-8")):
+            if "danger" in button and "data-confirm=" not in button:
+                missing.append(f"{template.relative_to(root)}: {button}")
+    assert not missing, missing
+    assert "catedra/confirm.js" in (root / "platform/catedra/templates/base.html").read_text()
+    users = (root / "platform/accounts/templates/accounts/admin_users.html").read_text()
+    assert re.search(r"'dezactivare' %\}\">\{% csrf_token %\}<button[^>]*data-confirm=", users)

@@ -114,6 +114,16 @@ def test_every_roles_pages_fit_a_phone_and_pass_axe(running_stack, browser):  # 
                        ("/documente/adeverinte/", "certificate register")]:  # fmt: skip
         page.goto(f"{base}{path}")
         director.fits(what)
+    # Deactivating an account asks first; declining leaves it active.
+    page.goto(f"{base}/administrare/conturi/")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    buttons = page.get_by_role("button", name="Dezactivează")
+    before = buttons.count()
+    buttons.first.click()
+    page.wait_for_timeout(500)
+    assert asked and "Dezactivați contul?" in asked[0]
+    assert page.url == f"{base}/administrare/conturi/" and buttons.count() == before
     page.context.close()
 
     print(f"\npages checked at {', '.join(map(str, WIDTHS))} px with axe-core: {', '.join(visited)}")
