@@ -25,6 +25,16 @@ ONLY_DIRECTOR_DECIDES = _("Doar directorul aprobă sau respinge cererile părin�
 NOT_PENDING = _("Cererea a fost deja soluționată.")
 NOT_APPROVED = _("Doar o cerere aprobată de director poate motiva absențe.")
 REFUSAL_REASON = _("Scrieți motivul respingerii.")
+SPECIAL_CASE_AGE = 14  # a pregnant student or a student-parent: asked about from this age only
+SPECIAL_CASE_TOO_YOUNG = _("Plafonul mărit (elevă gravidă / elev-părinte) nu se aplică la vârsta elevului.")
+
+
+def special_case_possible(student: Student, on: date | None = None) -> bool:
+    """Whether the request may ask for the raised cap of a pregnant student or a student-parent
+    (rule 16): not for a child under SPECIAL_CASE_AGE (an unknown birth date is not refused)."""
+    born = student.user.birth_date
+    on = on or timezone.localdate()
+    return born is None or (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) >= SPECIAL_CASE_AGE
 
 
 def parent_request_submit(
@@ -41,6 +51,8 @@ def parent_request_submit(
         raise ValidationError(INTERVAL_INVALID, code="interval")
     if not (is_enrolled(student, school_class, starts) or is_enrolled(student, school_class, ends)):
         raise ValidationError(NOT_ENROLLED, code="enrolment")
+    if special_case and not special_case_possible(student, ends):
+        raise ValidationError(SPECIAL_CASE_TOO_YOUNG, code="special_case")
     with transaction.atomic():
         request = ParentRequest.objects.create(
             student=student, school_class=school_class, starts=starts, ends=ends, note=(note or "").strip()[:500],

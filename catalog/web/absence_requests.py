@@ -27,7 +27,7 @@ def request_submit(request, student_id: int):
     school_class = class_of(student, year) if year else None
     if school_class is None:
         raise Http404
-    form = ParentRequestForm(request.POST)
+    form = ParentRequestForm(request.POST, special_case=requests.special_case_possible(student))
     try:
         if not form.is_valid():
             raise ValidationError(next(iter(form.errors.values()))[0])

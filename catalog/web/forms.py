@@ -76,6 +76,12 @@ class ParentRequestForm(forms.Form):
     note = forms.CharField(label=_("Motivul absenței"), max_length=500, required=False)
     special_case = forms.BooleanField(label=_("Elevă gravidă / elev-părinte (plafon mărit)"), required=False)
 
+    def __init__(self, *args, special_case: bool = True, **kwargs):
+        """`special_case`: whether to ask about it at all (not for a young child)."""
+        super().__init__(*args, **kwargs)
+        if not special_case:
+            del self.fields["special_case"]
+
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(

@@ -25,6 +25,7 @@ from accounts.services import NotAllowed
 from catalog.attendance import selectors as attendance_reads
 from catalog.attendance import services as attendance
 from catalog.attendance.models import Absence, ParentRequest
+from catalog.attendance.requests import special_case_possible
 from catalog.family import outlook as family_outlook
 from catalog.grades import selectors as grade_reads
 from catalog.grades import services as grades
@@ -398,7 +399,7 @@ def student_year(request, student_id: int):
         and (school_class.homeroom_id == request.user.pk or (family and student.user_id != request.user.pk))
     ):
         context["parent_requests"] = ParentRequest.objects.filter(student=student, school_class=school_class)
-        context["request_form"] = ParentRequestForm()
+        context["request_form"] = ParentRequestForm(special_case=special_case_possible(student))
     return render(request, "web/student_year.html", context)
 
 

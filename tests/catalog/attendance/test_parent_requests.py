@@ -107,3 +107,27 @@ def test_an_approved_request_over_the_yearly_cap_excuses_nothing_and_stays_appro
         requests.parent_request_apply(homeroom=cast.elena, request=request)
     request.refresh_from_db()
     assert request.status == Status.APPROVED and not Excusal.objects.exists()
+
+
+def test_the_raised_cap_is_asked_about_only_for_a_child_old_enough(cast, as_user):
+    from datetime import date
+
+    from accounts.models import ParentLink
+    from catalog.structure import services as structure
+    from tests.catalog.conftest import cnp_for
+
+    with pytest.raises(ValidationError, match="nu se aplică la vârsta elevului"):
+        submit(cast, special_case=True)  # Ana is 11
+    assert not ParentRequest.objects.exists()
+    page = as_user(cast.parent).get(f"/elevi/{cast.ana.pk}/").content.decode()
+    assert "Cerere de motivare a absențelor" in page and 'name="special_case"' not in page
+    teen = structure.student_create(actor=cast.admin, first_name="Irina", last_name="Marin",
+                                    cnp=cnp_for(date(2010, 5, 1), 150), school_class=cast.class_5a,
+                                    starts=cast.year.starts)  # fmt: skip
+    ParentLink.objects.create(parent=cast.parent, student=teen.user)
+    assert requests.special_case_possible(teen) and not requests.special_case_possible(cast.ana)
+    assert 'name="special_case"' in as_user(cast.parent).get(f"/elevi/{teen.pk}/").content.decode()
+    request = requests.parent_request_submit(actor=cast.parent, student=teen, school_class=cast.class_5a,
+                                             starts=past_day(cast.year, 10), ends=past_day(cast.year, 10),
+                                             special_case=True)  # fmt: skip
+    assert request.special_case
