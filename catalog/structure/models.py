@@ -477,3 +477,40 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class BellHour(models.Model):
+    """The school's bell: when a class hour starts and ends (the same every school day)."""
+
+    number = models.PositiveSmallIntegerField(_("ora"), unique=True)
+    starts = models.TimeField(_("începe la"))
+    ends = models.TimeField(_("se termină la"))
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__range=(1, 14)), name="bell_hour_in_range"),
+            models.CheckConstraint(condition=Q(starts__lt=models.F("ends")), name="bell_hour_starts_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class TimetableSlot(models.Model):
+    """A class's timetable: the subject taught at an hour of a weekday (1 = Monday)."""
+
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="timetable")
+    weekday = models.PositiveSmallIntegerField(_("ziua"))
+    hour = models.PositiveSmallIntegerField(_("ora"))
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["school_class", "weekday", "hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["school_class", "weekday", "hour"], name="one_subject_per_slot"),
+            models.CheckConstraint(condition=Q(weekday__range=(1, 5), hour__range=(1, 14)), name="slot_in_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_class} {self.weekday}/{self.hour}: {self.subject}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.structure.models import (
+    BellHour,
     Enrolment,
     Exemption,
     Holiday,
@@ -18,6 +19,7 @@ from catalog.structure.models import (
     Student,
     Subject,
     TeachingAssignment,
+    TimetableSlot,
 )
 from catedra.text import by_name
 
@@ -126,3 +128,26 @@ def class_of(student: Student, year: SchoolYear) -> SchoolClass | None:
         .first()
     )
     return enrolment.school_class if enrolment else None
+
+
+def hour_taught(school_class: SchoolClass, subject: Subject, day: date, now=None) -> int | None:
+    """The class hour the gradebook opens at for `subject` on `day`: the timetable's hour of the
+    subject that day (the one under way or the last begun, when `day` is today; else the first),
+    or, without one, the bell's hour under way today; None when nothing says."""
+    now = now or timezone.localtime()
+    bell = {h.number: h for h in BellHour.objects.all()}
+    today = day == now.date()
+    clock = now.time()
+    hours = sorted(
+        TimetableSlot.objects.filter(school_class=school_class, subject=subject, weekday=day.isoweekday())
+        .values_list("hour", flat=True)
+    )  # fmt: skip
+    if hours:
+        if today:
+            begun = [h for h in hours if h in bell and bell[h].starts <= clock]
+            if begun:
+                return begun[-1]
+        return hours[0]
+    if today:
+        return next((n for n, h in sorted(bell.items()) if h.starts <= clock <= h.ends), None)
+    return None

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.services import NotAllowed
 from catalog.structure import services as structure
 from catalog.structure.models import (
+    BellHour,
     Enrolment,
     Exemption,
     Holiday,
@@ -228,6 +229,31 @@ def school_class(request, class_id: int):
         return redirect("configure-class", class_id=found.pk)
     context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label}
     return _page(request, "class.html", context)
+
+
+@access.configurer_only
+def bell(request):
+    """The bell schedule: when each class hour starts and ends."""
+    form = forms.BellForm(request.POST or None, hours=BellHour.objects.all())
+    if written(request, form, lambda data: structure.bell_set(actor=request.user, hours=data["hours"])):
+        messages.success(request, _("Orarul clopoțelului a fost salvat."))
+        return redirect("configure-bell")
+    return _page(request, "bell.html", {"form": form})
+
+
+@access.configurer_only
+def timetable(request, class_id: int):
+    """The class's week: which subject at which hour (the gradebook opens at the hour taught)."""
+    found = class_or_404(class_id)
+    subjects = forms.curriculum_subjects(found)
+    hours = max([8, *BellHour.objects.values_list("number", flat=True)])
+    form = forms.TimetableForm(request.POST or None, subjects=subjects, hours=hours,
+                               slots=found.timetable.all())  # fmt: skip
+    if written(request, form, lambda data: structure.timetable_set(actor=request.user, school_class=found,
+                                                                   slots=form.slots())):  # fmt: skip
+        messages.success(request, _("Orarul clasei a fost salvat."))
+        return redirect("configure-timetable", class_id=found.pk)
+    return _page(request, "timetable.html", {"school_class": found, "year": found.year, "form": form})
 
 
 @access.configurer_only

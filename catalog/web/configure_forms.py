@@ -328,3 +328,68 @@ class PeriodEndForm(forms.Form):
     def __init__(self, *args, year: SchoolYear, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].queryset = year.periods.all()
+
+
+class BellForm(forms.Form):
+    """The bell: for each class hour its start and end (empty: no such hour)."""
+
+    HOURS = range(1, 15)
+
+    def __init__(self, *args, hours=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        known = {h.number: h for h in hours}
+        for number in self.HOURS:
+            for edge, label in (("starts", _("începe")), ("ends", _("se termină"))):
+                self.fields[f"{edge}_{number}"] = forms.TimeField(
+                    label=f"{_('Ora')} {number}: {label}", required=False, input_formats=["%H:%M"],
+                    initial=getattr(known.get(number), edge, None),
+                    widget=forms.TimeInput(attrs={"type": "time", "aria-label": f"{_('Ora')} {number}: {label}"},
+                                           format="%H:%M"),
+                    error_messages={"invalid": _("Scrieți ora ca HH:MM.")},
+                )  # fmt: skip
+
+    def rows(self):
+        return [(n, self[f"starts_{n}"], self[f"ends_{n}"]) for n in self.HOURS]
+
+    def clean(self):
+        data = super().clean()
+        hours = {}
+        for number in self.HOURS:
+            starts, ends = data.get(f"starts_{number}"), data.get(f"ends_{number}")
+            if bool(starts) != bool(ends):
+                raise ValidationError(_("Ora %(n)s are nevoie și de început, și de sfârșit.") % {"n": number})
+            if starts:
+                hours[number] = (starts, ends)
+        data["hours"] = hours
+        return data
+
+
+class TimetableForm(forms.Form):
+    """A class's week: for each weekday and hour the subject taught then (or none)."""
+
+    def __init__(self, *args, subjects=(), slots=(), hours: int = 8, **kwargs):
+        super().__init__(*args, **kwargs)
+        from catalog.structure.services import WEEKDAYS
+
+        self.subjects = {str(s.pk): s for s in subjects}
+        choices = [("", "—"), *((str(s.pk), s.name) for s in subjects)]
+        known = {(s.weekday, s.hour): str(s.subject_id) for s in slots}
+        self.hours = range(1, hours + 1)
+        self.days = list(WEEKDAYS.items())
+        for weekday, day in self.days:
+            for hour in self.hours:
+                self.fields[f"z{weekday}o{hour}"] = forms.ChoiceField(
+                    label=f"{day}, {_('ora')} {hour}", choices=choices, required=False,
+                    initial=known.get((weekday, hour), ""),
+                    widget=forms.Select(attrs={"aria-label": f"{day}, {_('ora')} {hour}"}),
+                    error_messages={"invalid_choice": _("Alegeți o disciplină din planul clasei.")},
+                )  # fmt: skip
+
+    def grid(self):
+        return [(day, [self[f"z{weekday}o{hour}"] for hour in self.hours]) for weekday, day in self.days]
+
+    def slots(self) -> dict:
+        return {
+            (weekday, hour): self.subjects.get(self.cleaned_data[f"z{weekday}o{hour}"])
+            for weekday, _day in self.days for hour in self.hours
+        }  # fmt: skip

@@ -21,6 +21,8 @@ urlpatterns = [
         name="configure-period-end-remove",
     ),
     path("discipline/", configure.subjects, name="configure-subjects"),
+    path("orar/", configure.bell, name="configure-bell"),
+    path("clase/<int:class_id>/orar/", configure.timetable, name="configure-timetable"),
     path("clase/<int:class_id>/", configure.school_class, name="configure-class"),
     path("clase/<int:class_id>/plan/", configure.curriculum, name="configure-curriculum"),
     path("clase/<int:class_id>/incadrari/", configure.assignments, name="configure-assignments"),

@@ -35,7 +35,7 @@ from catalog.structure import access as who_sees
 from catalog.structure import modules as curricular
 from catalog.structure.guards import UNDO_SECONDS
 from catalog.structure.models import CurricularModule, SchoolYear, Student
-from catalog.structure.selectors import assignments_of, children_records, class_of, year_current
+from catalog.structure.selectors import assignments_of, children_records, class_of, hour_taught, year_current
 from catalog.web import access
 from catalog.web.documents import CertificateForm
 from catalog.web.forms import AbsenceForm, ChangeForm, ExcuseForm, GradeForm, LateForm, ParentRequestForm
@@ -77,7 +77,8 @@ def _gradebook_context(request, school_class, subject, writes, rows, *, modules=
         "school_class": school_class, "subject": subject, "writes": writes, "rows": rows_shown(rows),
         "day": day, "today": timezone.localdate(), "hours": range(1, 15), "keys": _keys(school_class),
         "base_url": reverse("gradebook", args=[school_class.pk, subject.pk]) + "elevi/",
-        "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else 1,
+        "hour": int(hour) if hour.isascii() and hour.isdigit() and 1 <= int(hour) <= 14 else (
+            hour_taught(school_class, subject, day) if day else None) or 1,
         "modules": [(labels[m.pk], m) for m in modules], "module": _module_pick(request, modules, day), **extra,
     }  # fmt: skip
 

@@ -53,6 +53,8 @@ class Action(models.TextChoices):
     CLASS_CHANGED = "class.changed", _("Clasă modificată")
     SUBJECT_CREATED = "subject.created", _("Disciplină creată")
     CURRICULUM_SET = "curriculum.set", _("Plan de învățământ modificat")
+    BELL_SET = "bell.set", _("Orarul clopoțelului modificat")
+    TIMETABLE_SET = "timetable.set", _("Orarul clasei modificat")
     ASSIGNMENT_CREATED = "assignment.created", _("Încadrare adăugată")
     ASSIGNMENT_REMOVED = "assignment.removed", _("Încadrare ștearsă")
     STUDENT_CREATED = "student.created", _("Elev înscris")

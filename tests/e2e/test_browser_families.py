@@ -110,7 +110,8 @@ def test_every_roles_pages_fit_a_phone_and_pass_axe(running_stack, browser):  # 
     page = director.page
     director.sign_in(base, "director.demo", totp=True)
     for path, what in [("/statistici/", "statistics"), ("/sfarsit-de-an/", "year end"), ("/arhive/", "archives"),
-                       ("/configurare/", "configuration"), ("/administrare/conturi/", "accounts"),
+                       ("/configurare/", "configuration"), ("/configurare/orar/", "the bell"),
+                       ("/administrare/conturi/", "accounts"),
                        ("/documente/adeverinte/", "certificate register")]:  # fmt: skip
         page.goto(f"{base}{path}")
         director.fits(what)

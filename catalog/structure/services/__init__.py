@@ -21,6 +21,7 @@ from catalog.structure.services.students import (
     register_number_next,
     student_create,
 )
+from catalog.structure.services.timetable import WEEKDAYS, bell_set, timetable_set
 from catalog.structure.services.years import (
     CONFIGURERS,
     HOLIDAY_DATES,
@@ -56,11 +57,13 @@ __all__ = [
     "PERIOD_COUNTS",
     "PERIOD_NAMES",
     "RULE_FIELDS",
+    "WEEKDAYS",
     "YEAR_CLOSED",
     "YEAR_NAME",
     "PeriodSpec",
     "assignment_create",
     "assignment_remove",
+    "bell_set",
     "class_create",
     "curriculum_set",
     "enrolment_add",
@@ -79,5 +82,6 @@ __all__ = [
     "rules_revise",
     "student_create",
     "subject_create",
+    "timetable_set",
     "year_create",
 ]
