@@ -509,7 +509,8 @@ class TimetableSlot(models.Model):
         ordering = ["school_class", "weekday", "hour"]
         constraints = [
             models.UniqueConstraint(fields=["school_class", "weekday", "hour"], name="one_subject_per_slot"),
-            models.CheckConstraint(condition=Q(weekday__range=(1, 5), hour__range=(1, 14)), name="slot_in_week"),
+            models.CheckConstraint(condition=Q(weekday__range=(1, 5)), name="slot_weekday_in_week"),
+            models.CheckConstraint(condition=Q(hour__range=(1, 14)), name="slot_hour_in_range"),
         ]
 
     def __str__(self) -> str:
