@@ -96,7 +96,7 @@ class Phone:
         self.fits("sign-in")
         page.fill("input[name=login]", username)
         page.fill("input[name=password]", DEMO_PASSWORD)
-        page.locator("form button[type=submit]").first.click()
+        page.locator("main form button[type=submit]").first.click()
         if totp:
             page.wait_for_url("**/cont/2fa/verificare/**")
             self.fits("2FA code")

@@ -22,7 +22,7 @@ def sign_in(page, base: str) -> None:
     page.goto(f"{base}/cont/login/")
     page.fill("input[name=login]", "ioana.profesoara")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
 
 def ceremony(page, button: str, url: str) -> None:
