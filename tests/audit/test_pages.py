@@ -155,3 +155,25 @@ def test_provider_superusers_see_the_control_planes_trail_and_operators_do_not(d
     page = superuser.get("/audit/").content.decode()
     assert "Starea școlii schimbată" in page and "api:crm" in page
     assert operator.get("/audit/").status_code == 403
+
+
+def test_the_trail_reads_in_words_not_codes_or_python_dicts(school_a, director):
+    from datetime import date
+
+    from audit.templatetags.audit_words import audit_values, role_names
+
+    with schema_context("school_a"):
+        teacher = make_user("school_a", "prof.audit", [Role.TEACHER, Role.HOMEROOM], first_name="Ion", last_name="Ene")
+        audit_record(action=Action.GRADE_ADDED, actor=teacher, obj=teacher,
+                     old={"value": 7, "excused": False}, reason="corectare",
+                     new={"value": 9, "on": date(2026, 10, 14), "subject": "Matematică", "roles": ["teacher"],
+                          "new_key": None})  # fmt: skip
+    page = director.get("/audit/").content.decode()
+    after = page[page.index("După: ") :].split("</div>", 1)[0]  # the stored JSON keeps its own key order
+    for pair in ("nota: 9", "data: 14.10.2026", "disciplina: Matematică", "rolurile: Profesor", "new key: —"):
+        assert pair in after, after
+    assert "Înainte: nota: 7 · motivată: nu" in page
+    assert "Diriginte / învățător, Profesor" in page  # the actor's roles
+    assert "{&#x27;" not in page and "{'" not in page
+    assert role_names("teacher,unknown_code") == "Profesor, unknown_code"
+    assert audit_values("just text") == [("", "just text")] and audit_values({}) == []
