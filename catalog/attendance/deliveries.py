@@ -77,7 +77,7 @@ def _send(delivery: NoticeDelivery) -> str | None:
         except (smtplib.SMTPException, OSError):
             return Error.MAIL_UNAVAILABLE
         return None
-    number = _sms_number(parent)
+    number = SmsDevice.number_for(parent)
     if number is None:
         delivery.channel = ""
         return Error.NO_CONTACT
@@ -87,15 +87,6 @@ def _send(delivery: NoticeDelivery) -> str | None:
     except SmsError:
         return Error.SMS_UNAVAILABLE
     return None
-
-
-def _sms_number(parent: User) -> str | None:
-    """The number the parent confirmed for sign-in codes, where SMS can be sent at all (not in
-    production without a gateway)."""
-    if not settings.CATEDRA_SMS_ENABLED:
-        return None
-    devices = SmsDevice.objects.filter(user=parent, confirmed=True).order_by("pk")
-    return devices.values_list("number", flat=True).first()
 
 
 def notice_text(notice: Notice) -> str:

@@ -165,13 +165,11 @@ def _push(recipient: User, message: Message) -> bool | None:
 
 
 def _sms(recipient: User, message: Message) -> bool | None:
-    if not settings.CATEDRA_SMS_ENABLED:
-        return False
-    number = SmsDevice.objects.filter(user=recipient, confirmed=True).order_by("pk").values_list("number", flat=True)
-    if not number:
+    number = SmsDevice.number_for(recipient)
+    if number is None:
         return False
     try:
-        sms_gateway().send(to=number[0], text=f"Catedra: {message.text}"[:320])
+        sms_gateway().send(to=number, text=f"Catedra: {message.text}"[:320])
     except SmsError:
         return None
     return True

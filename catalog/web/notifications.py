@@ -51,7 +51,7 @@ def _parent(request) -> None:
 
 
 def _sms_possible(user) -> bool:
-    return settings.CATEDRA_SMS_ENABLED and SmsDevice.objects.filter(user=user, confirmed=True).exists()
+    return SmsDevice.number_for(user) is not None
 
 
 @login_required

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from datetime import date
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -282,7 +283,8 @@ def absence_late(request, class_id: int, subject_id: int, student_id: int):
 def grade_undo(request, grade_id: int):
     """The author takes back a grade within a minute of adding it (no reason asked)."""
     grade = get_object_or_404(Grade.objects.select_related("student__user", "subject", "school_class"), pk=grade_id)
-    return _undone(request, grade, grades.grade_undo, _("Nota %(grade)s a fost anulată.") % {"grade": grade})
+    undo = partial(grades.grade_undo, grade=grade)
+    return _undone(request, grade, undo, _("Nota %(grade)s a fost anulată.") % {"grade": grade})
 
 
 @login_required
@@ -290,14 +292,14 @@ def grade_undo(request, grade_id: int):
 def absence_undo(request, absence_id: int):
     absence = get_object_or_404(Absence.objects.select_related("student__user", "subject", "school_class"),
                                 pk=absence_id)  # fmt: skip
-    return _undone(request, absence, attendance.absence_undo,
-                   _("Absența de la ora %(hour)s a fost anulată.") % {"hour": absence.hour})  # fmt: skip
+    undo = partial(attendance.absence_undo, absence=absence)
+    return _undone(request, absence, undo, _("Absența de la ora %(hour)s a fost anulată.") % {"hour": absence.hour})
 
 
 def _undone(request, record, undo, notice: str):
     school_class, subject, writes = who_sees.gradebook_for(request.user, record.school_class_id, record.subject_id)
     try:
-        undo(teacher=request.user, **{"grade" if isinstance(record, Grade) else "absence": record})
+        undo(teacher=request.user)
     except NotAllowed:
         raise Http404 from None
     except ValidationError as error:

@@ -80,6 +80,14 @@ class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevic
     class Meta(SideChannelDevice.Meta):
         verbose_name = _("dispozitiv SMS")
 
+    @classmethod
+    def number_for(cls, user) -> str | None:
+        """The number `user` confirmed for sign-in codes, where SMS can be sent at all (not in
+        production without a gateway): where the school texts them."""
+        if not settings.CATEDRA_SMS_ENABLED:
+            return None
+        return cls.objects.filter(user=user, confirmed=True).order_by("pk").values_list("number", flat=True).first()
+
     def generate_challenge(self) -> None:
         from accounts.sms import sms_gateway
 

@@ -189,3 +189,15 @@ def test_absences_their_excusal_and_a_threshold_tell_the_family(cast):
                                starts=cast.year.starts, ends=past_day(cast.year, 30), reason="medical",
                                document="123", document_date=past_day(cast.year, 12))  # fmt: skip
     assert Notification.objects.get(kind=Kind.EXCUSED).text == "Ana: 10 absențe au fost motivate."
+
+
+def test_a_parent_who_chose_sms_gets_it_on_the_number_they_confirmed(cast, sms_gateway):
+    from accounts.models import SmsDevice
+
+    SmsDevice.objects.create(user=cast.parent, name="SMS", number="+40722123456", confirmed=True)
+    Preference.objects.create(user=cast.parent, email=False, push=False, sms=True, kinds=[Kind.GRADE])
+    _grade(cast, 9)
+    sending.notification_send(notification_id=Notification.objects.get().pk, last=False)
+    [sent] = sms_gateway.received
+    assert sent["to"] == "+40722123456" and sent["text"].startswith("Catedra: Ana: nota 9 la Matematică")
+    assert Notification.objects.get().channels == ["sms"]
