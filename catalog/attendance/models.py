@@ -139,8 +139,14 @@ class NoticeDelivery(models.Model):
 
 @tracked()
 class ParentRequest(models.Model):
-    """A parent's written request to excuse absences without a medical document (rule 16):
-    the director approves or refuses it first, then the homeroom teacher excuses with it."""
+    """A request to excuse absences sent from the family's side. Either the parent's own written
+    request, without a medical document (rule 16): the director approves or refuses it first,
+    then the homeroom teacher excuses with it; or a medical note photographed with the phone
+    (rule 15): the homeroom teacher reads it and excuses with it, or refuses it with a reason."""
+
+    class Kind(models.TextChoices):
+        PARENT = "parent", _("cererea părintelui")
+        MEDICAL = "medical", _("document medical")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("în așteptare")
@@ -150,9 +156,13 @@ class ParentRequest(models.Model):
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="parent_requests")
     school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("felul cererii"), max_length=10, choices=Kind.choices, default=Kind.PARENT)
     starts = models.DateField(_("din"))
     ends = models.DateField(_("până la"))
     note = models.CharField(_("motivul absenței"), max_length=500, blank=True)
+    # The medical note's photo: its key in the school's object-store area (attendance.evidence),
+    # cleared when the photo is deleted after the school year.
+    photo = models.CharField(max_length=200, blank=True)
     special_case = models.BooleanField(_("elevă gravidă / elev-părinte"), default=False)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(auto_now_add=True)

@@ -32,8 +32,14 @@ def deliveries_unsent(*, user: User) -> list[NoticeDelivery] | None:
     return list(unsent[: UNSENT_SHOWN + 1])
 
 
-def requests_approved(*, school_class: SchoolClass):
-    """The parents' requests approved in a class, with their students (for its homeroom page)."""
-    return ParentRequest.objects.filter(school_class=school_class, status=ParentRequest.Status.APPROVED).select_related(
-        "student__user"
+def requests_for_homeroom(*, school_class: SchoolClass):
+    """What waits for a class's homeroom teacher: parents' requests the director approved and
+    medical notes sent by parents, oldest first, with their students."""
+    waiting = Q(kind=ParentRequest.Kind.PARENT, status=ParentRequest.Status.APPROVED) | Q(
+        kind=ParentRequest.Kind.MEDICAL, status=ParentRequest.Status.PENDING
+    )
+    return (
+        ParentRequest.objects.filter(waiting, school_class=school_class)
+        .select_related("student__user")
+        .order_by("submitted_at")
     )

@@ -1,6 +1,8 @@
 """Background jobs of attendance (run in the school's schema: the app carries it)."""
 
-from catalog.attendance import deliveries
+from django.utils import timezone
+
+from catalog.attendance import deliveries, evidence
 from catalog.attendance.deliveries import NoticeNotSent
 from catedra.celery_app import app
 
@@ -15,3 +17,10 @@ from catedra.celery_app import app
 def notice_deliver_job(self, delivery_id: int) -> None:
     """Send one parent's copy of a notice about absences (deliveries.delivery_attempt)."""
     deliveries.delivery_attempt(delivery_id=delivery_id, last=self.request.retries >= self.max_retries)
+
+
+@app.task(ignore_result=True)
+def request_photos_expire() -> None:
+    """Delete the medical notes' photos of school years that ended (evidence.photos_expire);
+    beat runs it in every school through ops.tasks.schools_dispatch."""
+    evidence.photos_expire(today=timezone.localdate())

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.attendance.models import Excusal
+from catalog.attendance.models import Excusal, ParentRequest
 from catalog.grades.models import Grade
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -71,16 +71,38 @@ class ExcuseForm(forms.Form):
 
 
 class ParentRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Ce trimiteți"), widget=forms.RadioSelect, initial=ParentRequest.Kind.PARENT,
+        choices=[(ParentRequest.Kind.PARENT, _("Cererea părintelui (fără document medical)")),
+                 (ParentRequest.Kind.MEDICAL, _("Document medical (fotografie)"))],
+        error_messages={"invalid_choice": _("Alegeți felul cererii."), "required": _("Alegeți felul cererii.")},
+    )  # fmt: skip
     starts = date_field(_("Din"))
     ends = date_field(_("Până la"))
     note = forms.CharField(label=_("Motivul absenței"), max_length=500, required=False)
     special_case = forms.BooleanField(label=_("Elevă gravidă / elev-părinte (plafon mărit)"), required=False)
+    # Checked by the service (attendance.evidence): it is re-encoded before it is kept.
+    photo = forms.FileField(
+        label=_("Fotografia documentului medical"), required=False,
+        help_text=_("Doar pentru documentul medical: fotografiați-l cu telefonul sau alegeți poza."),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={"invalid": _("Fișierul trimis nu a putut fi citit.")},
+    )  # fmt: skip
 
     def __init__(self, *args, special_case: bool = True, **kwargs):
         """`special_case`: whether to ask about it at all (not for a young child)."""
         super().__init__(*args, **kwargs)
         if not special_case:
             del self.fields["special_case"]
+
+
+class MedicalNoteForm(forms.Form):
+    """The homeroom teacher excuses with a medical note, copying its number and date from the photo."""
+
+    document = forms.CharField(
+        label=_("Număr document"), max_length=60, error_messages={"required": _("Scrieți numărul documentului.")}
+    )
+    document_date = date_field(_("Data documentului"))
 
 
 class DecisionForm(forms.Form):

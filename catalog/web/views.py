@@ -348,7 +348,7 @@ def class_overview(request, class_id: int):
         "is_homeroom": school_class.homeroom_id == request.user.pk,
         "is_director": request.user.has_role(Role.DIRECTOR),
         "periods": list(school_class.year.periods.all()),
-        "approved_requests": attendance_reads.requests_approved(school_class=school_class),
+        "waiting_requests": attendance_reads.requests_for_homeroom(school_class=school_class),
     })  # fmt: skip
 
 

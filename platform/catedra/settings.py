@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE["documents-expire"] = {
     "task": "ops.tasks.schools_dispatch", "schedule": crontab(minute=20),
     "args": ("catalog.reports.tasks.documents_expire",),
 }  # fmt: skip
+CELERY_BEAT_SCHEDULE["request-photos-expire"] = {
+    "task": "ops.tasks.schools_dispatch", "schedule": crontab(hour=3, minute=50),
+    "args": ("catalog.attendance.tasks.request_photos_expire",),
+}  # fmt: skip
 
 # Families' notifications: the evening's digests (and instant ones a broker never took).
 CATEDRA_DIGEST_TIME = env.str("CATEDRA_DIGEST_TIME", default="18:00")
