@@ -12,6 +12,8 @@ from tenants.models import School
 class ProvisioningJob(models.Model):
     """One attempt at making a school: its steps are recorded as they run."""
 
+    ACTOR = "job"  # how the job signs the transitions and audit events it makes
+
     class State(models.TextChoices):
         PENDING = "pending", _("În așteptare")
         RUNNING = "running", _("În curs")
@@ -38,12 +40,21 @@ class ProvisioningJob(models.Model):
 
 
 class ProvisioningStep(models.Model):
+    class Name(models.TextChoices):
+        """The steps in order (their codes are what the provider API gives)."""
+
+        SCHEMA = "schema", _("Schema școlii, copiată din șablon")
+        DOMAIN = "domain", _("Adresa școlii")
+        ADMIN = "admin", _("Contul administratorului școlii")
+        INVITATION = "invitation", _("Invitația trimisă administratorului")
+        ACTIVATE = "activate", _("Activarea școlii")
+
     class State(models.TextChoices):
         SUCCEEDED = "succeeded", _("Reușit")
         FAILED = "failed", _("Eșuat")
 
     job = models.ForeignKey(ProvisioningJob, on_delete=models.CASCADE, related_name="steps")
-    name = models.CharField(max_length=40)
+    name = models.CharField(max_length=40, choices=Name.choices)
     state = models.CharField(max_length=10, choices=State.choices)
     detail = models.TextField(blank=True)
     started_at = models.DateTimeField()
@@ -71,6 +82,11 @@ class SchoolTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school.slug}: {self.from_status} → {self.to_status}"
+
+    @property
+    def actor_shown(self) -> str:
+        """Who made the change, in words (the provisioning job signs with a code)."""
+        return str(_("crearea automată a școlii")) if self.actor == ProvisioningJob.ACTOR else self.actor
 
 
 class ApiToken(models.Model):

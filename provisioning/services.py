@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 MAX_NAME = 200
 MAX_LOCALITY = 120
-JOB_ACTOR = "job"
+JOB_ACTOR = ProvisioningJob.ACTOR
 
 
 def school_provision_request(
@@ -139,7 +139,9 @@ def provisioning_job_retry(*, school: School, requested_by: str, queue: bool = T
     """A new attempt at making a school whose provisioning failed, queued as a request's is."""
     with transaction.atomic():
         last = school.provisioning_jobs.order_by("-attempt").first()
-        lifecycle.school_transition(school=school, to=School.Status.PROVISIONING, actor=requested_by, reason="retry")
+        lifecycle.school_transition(
+            school=school, to=School.Status.PROVISIONING, actor=requested_by, reason=_("o nouă încercare")
+        )
         job = ProvisioningJob.objects.create(
             school=school, attempt=(last.attempt + 1) if last else 1, requested_by=requested_by,
             admin_name=last.admin_name if last else "", admin_email=last.admin_email if last else "",
@@ -156,10 +158,10 @@ def step_schema(job: ProvisioningJob) -> str:
     schema = job.school.schema_name
     if schema_exists(schema):
         if _schema_complete(schema):
-            return "schema already present"
+            return _("schema %(schema)s exista deja, completă") % {"schema": schema}
         schema_drop(schema)  # left by an interrupted attempt
     schema_create_from_template(schema)
-    return f"schema {schema} created from the template"
+    return _("schema %(schema)s, copiată din șablon") % {"schema": schema}
 
 
 def step_domain(job: ProvisioningJob) -> str:
@@ -183,7 +185,7 @@ def step_admin(job: ProvisioningJob) -> str:
                 action=Action.USER_CREATED, actor=JOB_ACTOR, obj=admin, person=admin,
                 new={"username": admin.username, "roles": admin.roles, "email": admin.email},
             )  # fmt: skip
-    return f"school admin account {admin.username}"
+    return _("utilizatorul %(username)s") % {"username": admin.username}
 
 
 def step_invitation(job: ProvisioningJob) -> str:
@@ -198,20 +200,20 @@ def step_invitation(job: ProvisioningJob) -> str:
         "dată):\n\n%(link)s\n\nNumele de utilizator: %(username)s\n"
     ) % {"name": job.admin_name, "school": school.name, "link": link, "username": admin.username}
     transaction.on_commit(lambda: send_mail(subject, body, None, [job.admin_email]))
-    return "invitation e-mailed to the school admin"
+    return _("trimisă prin e-mail la %(email)s") % {"email": job.admin_email}
 
 
 def step_activate(job: ProvisioningJob) -> str:
     lifecycle.school_transition(school=job.school, to=School.Status.ACTIVE, actor=JOB_ACTOR, reason=job.requested_by)
-    return "school active"
+    return _("școala este activă")
 
 
 STEPS: list[tuple[str, Callable[[ProvisioningJob], str]]] = [
-    ("schema", step_schema),
-    ("domain", step_domain),
-    ("admin", step_admin),
-    ("invitation", step_invitation),
-    ("activate", step_activate),
+    (ProvisioningStep.Name.SCHEMA, step_schema),
+    (ProvisioningStep.Name.DOMAIN, step_domain),
+    (ProvisioningStep.Name.ADMIN, step_admin),
+    (ProvisioningStep.Name.INVITATION, step_invitation),
+    (ProvisioningStep.Name.ACTIVATE, step_activate),
 ]
 
 

@@ -1,5 +1,7 @@
 """The provider console: provider staff with 2FA only; billing reads, operators act."""
 
+import re
+
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils.formats import date_format
@@ -73,7 +75,10 @@ def test_lifecycle_actions_are_recorded_and_refusals_explained(operator, school_
     detail = operator.get(f"/consola/scoli/{SCHOOL_A}/").content.decode()
     assert "cât timp școala este pe platformă și încă 24 de luni" in detail
     assert "factură neplătită" in detail  # the history
-    assert "activate" in detail  # the provisioning job's steps
+    # The provisioning job's steps, and who made the school active, in words.
+    assert "Schema școlii, copiată din șablon: Reușit" in detail and "Activarea școlii: Reușit — " in detail
+    assert "școala este activă" in detail and "crearea automată a școlii" in detail
+    assert not re.search(r"<li>(schema|domain|admin|invitation|activate):", detail)
     operator.post(f"/consola/scoli/{SCHOOL_A}/stare/", {"to": "ended", "reason": "contract încheiat"})
     school_a.refresh_from_db()
     ended = operator.get(f"/consola/scoli/{SCHOOL_A}/").content.decode()
