@@ -4,6 +4,10 @@ least 44 px tall, and axe-core (pinned, axe-playwright-python) finds no WCAG 2 A
 violation. Pictures of the parent's overview and notification settings are kept in
 .artefacts/screens/."""
 
+import io
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.e2e.test_browser_catalog import CHROMIUM, Phone, browser, phone_page, running_stack  # noqa: F401
@@ -58,6 +62,36 @@ class Checked(Phone):
             f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in violations
         )
         self.visited.append(what)
+
+
+# Links a walk does not follow: files (PDF, CSV, photos, archives), the APIs, sign-out, the
+# PWA's own files, and pages that only answer a form.
+NOT_PAGES = re.compile(
+    r"(\.csv$|\.pdf$|/pdf/|/fisier/|/fotografie/|/arhive/\d+/[^/]+$|^/api/|^/ims/|/export|logout|^/static/"
+    r"|manifest\.webmanifest|sw\.js|^/cont/2fa/|^/invitatie/)"
+)
+
+
+def walk(phone: "Checked", base: str, start: str, limit: int = 60) -> dict[str, str]:
+    """Every page reachable by links from `start` (same site), one of each route (ids read as
+    N), each checked with `fits`; returns {route: the path visited}. Every page must answer 200."""
+    page, queue, routes = phone.page, [start], {}
+    while queue and len(routes) < limit:
+        path = queue.pop(0)
+        route = re.sub(r"\d+", "N", path)
+        if route in routes:
+            continue
+        routes[route] = path
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, f"{path} answered {response.status}"
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        phone.fits(path)
+        for href in page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)"):
+            link = urlsplit(href)
+            if f"{link.scheme}://{link.netloc}" == base and not NOT_PAGES.search(link.path):
+                queue.append(link.path)
+    return routes
 
 
 def picture(page, name: str) -> None:
@@ -128,3 +162,68 @@ def test_every_roles_pages_fit_a_phone_and_pass_axe(running_stack, browser):  # 
     page.context.close()
 
     print(f"\npages checked at {', '.join(map(str, WIDTHS))} px with axe-core: {', '.join(visited)}")
+
+
+def jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), "white").save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_every_page_each_role_reaches_fits_a_phone_and_passes_axe(running_stack, browser):  # noqa: F811
+    """A walk through the links of every role's pages, the provider console included."""
+    base = f"http://demo.localhost:{running_stack.port}"
+    visited: list[str] = []
+
+    # A parent sends a medical note's photo from the child's page; the homeroom teacher sees it.
+    parent = Checked(phone_page(browser), visited)
+    page = parent.page
+    parent.sign_in(base, "parinte.demo", totp=False)
+    page.locator("section", has=page.get_by_role("heading", name="Copiii mei")).get_by_role("link").first.click()
+    form = page.locator("[data-testid=excuse-request] form")
+    form.get_by_label("Document medical (fotografie)").check()
+    days = page.evaluate("() => new Date(Date.now() - 86400000).toISOString().slice(0, 10)")
+    form.locator("input[name=starts]").fill(days)
+    form.locator("input[name=ends]").fill(days)
+    form.locator("input[name=photo]").set_input_files({"name": "nota.jpg", "mimeType": "image/jpeg", "buffer": jpeg()})
+    form.get_by_role("button", name="Trimite").click()
+    page.wait_for_selector("text=Documentul medical a fost trimis dirigintelui.")
+    assert "la diriginte" in page.locator("[data-testid=excuse-request]").inner_text()
+    routes = walk(parent, base, "/")
+    assert {"/", "/elevi/N/", "/notificari/", "/cont/securitate/"} <= routes.keys()
+    page.context.close()
+
+    student = Checked(phone_page(browser), visited)
+    student.sign_in(base, "elev.demo", totp=False)
+    assert "/elevi/N/" in walk(student, base, "/")
+    student.page.context.close()
+
+    for username, expected in [
+        ("diriginte.demo", {"/clase/N/", "/clase/N/purtare/", "/clase/N/elevi/N/motivare/"}),
+        ("profesor.demo", {"/clase/N/discipline/N/", "/documente/"}),
+        ("statistici.demo", {"/statistici/"}),
+        ("maria.ionescu", {"/configurare/", "/configurare/orar/", "/configurare/clase/N/orar/",
+                           "/configurare/clase/N/plan/", "/configurare/clase/N/incadrari/",
+                           "/configurare/clase/N/elevi/", "/configurare/import/", "/administrare/conturi/"}),
+        ("director.demo", {"/statistici/", "/sfarsit-de-an/", "/arhive/", "/audit/", "/cereri-motivare/"}),
+    ]:  # fmt: skip
+        staff = Checked(phone_page(browser), visited)
+        staff.sign_in(base, username, totp=True)
+        routes = walk(staff, base, "/")
+        assert expected <= routes.keys(), f"{username} did not reach {expected - routes.keys()}"
+        if username == "diriginte.demo":  # the parent's medical note waits on the class page
+            staff.page.goto(f"{base}{routes['/clase/N/']}")
+            assert staff.page.get_by_role("link", name="Vezi fotografia documentului").count() == 1
+        staff.page.context.close()
+
+    console_base = f"http://localhost:{running_stack.port}"
+    operator = Checked(phone_page(browser), visited)
+    operator.sign_in(console_base, "operator.demo", totp=True)
+    routes = walk(operator, console_base, "/consola/")
+    assert {"/consola/", "/consola/scoli/noua/", "/consola/backup/"} <= routes.keys() and any(
+        r.startswith("/consola/scoli/") and r != "/consola/scoli/noua/" for r in routes
+    )
+    operator.page.context.close()
+    print(f"\n{len(visited)} pages checked at {', '.join(map(str, WIDTHS))} px with axe-core: {', '.join(visited)}")
