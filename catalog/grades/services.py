@@ -22,7 +22,13 @@ from catalog.grades import averages
 from catalog.grades.models import CALIFICATIVE_CHOICES, Average, ConductGrade, DescriptiveReport, Grade
 from catalog.grades.selectors import conduct_due
 from catalog.notify.models import Kind
-from catalog.notify.services import families_notify, grade_text, notifications_cancel
+from catalog.notify.services import (
+    families_notify,
+    grade_corrected_text,
+    grade_text,
+    notifications_cancel,
+    notifications_retell,
+)  # fmt: skip
 from catalog.structure.guards import (
     NOT_ENROLLED,
     date_check,
@@ -198,6 +204,9 @@ def grade_change(
             action=Action.GRADE_CHANGED, actor=teacher, obj=grade, person=grade.student.user,
             old=old, new=_grade_snapshot(grade), reason=reason,
         )  # fmt: skip
+        told = {"student": grade.student, "subject": grade.subject, "shown": grade.shown, "on": on}
+        notifications_retell(kind=Kind.GRADE, student=grade.student, source=f"grade:{grade.pk}",
+                             text=grade_text(**told), correction=grade_corrected_text(**told))  # fmt: skip
     return grade
 
 

@@ -30,11 +30,17 @@ def _default(user: User) -> Preference:
     return Preference(user=user, kinds=list(Kind.values))
 
 
-def families_notify(*, kind: str, student: Student, text: str, source: str = "") -> list[Notification]:
-    """One notification per active parent of `student` who wants this kind, by at least one
-    channel; the instant ones are handed to the job once the write commits. `source` names
-    the record it is about ("grade:12"), so that undoing it takes back what is not sent yet."""
-    parents = list(User.objects.filter(child_links__student_id=student.user_id, is_active=True))
+def families_notify(
+    *, kind: str, student: Student, text: str, source: str = "", recipients: set[int] | None = None
+) -> list[Notification]:
+    """One notification per active parent of `student` (among `recipients`, if given) who
+    wants this kind, by at least one channel; the instant ones are handed to the job once the
+    write commits. `source` names the record it is about ("grade:12"), so that undoing or
+    correcting it reaches what is not sent yet."""
+    parents = User.objects.filter(child_links__student_id=student.user_id, is_active=True)
+    if recipients is not None:
+        parents = parents.filter(pk__in=recipients)
+    parents = list(parents)
     if not parents:
         return []
     chosen = {p.user_id: p for p in Preference.objects.filter(user__in=parents)}
@@ -60,6 +66,20 @@ def notifications_cancel(*, source: str) -> int:
     return Notification.objects.filter(source=source, status=Notification.Status.PENDING).delete()[0]
 
 
+def notifications_retell(*, kind: str, student: Student, source: str, text: str, correction: str) -> None:
+    """The record was corrected (a grade's value or date): what is not sent yet says `text`
+    instead, and the parents already told are told the `correction` (once more per correction)."""
+    pending = Notification.objects.filter(source=source, status=Notification.Status.PENDING)
+    told = set(
+        Notification.objects.filter(source=source, status=Notification.Status.SENT).values_list("recipient", flat=True)
+    )
+    pending.exclude(recipient__in=told).update(text=text[:300])
+    waiting = set(pending.filter(recipient__in=told).values_list("recipient", flat=True))
+    pending.filter(recipient__in=waiting).update(text=correction[:300])
+    if told - waiting:
+        families_notify(kind=kind, student=student, source=source, text=correction, recipients=told - waiting)
+
+
 def _queue(ids: list[int]) -> None:
     from catalog.notify.tasks import notification_send_job  # the task module imports the sending
 
@@ -76,6 +96,11 @@ def _day(on: date) -> str:
 
 def grade_text(*, student: Student, subject: Subject, shown: str, on: date) -> str:
     return _("%(name)s: nota %(grade)s la %(subject)s (%(day)s).") % {
+        "name": student.user.first_name, "grade": shown, "subject": subject.name, "day": _day(on)}  # fmt: skip
+
+
+def grade_corrected_text(*, student: Student, subject: Subject, shown: str, on: date) -> str:
+    return _("%(name)s: nota la %(subject)s (%(day)s) a fost corectată: %(grade)s.") % {
         "name": student.user.first_name, "grade": shown, "subject": subject.name, "day": _day(on)}  # fmt: skip
 
 

@@ -173,6 +173,24 @@ def test_a_grade_deleted_before_its_notice_went_is_never_told(cast):
     assert not Notification.objects.exists()
 
 
+def test_a_corrected_grade_is_told_as_it_now_is(cast, mailoutbox):
+    grade = _grade(cast, 4)
+    grades.grade_change(teacher=cast.mihai, grade=grade, value=7, reason="greșeală de tastare")
+    [waiting] = Notification.objects.all()  # not sent yet: it says the corrected grade, once
+    assert waiting.text.startswith("Ana: nota 7 la Matematică") and "4" not in waiting.text.split("(")[0]
+    sending.notification_send(notification_id=waiting.pk, last=False)
+
+    grades.grade_change(teacher=cast.mihai, grade=grade, value=8, reason="recorectare")
+    told, correction = Notification.objects.order_by("pk")
+    assert told.text.startswith("Ana: nota 7") and told.status == "sent"  # what was sent stays as sent
+    assert correction.recipient == cast.parent and correction.status == "pending"
+    assert correction.text.startswith("Ana: nota la Matematică (") and correction.text.endswith("corectată: 8.")
+    grades.grade_change(teacher=cast.mihai, grade=grade, value=9, reason="încă o dată")
+    assert Notification.objects.count() == 2  # the correction not sent yet says the latest value
+    correction.refresh_from_db()
+    assert correction.text.endswith("corectată: 9.")
+
+
 def test_absences_their_excusal_and_a_threshold_tell_the_family(cast):
     from catalog.attendance import services as attendance
 
