@@ -72,7 +72,7 @@ class ExcuseForm(forms.Form):
 
 class ParentRequestForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Ce trimiteți"), widget=forms.RadioSelect, initial=ParentRequest.Kind.PARENT,
+        label=_("Ce trimiteți"), widget=forms.RadioSelect, initial=ParentRequest.Kind.PARENT, required=False,
         choices=[(ParentRequest.Kind.PARENT, _("Cererea părintelui (fără document medical)")),
                  (ParentRequest.Kind.MEDICAL, _("Document medical (fotografie)"))],
         error_messages={"invalid_choice": _("Alegeți felul cererii."), "required": _("Alegeți felul cererii.")},
@@ -94,6 +94,9 @@ class ParentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not special_case:
             del self.fields["special_case"]
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or ParentRequest.Kind.PARENT  # a form without the choice: a request
 
 
 class MedicalNoteForm(forms.Form):
