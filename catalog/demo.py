@@ -37,6 +37,8 @@ from catalog.grades.transcriptions import (
     TranscribedGrade,
     transcription_record,
 )
+from catalog.rights import services as rights
+from catalog.rights.models import RightsChange
 from catalog.structure import services as structure
 from catalog.structure.cnp import cnp_check_digit
 from catalog.structure.models import (
@@ -129,7 +131,22 @@ def catalog_demo_ensure(
             _last_year(people, year, subjects, teachers, made)
         demo_class = next((c for c in made if (c.level, c.letter) == DEMO_CLASS), None)
         _transfers(people, year, demo_class, today, rng)
+        if people.director is not None and demo_class is not None:
+            _rights_waiting(people, demo_class, today)
     return True
+
+
+def _rights_waiting(people: DemoPeople, demo_class: SchoolClass, today: date) -> None:
+    """One request in the director's queue: the secretariat asks for a substitute's grant (the
+    mathematics teacher covers Romanian in V A for two weeks), which waits for approval."""
+    romanian = demo_class.curriculum.select_related("subject").get(subject__name="Limba și literatura română").subject
+    starts = max(today, timezone.localdate())  # a demo made for a past day still asks from today on
+    ends = min(starts + timedelta(days=14), demo_class.year.ends)
+    if starts > ends:
+        return
+    change = RightsChange(kind=RightsChange.Kind.GRANT, person=people.teacher, school_class=demo_class,
+                          subject=romanian, starts=starts, ends=ends)  # fmt: skip
+    rights.rights_ask(actor=people.admin, changes=[change], why="Suplinire pe durata concediului medical al dirigintei")
 
 
 def year_first(today: date) -> int:
@@ -189,7 +206,8 @@ def _classes(people, year, subjects, teachers, homerooms: dict[tuple[str, str], 
     for (level, letter), homeroom in homerooms.items():
         primary = level in PRIMARY
         school_class = structure.class_create(actor=people.admin, year=year, level=level, letter=letter)
-        structure.homeroom_set(actor=people.admin, school_class=school_class, homeroom=homeroom)
+        # Rights to write are the director's to give (art. 15); a school without one is being set up.
+        structure.homeroom_set(actor=people.director or people.admin, school_class=school_class, homeroom=homeroom)
         for name, _kind, _position, hours in SUBJECTS:
             if level not in hours:
                 continue
@@ -198,7 +216,8 @@ def _classes(people, year, subjects, teachers, homerooms: dict[tuple[str, str], 
                 actor=people.admin, school_class=school_class, subject=subject, weekly_hours=hours[level]
             )
             teaches = homeroom if primary and name not in ("Limba engleză", "Religie") else teachers[name][0]
-            structure.assignment_create(actor=people.admin, teacher=teaches, school_class=school_class, subject=subject)
+            structure.assignment_create(actor=people.director or people.admin, teacher=teaches,
+                                        school_class=school_class, subject=subject)  # fmt: skip
         classes.append(school_class)
     return classes
 

@@ -27,6 +27,7 @@ from catalog.structure.guards import (
     require_homeroom,
     require_results_open,
     require_writer,
+    under_grant,
     undo_check,
 )
 from catalog.structure.models import CurriculumEntry, Enrolment, SchoolClass, Student, Subject
@@ -55,7 +56,7 @@ def absence_record(
     *, teacher: User, student: Student, school_class: SchoolClass, subject: Subject, on: date, hour: int
 ) -> Absence:
     """Rule 13: the student was not present at this class hour (the subject teacher records it)."""
-    require_writer(teacher, school_class, subject)
+    assignment = require_writer(teacher, school_class, subject)
     require_results_open(school_class)
     date_check(on, school_class)
     _hour_check(hour)
@@ -69,7 +70,7 @@ def absence_record(
         )
         audit_record(
             action=Action.ABSENCE_RECORDED, actor=teacher, obj=absence, person=student.user,
-            new={"on": on, "hour": hour, "subject": subject.name, "class": str(school_class)},
+            new={"on": on, "hour": hour, "subject": subject.name, "class": str(school_class)} | under_grant(assignment),
         )  # fmt: skip
         families_notify(kind=Kind.ABSENCE, student=student, source=f"absence:{absence.pk}",
                         text=absence_text(student=student, subject=subject, on=on, hour=hour))  # fmt: skip
@@ -79,14 +80,14 @@ def absence_record(
 
 def absence_delete(*, teacher: User, absence: Absence, reason: str) -> None:
     """An absence recorded by mistake (the student was there), removed with a reason."""
-    require_writer(teacher, absence.school_class, absence.subject)
+    assignment = require_writer(teacher, absence.school_class, absence.subject)
     require_results_open(absence.school_class)
     reason = reason_check(reason)
     with transaction.atomic():
         audit_record(
             action=Action.ABSENCE_DELETED, actor=teacher, obj=absence, person=absence.student.user,
             old={"on": absence.on, "hour": absence.hour, "subject": absence.subject.name, "excused": absence.excused},
-            reason=reason,
+            new=under_grant(assignment), reason=reason,
         )  # fmt: skip
         notifications_cancel(source=f"absence:{absence.pk}")
         absence.delete()

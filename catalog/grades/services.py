@@ -36,6 +36,7 @@ from catalog.structure.guards import (
     require_homeroom,
     require_results_open,
     require_writer,
+    under_grant,
     undo_check,
 )
 from catalog.structure.models import (
@@ -145,7 +146,7 @@ def grade_add(
     value: int | None = None, calificativ: str = "", kind: str = "", module: CurricularModule | None = None,
 ) -> Grade:  # fmt: skip
     """A new grade (or calificativ). Its `warnings` list what the teacher should look at again."""
-    require_writer(teacher, school_class, subject)
+    assignment = require_writer(teacher, school_class, subject)
     require_results_open(school_class)
     _value_check(value, calificativ, school_class.scheme)
     date_check(on, school_class)
@@ -164,8 +165,9 @@ def grade_add(
             calificativ=calificativ, on=on, kind=kind, module=module,
         )  # fmt: skip
         audit_record(
-            action=Action.GRADE_ADDED, actor=teacher, obj=grade, person=student.user, new=_grade_snapshot(grade)
-        )
+            action=Action.GRADE_ADDED, actor=teacher, obj=grade, person=student.user,
+            new=_grade_snapshot(grade) | under_grant(assignment),
+        )  # fmt: skip
         families_notify(kind=Kind.GRADE, student=student, source=f"grade:{grade.pk}",
                         text=grade_text(student=student, subject=subject, shown=grade.shown, on=on))  # fmt: skip
     grade.warnings = _grade_warnings(grade)
@@ -187,7 +189,7 @@ def grade_change(
     *, teacher: User, grade: Grade, reason: str, value: int | None = None, calificativ: str = "", on: date | None = None
 ) -> Grade:
     """Correct a grade's value (and date); the old and new values and the reason are audited."""
-    require_writer(teacher, grade.school_class, grade.subject)
+    assignment = require_writer(teacher, grade.school_class, grade.subject)
     _not_transcribed(grade)
     require_results_open(grade.school_class)
     reason = reason_check(reason)
@@ -202,7 +204,7 @@ def grade_change(
         grade.save(update_fields=["value", "calificativ", "on"])
         audit_record(
             action=Action.GRADE_CHANGED, actor=teacher, obj=grade, person=grade.student.user,
-            old=old, new=_grade_snapshot(grade), reason=reason,
+            old=old, new=_grade_snapshot(grade) | under_grant(assignment), reason=reason,
         )  # fmt: skip
         told = {"student": grade.student, "subject": grade.subject, "shown": grade.shown, "on": on}
         notifications_retell(kind=Kind.GRADE, student=grade.student, source=f"grade:{grade.pk}",
@@ -211,7 +213,7 @@ def grade_change(
 
 
 def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
-    require_writer(teacher, grade.school_class, grade.subject)
+    assignment = require_writer(teacher, grade.school_class, grade.subject)
     _not_transcribed(grade)
     require_results_open(grade.school_class)
     reason = reason_check(reason)
@@ -219,7 +221,7 @@ def grade_delete(*, teacher: User, grade: Grade, reason: str) -> None:
         _average_open_check(grade.student, grade.school_class, grade.subject, grade.module)
         audit_record(
             action=Action.GRADE_DELETED, actor=teacher, obj=grade, person=grade.student.user,
-            old=_grade_snapshot(grade), reason=reason,
+            old=_grade_snapshot(grade), new=under_grant(assignment), reason=reason,
         )  # fmt: skip
         notifications_cancel(source=f"grade:{grade.pk}")
         grade.delete()

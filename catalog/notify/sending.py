@@ -49,7 +49,7 @@ def notification_send(*, notification_id: int, last: bool) -> Notification | Non
         )  # fmt: skip
         if notification is None:
             return None
-        message = Message(subject=_subject([notification]), text=notification.text, url=_url(notification.link))
+        message = Message(subject=_subject([notification]), text=notification.text, url=school_url(notification.link))
         retry = _attempt([notification], message, last=last)
     _again(retry, notification)
     return notification
@@ -66,7 +66,7 @@ def digest_send(*, recipient_id: int, last: bool) -> list[Notification]:
         if not pending:
             return []
         lines = "\n".join(f"• {n.text}" for n in pending)
-        message = Message(subject=_subject(pending), text=lines, url=_url(pending[0].link))
+        message = Message(subject=_subject(pending), text=lines, url=school_url(pending[0].link))
         retry = _attempt(pending, message, last=last)
     _again(retry, pending[0])
     return pending
@@ -186,7 +186,7 @@ def _subject(notifications: list[Notification]) -> str:
                     len(notifications)) % {"n": len(notifications), "names": ", ".join(names)}  # fmt: skip
 
 
-def _url(path: str) -> str:
+def school_url(path: str) -> str:
     """The path on the school's own host (the job runs in the school: its tenant is known)."""
     base = getattr(getattr(connection, "tenant", None), "public_url", "") or "/"
     return base.rstrip("/") + path

@@ -26,7 +26,7 @@ def class_for(user: User, class_id: int) -> SchoolClass:
         return school_class
     if (
         user.has_role(Role.TEACHER)
-        and TeachingAssignment.objects.filter(teacher=user, school_class=school_class).exists()
+        and TeachingAssignment.objects.in_force().filter(teacher=user, school_class=school_class).exists()
     ):
         return school_class
     raise Http404

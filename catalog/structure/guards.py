@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import NotAllowed
-from catalog.structure.models import SchoolClass, Subject
-from catalog.structure.selectors import class_ends, holiday_on, teaches
+from catalog.structure.models import SchoolClass, Subject, TeachingAssignment
+from catalog.structure.selectors import assignment_in_force, class_ends, holiday_on
 from catalog.structure.services import require_open
 
 DATE_OUTSIDE_YEAR = _("Data trebuie să fie în anul școlar {year}.")
@@ -37,12 +37,22 @@ def require_results_open(school_class: SchoolClass) -> None:
         raise ValidationError(RESULTS_CLOSED.format(name=school_class), code="results_closed")
 
 
-def require_writer(actor: User, school_class: SchoolClass, subject: Subject) -> None:
-    """Only an active teacher with this assignment writes; never an admin account (art. 14, 19)."""
+def require_writer(actor: User, school_class: SchoolClass, subject: Subject) -> TeachingAssignment:
+    """Only an active teacher with this assignment in force writes; never an admin account
+    (art. 14, 19). Returns the assignment (a temporary grant says so in the write's audit)."""
     if actor.has_role(Role.SCHOOL_ADMIN):
         raise NotAllowed(ADMIN_MAY_NOT_WRITE)
-    if not (actor.is_active and actor.has_role(Role.TEACHER) and teaches(actor, school_class, subject)):
+    assignment = (
+        assignment_in_force(actor, school_class, subject) if actor.is_active and actor.has_role(Role.TEACHER) else None
+    )
+    if assignment is None:
         raise NotAllowed(NOT_ASSIGNED)
+    return assignment
+
+
+def under_grant(assignment: TeachingAssignment) -> dict:
+    """What a write's audit event adds when it was made under a temporary grant (art. 15)."""
+    return {"grant": f"{assignment.starts:%d.%m.%Y}–{assignment.ends:%d.%m.%Y}"} if assignment.is_grant else {}
 
 
 def require_homeroom(actor: User, school_class: SchoolClass) -> None:

@@ -318,21 +318,43 @@ class CurricularModule(models.Model):
         return self.name
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def in_force(self, on: date | None = None) -> "AssignmentQuerySet":
+        """The assignments that give rights on `on` (today): the permanent ones and the temporary
+        grants whose interval holds the day. An expired grant gives nothing even before the
+        end-of-grant job removes it."""
+        from django.utils import timezone
+
+        on = on or timezone.localdate()
+        return self.filter(Q(starts__isnull=True) | Q(starts__lte=on), Q(ends__isnull=True) | Q(ends__gte=on))
+
+
 @tracked()
 class TeachingAssignment(models.Model):
-    """Încadrare: who teaches a subject in a class; the only door to writing its grades (art. 14)."""
+    """Încadrare: who teaches a subject in a class; the only door to writing its grades (art. 14).
+    A temporary grant (a substitute's, art. 15) has `starts` and `ends`: it gives rights only
+    in between, and the end-of-grant job removes it after."""
 
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="assignments")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    starts = models.DateField(_("de la"), null=True, blank=True)
+    ends = models.DateField(_("până la"), null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["teacher", "school_class", "subject"], name="one_assignment_per_triple")
+            models.UniqueConstraint(fields=["teacher", "school_class", "subject"], name="one_assignment_per_triple"),
+            models.CheckConstraint(condition=Q(starts__lte=models.F("ends")), name="grant_starts_first"),
         ]
 
     def __str__(self) -> str:
         return f"{self.teacher} – {self.subject} – {self.school_class}"
+
+    @property
+    def is_grant(self) -> bool:
+        return self.ends is not None
 
 
 @tracked()

@@ -65,7 +65,7 @@ from catalog.structure.modules import (
     module_subject_check,
 )
 from catalog.structure.services import require_configurer, require_open
-from catalog.structure.services.classes import _homeroom_role_grant
+from catalog.structure.services.classes import _homeroom_role_grant, require_rights_giver
 
 NEXT_LEVEL = {
     Level.PREP: Level.I, Level.I: Level.II, Level.II: Level.III, Level.III: Level.IV, Level.IV: Level.V,
@@ -99,6 +99,7 @@ class ClassCopy:
     assignments: list[TeachingAssignment] = field(default_factory=list)
     modules: list[CurricularModule] = field(default_factory=list)  # unsaved, dates in the new year
     students: list[Student] = field(default_factory=list)  # moving on with the class
+    written: SchoolClass | None = None  # the class made in the new year
     held_back: list[Student] = field(default_factory=list)  # staying at this level (stays_behind)
 
     @property
@@ -184,20 +185,25 @@ def year_copy_plan(
 
 def year_copy(
     *, actor: User, source: SchoolYear, target: SchoolYear, assignments: bool = True,
-    stays_behind: Collection[int] = frozenset(),
+    stays_behind: Collection[int] = frozenset(), rights_apart: bool = False,
 ) -> YearCopy:  # fmt: skip
-    """Copy `source`'s structure into the empty, open `target` in one transaction (see the module)."""
+    """Copy `source`'s structure into the empty, open `target` in one transaction (see the module).
+    `rights_apart`: the homerooms and assignments are not written (they wait for the
+    management's approval: catalog.rights asks for them from the plan's `written` classes)."""
+    if not rights_apart:
+        require_rights_giver(actor)
     with transaction.atomic():
         target = SchoolYear.objects.select_for_update().get(pk=target.pk)  # one copy into a year at a time
         plan = year_copy_plan(
             actor=actor, source=source, target=target, assignments=assignments, stays_behind=stays_behind
         )
         for copy in plan.classes:
-            _class_write(copy, target)
+            _class_write(copy, target, rights=not rights_apart)
         audit_record(
             action=Action.YEAR_COPIED, actor=actor, obj=target,
             new={
                 "source": source.name, "target": target.name, "assignments": assignments,
+                "rights_wait_for_approval": rights_apart,
                 "classes": {copy.name: str(copy.source) for copy in plan.classes},
                 "curriculum_entries": plan.curriculum, "teaching_assignments": plan.assignments,
                 "curricular_modules": plan.modules,
@@ -209,21 +215,24 @@ def year_copy(
     return plan
 
 
-def _class_write(copy: ClassCopy, target: SchoolYear) -> None:
+def _class_write(copy: ClassCopy, target: SchoolYear, *, rights: bool = True) -> None:
+    """The class, its plan, its students and modules; its homeroom and assignments when `rights`."""
     school_class = SchoolClass.objects.create(
         year=target, level=copy.level, letter=copy.letter, technological=copy.source.technological,
-        homeroom=copy.homeroom,
+        homeroom=copy.homeroom if rights else None,
     )  # fmt: skip
-    _homeroom_role_grant(copy.homeroom)
+    copy.written = school_class
     CurriculumEntry.objects.bulk_create(
         CurriculumEntry(school_class=school_class, subject_id=e.subject_id, weekly_hours=e.weekly_hours,
                         yearly_hours=e.yearly_hours)
         for e in copy.curriculum
     )  # fmt: skip
-    TeachingAssignment.objects.bulk_create(
-        TeachingAssignment(school_class=school_class, teacher_id=a.teacher_id, subject_id=a.subject_id)
-        for a in copy.assignments
-    )
+    if rights:
+        _homeroom_role_grant(copy.homeroom)
+        TeachingAssignment.objects.bulk_create(
+            TeachingAssignment(school_class=school_class, teacher_id=a.teacher_id, subject_id=a.subject_id)
+            for a in copy.assignments
+        )
     Enrolment.objects.bulk_create(
         Enrolment(student=student, school_class=school_class, starts=target.starts, entry=Enrolment.Entry.START)
         for student in [*copy.students, *copy.held_back]

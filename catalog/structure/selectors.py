@@ -96,13 +96,28 @@ def is_enrolled(student: Student, school_class: SchoolClass, on: date) -> bool:
     )
 
 
+def assignment_in_force(teacher: User, school_class: SchoolClass, subject: Subject) -> TeachingAssignment | None:
+    """The teacher's assignment (or grant) that gives them the subject in the class today."""
+    return (
+        TeachingAssignment.objects.in_force()
+        .filter(teacher=teacher, school_class=school_class, subject=subject)
+        .first()
+    )
+
+
 def teaches(teacher: User, school_class: SchoolClass, subject: Subject) -> bool:
-    return TeachingAssignment.objects.filter(teacher=teacher, school_class=school_class, subject=subject).exists()
+    return (
+        TeachingAssignment.objects.in_force()
+        .filter(teacher=teacher, school_class=school_class, subject=subject)
+        .exists()
+    )
 
 
 def assignments_of(teacher: User, year: SchoolYear) -> QuerySet[TeachingAssignment]:
+    """The teacher's assignments in force in `year` (a temporary grant only while it lasts)."""
     return (
-        TeachingAssignment.objects.filter(teacher=teacher, school_class__year=year)
+        TeachingAssignment.objects.in_force()
+        .filter(teacher=teacher, school_class__year=year)
         .select_related("school_class", "subject")
         .order_by("school_class__level", "school_class__letter", "subject__position")
     )

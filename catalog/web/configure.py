@@ -7,12 +7,16 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.services import NotAllowed
+from catalog.rights import selectors as rights_reads
+from catalog.rights import services as rights
+from catalog.rights.models import RightsChange, RightsRequest
 from catalog.structure import services as structure
 from catalog.structure.models import (
     BellHour,
@@ -72,6 +76,15 @@ def _enrolment(school_class: SchoolClass, student_id: int) -> Enrolment:
     return get_object_or_404(
         Enrolment.objects.select_related("student__user"), school_class=school_class, student_id=student_id
     )
+
+
+def _rights_asked(request, changes: list[RightsChange], why: str = "") -> str:
+    """Ask for `changes` (catalog.rights): in force at once for the director, otherwise a
+    request the director approves; what to tell the user."""
+    asked = rights.rights_ask(actor=request.user, changes=changes, why=why)
+    if asked.status == RightsRequest.Status.APPROVED:
+        return _("Modificarea drepturilor a intrat în vigoare (aprobată de dumneavoastră).")
+    return _("Cererea a fost trimisă directorului: intră în vigoare după aprobare.")
 
 
 @access.configurer_only
@@ -208,8 +221,18 @@ def subjects(request):
 def classes(request, year_id: int):
     school_year = _year(year_id)
     form = forms.ClassForm(request.POST or None, year=school_year)
-    if written(request, form, lambda data: structure.class_create(actor=request.user, year=school_year, **data)):
-        messages.success(request, _("Clasa a fost adăugată."))
+
+    @transaction.atomic
+    def create(data):
+        homeroom = data.pop("homeroom", None)
+        made = structure.class_create(actor=request.user, year=school_year, **data)
+        told = ""
+        if homeroom is not None:  # the homeroom is a right: it waits for the director's approval
+            change = RightsChange(kind=RightsChange.Kind.HOMEROOM, person=homeroom, school_class=made)
+            told = _rights_asked(request, [change])
+        messages.success(request, f"{_('Clasa a fost adăugată.')} {told}".strip())
+
+    if written(request, form, create):
         return redirect("configure-classes", year_id=school_year.pk)
     rows = (
         school_year.classes.select_related("homeroom")
@@ -224,10 +247,19 @@ def school_class(request, class_id: int):
     """A class's homeroom teacher, and the way to its curriculum, assignments and students."""
     found = class_or_404(class_id)
     form = forms.HomeroomForm(request.POST or None, initial={"homeroom": found.homeroom_id})
-    if written(request, form, lambda data: structure.homeroom_set(actor=request.user, school_class=found, **data)):
-        messages.success(request, _("Dirigintele clasei a fost schimbat."))
+
+    def change(data):
+        if data["homeroom"] is None:  # taking a right away never waits
+            structure.homeroom_set(actor=request.user, school_class=found, homeroom=None)
+            messages.success(request, _("Clasa nu mai are diriginte."))
+        else:
+            change = RightsChange(kind=RightsChange.Kind.HOMEROOM, person=data["homeroom"], school_class=found)
+            messages.success(request, _rights_asked(request, [change], data["why"]))
+
+    if written(request, form, change):
         return redirect("configure-class", class_id=found.pk)
-    context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label}
+    context = {"school_class": found, "year": found.year, "form": form, "scheme": Scheme(found.scheme).label,
+               "waiting": rights_reads.pending_in_class(found, RightsChange.Kind.HOMEROOM)}  # fmt: skip
     return _page(request, "class.html", context)
 
 
@@ -273,8 +305,14 @@ def assignments(request, class_id: int):
     """Who teaches what in the class (încadrări), the subjects nobody teaches yet, and a new one."""
     found = class_or_404(class_id)
     form = forms.AssignmentForm(request.POST or None, school_class=found)
-    if written(request, form, lambda data: structure.assignment_create(actor=request.user, school_class=found, **data)):
-        messages.success(request, _("Încadrarea a fost adăugată."))
+
+    def ask(data):
+        kind = RightsChange.Kind.GRANT if data["ends"] else RightsChange.Kind.ASSIGNMENT
+        change = RightsChange(kind=kind, person=data["teacher"], school_class=found, subject=data["subject"],
+                              starts=data["starts"], ends=data["ends"])  # fmt: skip
+        messages.success(request, _rights_asked(request, [change], data["why"]))
+
+    if written(request, form, ask):
         return redirect("configure-assignments", class_id=found.pk)
     rows = list(
         found.assignments.select_related("teacher", "subject")
@@ -282,7 +320,9 @@ def assignments(request, class_id: int):
     )  # fmt: skip
     taught = {a.subject_id for a in rows}
     untaught = [s for s in forms.curriculum_subjects(found) if s.pk not in taught]
-    context = {"school_class": found, "year": found.year, "form": form, "assignments": rows, "untaught": untaught}
+    waiting = rights_reads.pending_in_class(found, RightsChange.Kind.ASSIGNMENT, RightsChange.Kind.GRANT)
+    context = {"school_class": found, "year": found.year, "form": form, "assignments": rows, "untaught": untaught,
+               "waiting": waiting}  # fmt: skip
     return _page(request, "assignments.html", context)
 
 

@@ -223,10 +223,18 @@ class ClassForm(forms.Form):
         return data
 
 
-class HomeroomForm(forms.Form):
+class WhyForm(forms.Form):
+    """What the director reads beside a change of rights."""
+
+    why = forms.CharField(
+        label=_("Motivul (îl vede directorul)"), max_length=500, required=False, validators=[plain_text]
+    )
+
+
+class HomeroomForm(WhyForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["homeroom"] = teacher_field(_("Diriginte / învățător"), required=False)
+        self.fields = {"homeroom": teacher_field(_("Diriginte / învățător"), required=False), "why": self.fields["why"]}
 
 
 class CurriculumForm(forms.Form):
@@ -240,11 +248,26 @@ class CurriculumForm(forms.Form):
         self.fields = {"subject": subject_field(Subject.objects.all()), **self.fields}
 
 
-class AssignmentForm(forms.Form):
+GRANT_BOTH_DATES = _("Pentru o suplinire completați ambele date (de la, până la); pentru o încadrare, niciuna.")
+
+
+class AssignmentForm(WhyForm):
+    starts = date_field(_("Suplinire: de la"), required=False)
+    ends = date_field(_("Suplinire: până la"), required=False)
+
     def __init__(self, *args, school_class: SchoolClass, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["teacher"] = teacher_field(_("Profesor"))
-        self.fields["subject"] = subject_field(curriculum_subjects(school_class))
+        self.fields = {
+            "teacher": teacher_field(_("Profesor")), "subject": subject_field(curriculum_subjects(school_class)),
+            "starts": self.fields["starts"], "ends": self.fields["ends"], "why": self.fields["why"],
+        }  # fmt: skip
+        self.fields["starts"].help_text = _("Doar pentru un drept temporar (suplinire); gol: încadrare.")
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("starts") is None) != (data.get("ends") is None):
+            raise ValidationError(GRANT_BOTH_DATES, code="grant_dates")
+        return data
 
 
 def curriculum_subjects(school_class: SchoolClass) -> QuerySet[Subject]:

@@ -109,9 +109,9 @@ def class_catalog(request, class_id: int):
     subjects = None
     if not (who_sees.sees_everything(request.user) or school_class.homeroom_id == request.user.pk):
         subjects = set(
-            TeachingAssignment.objects.filter(teacher=request.user, school_class=school_class).values_list(
-                "subject_id", flat=True
-            )
+            TeachingAssignment.objects.in_force()
+            .filter(teacher=request.user, school_class=school_class)
+            .values_list("subject_id", flat=True)
         )
     return _queued(request, kind=IssuedDocument.Kind.CLASS_CATALOG, school_class=school_class, subjects=subjects)
 

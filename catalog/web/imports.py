@@ -18,6 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import Role
 from catalog.grades import closing, legacy
 from catalog.grades.selectors import repeaters
+from catalog.rights import imports as rights_imports
+from catalog.rights import services as rights
+from catalog.rights.models import RightsRequest
 from catalog.structure import imports, rollover
 from catalog.structure.models import ImportJob, SchoolClass, SchoolYear, Student
 from catalog.structure.selectors import year_current
@@ -150,7 +153,8 @@ def year_copy(request):
         }  # fmt: skip
         try:
             if "confirm" in request.POST:
-                context["done"] = rollover.year_copy(**years, assignments=data["assignments"])
+                # The homerooms and assignments wait for the director's approval, in one request.
+                context["done"], context["rights"] = rights.year_copy_ask(**years, assignments=data["assignments"])
             else:
                 context["plan"] = rollover.year_copy_plan(**years, assignments=data["assignments"])
         except ValidationError as error:
@@ -249,3 +253,36 @@ def legacy_template(request):
     response = HttpResponse(legacy.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="istoric-model.csv"'
     return response
+
+
+class AssignmentsImportForm(CsvImportForm):
+    too_big = _("Fișierul are peste 2 MB: împărțiți-l în mai multe fișiere.")
+    why = forms.CharField(label=_("Motivul (îl vede directorul)"), max_length=500, required=False)
+    dry_run = None
+
+
+@access.configurer_only
+def assignments_import(request):
+    """The year's teaching assignments from a CSV: checked whole (every problem by line), then
+    one request that the director approves in one step; nothing writes before."""
+    year = year_current()
+    if year is None:
+        return render(request, "catalog/imports/assignments.html", {"no_year": NO_YEAR})
+    posted = request.method == "POST"
+    form = AssignmentsImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            asked = rights_imports.assignments_import(
+                actor=request.user, year=year, data=form.cleaned_data["file"], why=form.cleaned_data["why"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if asked.status == RightsRequest.Status.APPROVED:
+                messages.success(request, _("Încadrările sunt în vigoare (aprobate de dumneavoastră)."))
+            else:
+                text = _("Cererea nr. %(n)s, cu %(count)s încadrări, așteaptă aprobarea directorului.")
+                messages.success(request, text % {"n": asked.pk, "count": asked.changes.count()})
+            return redirect("rights-mine")
+    context = {"form": form, "year": year, "columns": rights_imports.COLUMNS}
+    return render(request, "catalog/imports/assignments.html", context, status=400 if posted else 200)

@@ -1,12 +1,15 @@
 """The school admin's pages for accounts: list and search, create, import from CSV,
 deactivate, and lift a two-factor lockout. Rules live in accounts.services."""
 
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,10 +24,14 @@ MAX_CSV_BYTES = 1024 * 1024
 
 
 def manager_required(view):
+    """The secretariat and the leadership; anyone else signed in gets a 404, as on every page
+    they may not see."""
+
     @login_required
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.has_role(*services.MANAGERS):
-            raise PermissionDenied
+            raise Http404
         return view(request, *args, **kwargs)
 
     return wrapped

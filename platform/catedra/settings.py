@@ -95,6 +95,7 @@ TENANT_APPS = [
     *AUDIT_APPS,
     "catalog.structure",
     "catalog.notify",
+    "catalog.rights",
     "catalog.grades",
     "catalog.attendance",
     "catalog.exports",
@@ -129,6 +130,8 @@ MIDDLEWARE = [
     "audit.middleware.AuditContextMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.TwoFactorEnforcementMiddleware",
+    # A statistics viewer whose consent the management withdrew is refused every page (art. 20).
+    "catalog.rights.middleware.ConsentWithdrawnMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -299,6 +302,10 @@ if not 1 <= CATEDRA_DOCUMENT_HOURS <= 24 * 7:
 CELERY_BEAT_SCHEDULE["documents-expire"] = {
     "task": "ops.tasks.schools_dispatch", "schedule": crontab(minute=20),
     "args": ("catalog.reports.tasks.documents_expire",),
+}  # fmt: skip
+CELERY_BEAT_SCHEDULE["grants-expire"] = {
+    "task": "ops.tasks.schools_dispatch", "schedule": crontab(hour=0, minute=5),
+    "args": ("catalog.rights.tasks.grants_expire_job",),
 }  # fmt: skip
 CELERY_BEAT_SCHEDULE["request-photos-expire"] = {
     "task": "ops.tasks.schools_dispatch", "schedule": crontab(hour=3, minute=50),

@@ -79,10 +79,10 @@ def test_a_search_with_a_nul_is_refused_with_a_message(client_a, secretary, teac
     assert "caractere de control nepermise" in response.content.decode()
 
 
-def test_a_teacher_gets_403_on_the_account_pages(client_a, teacher):
+def test_a_teacher_gets_404_on_the_account_pages(client_a, teacher):
     sign_in_with_2fa(client_a, teacher)
-    assert client_a.get("/administrare/conturi/").status_code == 403
-    assert client_a.post("/administrare/conturi/import/").status_code == 403
+    assert client_a.get("/administrare/conturi/").status_code == 404
+    assert client_a.post("/administrare/conturi/import/").status_code == 404
 
 
 def test_only_the_schools_management_manages_accounts(school_a, teacher):

@@ -156,8 +156,9 @@ def cast(in_school_a) -> Cast:
         ),
         "religion": structure.subject_create(actor=admin, name="Religie", position=9, kind=Subject.Kind.RELIGION),
     }  # fmt: skip
-    c5a = structure.class_create(actor=admin, year=year, level=Level.V, letter="A", homeroom=people["elena"])
-    c3a = structure.class_create(actor=admin, year=year, level=Level.III, letter="A", homeroom=people["maria"])
+    director = people["director"]  # rights to write are the director's to give (art. 15)
+    c5a = structure.class_create(actor=director, year=year, level=Level.V, letter="A", homeroom=people["elena"])
+    c3a = structure.class_create(actor=director, year=year, level=Level.III, letter="A", homeroom=people["maria"])
     c6b = structure.class_create(actor=admin, year=year, level=Level.VI, letter="B")
     for school_class, plan in [
         (c5a, [("math", 4), ("romanian", 4), ("pe", 2), ("religion", 1)]),
@@ -171,7 +172,7 @@ def cast(in_school_a) -> Cast:
         ("maria", c3a, "math"), ("maria", c3a, "romanian"), ("radu", c6b, "math"),
     ]:  # fmt: skip
         structure.assignment_create(
-            actor=admin, teacher=people[teacher], school_class=school_class, subject=subject[name]
+            actor=director, teacher=people[teacher], school_class=school_class, subject=subject[name]
         )
     people["elena"].refresh_from_db()
     people["maria"].refresh_from_db()
@@ -259,9 +260,9 @@ def past_year_with_5a(cast) -> tuple[SchoolYear, SchoolClass]:
         actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
         structure=SchoolYear.Structure.MODULES,
     )  # fmt: skip
-    target = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    target = structure.class_create(actor=cast.director, year=year, level=Level.V, letter="A", homeroom=cast.elena)
     structure.curriculum_set(actor=cast.admin, school_class=target, subject=cast.math, weekly_hours=1)
-    structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=target, subject=cast.math)
+    structure.assignment_create(actor=cast.director, teacher=cast.mihai, school_class=target, subject=cast.math)
     return year, target
 
 

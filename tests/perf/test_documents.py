@@ -37,7 +37,7 @@ def full_class(cast):
     for n in range(SUBJECTS - len(subjects)):
         subject = structure.subject_create(actor=admin, name=f"Disciplina {n + 1} – științe și țări", position=20 + n)
         structure.curriculum_set(actor=admin, school_class=school_class, subject=subject, weekly_hours=2)
-        structure.assignment_create(actor=admin, teacher=cast.mihai, school_class=school_class, subject=subject)
+        structure.assignment_create(actor=cast.director, teacher=cast.mihai, school_class=school_class, subject=subject)
         subjects.append(subject)
     for n in range(STUDENTS - Enrolment.objects.filter(school_class=school_class).count()):
         structure.student_create(actor=admin, first_name=f"Ștefan{n}", last_name="Țăranu",

@@ -5,6 +5,7 @@ school before anything is written; then all or nothing, the parents found again 
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -295,6 +296,12 @@ def _class_of(value: str, classes: dict[str, SchoolClass], year: SchoolYear, cho
 def class_find(*, year: SchoolYear, text: str) -> SchoolClass | None:
     """The class of `year` that `text` names („V A”, „a V-a A”, „5A”), if exactly one."""
     return _class_lookup(year).get(_class_key(text))
+
+
+def class_finder(year: SchoolYear) -> Callable[[str], SchoolClass | None]:
+    """The year's class a text names, however the school writes it (one query for many rows)."""
+    lookup = _class_lookup(year)
+    return lambda text: lookup.get(_class_key(text))
 
 
 def _class_key(text: str) -> str:

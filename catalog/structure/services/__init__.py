@@ -3,10 +3,13 @@ curriculum, teaching assignments, students and enrolments. Admins and the school
 leadership configure; every change is audited in its transaction."""
 
 from catalog.structure.services.classes import (
+    assignment_check,
     assignment_create,
     assignment_remove,
     class_create,
     curriculum_set,
+    grants_expire,
+    homeroom_check,
     homeroom_set,
     subject_create,
 )
@@ -61,6 +64,7 @@ __all__ = [
     "YEAR_CLOSED",
     "YEAR_NAME",
     "PeriodSpec",
+    "assignment_check",
     "assignment_create",
     "assignment_remove",
     "bell_set",
@@ -70,8 +74,10 @@ __all__ = [
     "enrolment_end",
     "enrolment_move",
     "exemption_set",
+    "grants_expire",
     "holiday_add",
     "holiday_remove",
+    "homeroom_check",
     "homeroom_set",
     "period_end_remove",
     "period_end_set",

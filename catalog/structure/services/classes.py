@@ -1,11 +1,15 @@
 """Subjects, classes, homeroom teachers, curricula and teaching assignments."""
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.structure.models import (
@@ -16,6 +20,20 @@ from catalog.structure.models import (
     TeachingAssignment,
 )
 from catalog.structure.services.years import require_configurer, require_open
+
+RIGHTS_NEED_APPROVAL = _(
+    "Încadrările și dirigențiile se dau cu aprobarea directorului: cereți-le din paginile de configurare."
+)
+
+
+def require_rights_giver(actor: User, approval: dict | None = None) -> None:
+    """Rights to write (assignments, homerooms) are given by the director, or with an approval
+    recorded by catalog.rights (`approval`); while a school has no active director yet (its
+    onboarding), by its configurers (as accounts lets them make the first director)."""
+    if approval is not None or actor.has_role(Role.DIRECTOR):
+        return
+    if User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists():
+        raise NotAllowed(RIGHTS_NEED_APPROVAL)
 
 
 def subject_create(
@@ -35,6 +53,8 @@ def class_create(
 ) -> SchoolClass:
     require_configurer(actor)
     require_open(year)
+    if homeroom is not None:
+        require_rights_giver(actor)
     school_class = SchoolClass(year=year, level=level, letter=letter.strip().upper(), technological=technological)
     school_class.full_clean()
     _homeroom_validate(homeroom)
@@ -61,10 +81,21 @@ def _homeroom_validate(homeroom: User | None) -> None:
         raise ValidationError(_("Dirigintele trebuie să fie profesor al școlii."), code="homeroom")
 
 
-def homeroom_set(*, actor: User, school_class: SchoolClass, homeroom: User | None) -> None:
-    require_configurer(actor)
+def homeroom_check(*, school_class: SchoolClass, homeroom: User | None) -> None:
+    """What a homeroom change must satisfy: checked when asked for and again when approved."""
     require_open(school_class.year)
     _homeroom_validate(homeroom)
+
+
+def homeroom_set(
+    *, actor: User, school_class: SchoolClass, homeroom: User | None, approval: dict | None = None
+) -> None:
+    """The class's homeroom teacher (None: none, which never waits for an approval); `approval`
+    (the request it was approved in) goes into the audit event."""
+    require_configurer(actor)
+    if homeroom is not None:
+        require_rights_giver(actor, approval)
+    homeroom_check(school_class=school_class, homeroom=homeroom)
     old = school_class.homeroom
     with transaction.atomic():
         school_class.homeroom = homeroom
@@ -72,7 +103,8 @@ def homeroom_set(*, actor: User, school_class: SchoolClass, homeroom: User | Non
         _homeroom_role_grant(homeroom)
         audit_record(
             action=Action.CLASS_CHANGED, actor=actor, obj=school_class,
-            old={"homeroom": old and old.get_full_name()}, new={"homeroom": homeroom and homeroom.get_full_name()},
+            old={"homeroom": old and old.get_full_name()},
+            new={"homeroom": homeroom and homeroom.get_full_name()} | (approval or {}),
         )  # fmt: skip
 
 
@@ -96,24 +128,75 @@ def curriculum_set(
     return entry
 
 
-def assignment_create(*, actor: User, teacher: User, school_class: SchoolClass, subject: Subject) -> TeachingAssignment:
-    """`teacher` teaches `subject` in the class: from now on they write its grades and absences."""
-    require_configurer(actor)
+GRANT_DATES = _("Dreptul temporar are o dată de început și una de sfârșit, în anul școlar, cel mult {ends}.")
+GRANT_OVER = _("Perioada dreptului temporar s-a încheiat deja.")
+GRANT_EXPIRED = _("dreptul temporar a expirat")
+
+
+def assignment_check(
+    *, teacher: User, school_class: SchoolClass, subject: Subject, starts: date | None = None,
+    ends: date | None = None, today: date | None = None,
+) -> None:  # fmt: skip
+    """What an assignment (or a temporary grant from `starts` to `ends`) must satisfy: checked
+    when it is asked for and again when it is approved."""
     require_open(school_class.year)
     if not teacher.has_role(Role.TEACHER) or not teacher.is_active:
         raise ValidationError(_("Încadrarea se face doar pentru profesori activi."), code="teacher")
     if not CurriculumEntry.objects.filter(school_class=school_class, subject=subject).exists():
         raise ValidationError(_("Disciplina nu este în planul de învățământ al clasei."), code="curriculum")
+    if starts is None and ends is None:
+        return
+    year = school_class.year
+    if not (isinstance(starts, date) and isinstance(ends, date) and year.starts <= starts <= ends <= year.ends):
+        raise ValidationError(GRANT_DATES.format(ends=f"{year.ends:%d.%m.%Y}"), code="grant_dates")
+    if ends < (today or timezone.localdate()):
+        raise ValidationError(GRANT_OVER, code="grant_over")
+
+
+def assignment_create(
+    *, actor: User, teacher: User, school_class: SchoolClass, subject: Subject, starts: date | None = None,
+    ends: date | None = None, approval: dict | None = None,
+) -> TeachingAssignment:  # fmt: skip
+    """`teacher` teaches `subject` in the class: they write its grades and absences, for good or,
+    as a temporary grant (a substitute's), from `starts` to `ends`. `approval` (the request it
+    was approved in) goes into the audit event. A permanent assignment is never narrowed to a
+    grant; a grant asked for again takes the new interval."""
+    require_configurer(actor)
+    require_rights_giver(actor, approval)
+    assignment_check(teacher=teacher, school_class=school_class, subject=subject, starts=starts, ends=ends)
     with transaction.atomic():
-        assignment, created = TeachingAssignment.objects.get_or_create(
-            teacher=teacher, school_class=school_class, subject=subject
+        assignment, created = TeachingAssignment.objects.select_for_update().get_or_create(
+            teacher=teacher, school_class=school_class, subject=subject, defaults={"starts": starts, "ends": ends}
         )
-        if created:
+        widened = not created and assignment.is_grant and (assignment.starts, assignment.ends) != (starts, ends)
+        if widened:
+            assignment.starts, assignment.ends = starts, ends
+            assignment.save(update_fields=["starts", "ends"])
+        if created or widened:
+            grant = {"grant": f"{starts:%d.%m.%Y}–{ends:%d.%m.%Y}"} if ends else {}
             audit_record(
                 action=Action.ASSIGNMENT_CREATED, actor=actor, obj=assignment, person=teacher,
-                new={"class": str(school_class), "subject": subject.name},
+                new={"class": str(school_class), "subject": subject.name} | grant | (approval or {}),
             )  # fmt: skip
     return assignment
+
+
+def grants_expire(*, today: date | None = None) -> int:
+    """Remove the temporary grants that ended before `today` (each audited); how many. They
+    gave nothing since their last day already (`in_force`): this only tidies and records."""
+    today = today or timezone.localdate()
+    removed = 0
+    for grant in TeachingAssignment.objects.filter(ends__lt=today).select_related("school_class", "subject", "teacher"):
+        with transaction.atomic():
+            audit_record(
+                action=Action.GRANT_EXPIRED, actor="job", obj=grant, person=grant.teacher,
+                old={"class": str(grant.school_class), "subject": grant.subject.name,
+                     "grant": f"{grant.starts:%d.%m.%Y}–{grant.ends:%d.%m.%Y}"},
+                reason=str(GRANT_EXPIRED),
+            )  # fmt: skip
+            grant.delete()
+        removed += 1
+    return removed
 
 
 def assignment_remove(*, actor: User, assignment: TeachingAssignment, reason: str) -> None:

@@ -43,6 +43,47 @@ def _require_manager(actor: User) -> None:
 LEADERSHIP = (Role.DIRECTOR, Role.DEPUTY)
 
 
+class RoleApproval:
+    """Where granting some roles waits for the school management's approval (Order 3896/2023
+    art. 15 and 20(2)). The catalog's rights app registers one (`role_approval_register`):
+    accounts never imports the catalog, and the control plane has none, so there every
+    change applies at once."""
+
+    def held(self, *, actor: User, roles: set[str]) -> set[str]:
+        """Which of `roles`, granted by `actor`, wait for approval."""
+        return set()
+
+    def ask(self, *, actor: User, user: User, roles: set[str]) -> set[str]:
+        """Ask for `roles` for `user` (in the caller's transaction); those still waiting (an
+        approver's own request is approved at once)."""
+        return roles
+
+
+_role_approval = RoleApproval()
+
+
+def role_approval_register(approval: RoleApproval) -> None:
+    global _role_approval
+    _role_approval = approval
+
+
+def user_roles_grant(*, actor: User, user: User, roles: set[str], approval: dict) -> None:
+    """Add `roles` to `user` once the management approved them (the approval's record goes
+    into the audit event); new rights apply from a fresh sign-in."""
+    before = sorted(user.roles)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.roles = sorted({*user.roles, *roles})
+        if user.roles == before:
+            return
+        fields, new = ["roles"], {"roles": user.roles} | approval
+        if _first_staff_role(user, before):
+            fields, new["password_reset_required"] = [*fields, "password"], True
+        user.save(update_fields=fields)
+        audit_record(action=Action.USER_CHANGED, actor=actor, obj=user, person=user, old={"roles": before}, new=new)
+        sessions_end_all(user=user)
+
+
 def _require_may_manage(actor: User, user: User | None = None, roles: list[str] = ()) -> None:
     """Managers manage accounts, but only the director manages the leadership's accounts
     (or grants their roles), except to make the school's first director."""
@@ -58,18 +99,24 @@ def user_create(
     *, actor: User, first_name: str, last_name: str, roles: list[str], email: str = "", birth_date=None
 ) -> User:
     """A new school user with a generated username and no password yet (an invitation or
-    a parent sets it). Raises ValidationError with a message per field."""
+    a parent sets it). Raises ValidationError with a message per field. Roles that wait for
+    the management's approval are asked for and not given yet (`user.roles_waiting`)."""
     _require_may_manage(actor, roles=roles)
     user = User(
         first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip().lower(),
         roles=sorted(set(roles)), birth_date=birth_date,
     )  # fmt: skip
     _validate_user(user)
+    waiting = _role_approval.held(actor=actor, roles=set(user.roles))
+    user.roles = sorted(set(user.roles) - waiting)
     with transaction.atomic():
         user.username = username_for(f"{user.first_name} {user.last_name}")
         user.set_unusable_password()
         user.save()
         audit_record(action=Action.USER_CREATED, actor=actor, obj=user, person=user, new=_snapshot(user))
+        user.roles_waiting = _role_approval.ask(actor=actor, user=user, roles=waiting) if waiting else set()
+    if waiting:
+        user.refresh_from_db(fields=["roles", "password"])
     return user
 
 
@@ -85,7 +132,9 @@ def user_update(
     *, actor: User, user: User, first_name: str, last_name: str, roles: list[str], email: str = "", birth_date=None
 ) -> User:
     """Change a school user's name, e-mail, roles or birth date; the change is audited
-    with its old and new values. Managers cannot change their own roles."""
+    with its old and new values. Managers cannot change their own roles. Roles taken away go
+    at once; roles added that wait for the management's approval are asked for and not given
+    yet (`user.roles_waiting`)."""
     _require_may_manage(actor, user, roles)
     before = _snapshot(user)
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
@@ -93,25 +142,36 @@ def user_update(
     if user.pk == actor.pk and sorted(user.roles) != sorted(before["roles"]):
         raise NotAllowed(_("Nu vă puteți schimba propriile roluri: cereți altui membru al conducerii."))
     _validate_user(user)
+    waiting = _role_approval.held(actor=actor, roles=set(user.roles) - set(before["roles"]))
+    user.roles, user.roles_waiting = sorted(set(user.roles) - waiting), waiting
     changed = [name for name in SNAPSHOT_FIELDS if getattr(user, name) != before[name]]
-    if not changed:
-        return user
     new = _snapshot(user, changed)
-    if user.must_use_two_factor and not set(before["roles"]) & REQUIRE_TWO_FACTOR:
-        # A first staff role: a password chosen through a link shown to whoever asked for it
-        # (a parent's or a student's) must not open an account that writes grades or reads
-        # personal data. The person sets a new one through a link sent to their e-mail.
-        user.set_unusable_password()  # also kills every link given out before
+    if _first_staff_role(user, before["roles"]):
         changed, new["password_reset_required"] = [*changed, "password"], True
     with transaction.atomic():
-        user.save(update_fields=changed)
-        audit_record(
-            action=Action.USER_CHANGED, actor=actor, obj=user, person=user,
-            old={name: before[name] for name in changed if name in before}, new=new,
-        )  # fmt: skip
-        if "roles" in changed:
-            sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
+        if changed:
+            user.save(update_fields=changed)
+            audit_record(
+                action=Action.USER_CHANGED, actor=actor, obj=user, person=user,
+                old={name: before[name] for name in changed if name in before}, new=new,
+            )  # fmt: skip
+            if "roles" in changed:
+                sessions_end_all(user=user)  # new rights apply from a fresh sign-in (and 2FA, if now required)
+        if waiting:
+            user.roles_waiting = _role_approval.ask(actor=actor, user=user, roles=waiting)
+            user.refresh_from_db(fields=["roles", "password"])
     return user
+
+
+def _first_staff_role(user: User, roles_before: list[str]) -> bool:
+    """A first staff role: a password chosen through a link shown to whoever asked for it (a
+    parent's or a student's) must not open an account that writes grades or reads personal
+    data. The person sets a new one through a link sent to their e-mail (this kills every
+    link given out before). True when that happened."""
+    if user.must_use_two_factor and not set(roles_before) & REQUIRE_TWO_FACTOR:
+        user.set_unusable_password()
+        return True
+    return False
 
 
 def user_deactivate(*, actor: User, user: User) -> None:

@@ -266,7 +266,7 @@ def close_3a_and_6b(cast):
         grades.conduct_set(
             homeroom=cast.maria, student=cast.ioana, school_class=cast.class_3a, period=period, calificativ="FB"
         )
-    structure.homeroom_set(actor=cast.admin, school_class=cast.class_6b, homeroom=cast.radu)
+    structure.homeroom_set(actor=cast.director, school_class=cast.class_6b, homeroom=cast.radu)
     cast.radu.refresh_from_db()
     cast.class_6b.refresh_from_db()
     grades.grade_add(
@@ -290,7 +290,9 @@ def test_a_primary_class_is_closed_with_calificative_and_no_general_average(year
 
 
 def test_the_preparatory_class_closes_with_everyone_promoted(cast):
-    prep = structure.class_create(actor=cast.admin, year=cast.year, level=Level.PREP, letter="A", homeroom=cast.maria)
+    prep = structure.class_create(
+        actor=cast.director, year=cast.year, level=Level.PREP, letter="A", homeroom=cast.maria
+    )
     cast.maria.refresh_from_db()
     structure.curriculum_set(actor=cast.admin, school_class=prep, subject=cast.romanian, weekly_hours=7)
     child = structure.student_create(
@@ -347,11 +349,13 @@ def test_a_student_who_joined_mid_year_is_closed_with_the_conduct_of_the_periods
         actor=cast.admin, name="2024-2025", starts=date(2024, 9, 9), ends=date(2025, 6, 20),
         structure=SchoolYear.Structure.MODULES,
     )  # fmt: skip
-    v_a = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="A", homeroom=cast.elena)
+    v_a = structure.class_create(actor=cast.director, year=year, level=Level.V, letter="A", homeroom=cast.elena)
     v_b = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="B")
     for school_class in (v_a, v_b):
         structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=cast.math, weekly_hours=1)
-        structure.assignment_create(actor=cast.admin, teacher=cast.mihai, school_class=school_class, subject=cast.math)
+        structure.assignment_create(
+            actor=cast.director, teacher=cast.mihai, school_class=school_class, subject=cast.math
+        )
     carmen = structure.student_create(
         actor=cast.admin, first_name="Carmen", last_name="Nou", cnp=cnp_for(date(2013, 6, 1), 401), school_class=v_b,
         starts=year.starts,

@@ -19,7 +19,7 @@ AREA = DescriptiveReport.Area.LANGUAGE
 @pytest.fixture
 def prep(cast):
     school_class = structure.class_create(
-        actor=cast.admin, year=cast.year, level=Level.PREP, letter="B", homeroom=cast.maria
+        actor=cast.director, year=cast.year, level=Level.PREP, letter="B", homeroom=cast.maria
     )
     cast.maria.refresh_from_db()
     child = structure.student_create(

@@ -79,9 +79,11 @@ def test_a_written_paper_teza_is_refused_in_a_year_under_the_current_rules(cast)
 
 def test_the_preparatory_class_gets_no_grade_nor_calificativ(cast):
     """Rule 1: the preparatory class is evaluated by the descriptive report only."""
-    prep = structure.class_create(actor=cast.admin, year=cast.year, level=Level.PREP, letter="A", homeroom=cast.maria)
+    prep = structure.class_create(
+        actor=cast.director, year=cast.year, level=Level.PREP, letter="A", homeroom=cast.maria
+    )
     structure.curriculum_set(actor=cast.admin, school_class=prep, subject=cast.math, weekly_hours=3)
-    structure.assignment_create(actor=cast.admin, teacher=cast.maria, school_class=prep, subject=cast.math)
+    structure.assignment_create(actor=cast.director, teacher=cast.maria, school_class=prep, subject=cast.math)
     child = structure.student_create(
         actor=cast.admin, first_name="Mara", last_name="Mică", cnp=cnp_for(date(2019, 4, 4), 601), school_class=prep,
         starts=cast.year.starts,

@@ -38,9 +38,9 @@ class Moved:
 @pytest.fixture
 def moved(cast) -> Moved:
     year, target = past_year_with_5a(cast)
-    origin = structure.class_create(actor=cast.admin, year=year, level=Level.V, letter="B", homeroom=cast.maria)
+    origin = structure.class_create(actor=cast.director, year=year, level=Level.V, letter="B", homeroom=cast.maria)
     structure.curriculum_set(actor=cast.admin, school_class=origin, subject=cast.math, weekly_hours=1)
-    structure.assignment_create(actor=cast.admin, teacher=cast.radu, school_class=origin, subject=cast.math)
+    structure.assignment_create(actor=cast.director, teacher=cast.radu, school_class=origin, subject=cast.math)
     carmen = structure.student_create(
         actor=cast.admin, first_name="Carmen", last_name="Nou", cnp=cnp_for(date(2013, 6, 1), 401),
         school_class=origin, starts=year.starts,
@@ -131,7 +131,9 @@ def test_conduct_is_the_mean_of_every_module_and_deducts_the_whole_year_absences
     conduct(cast.elena, moved, moved.target, moved.periods[2:], 10)
     for school_class, teacher in ((moved.origin, cast.radu), (moved.target, cast.mihai)):
         structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=cast.romanian, weekly_hours=5)
-        structure.assignment_create(actor=cast.admin, teacher=teacher, school_class=school_class, subject=cast.romanian)
+        structure.assignment_create(
+            actor=cast.director, teacher=teacher, school_class=school_class, subject=cast.romanian
+        )
     absent(cast.radu, moved, moved.origin, moved.school_days(0, 6), cast.romanian, hours=(1, 2))
     absent(cast.mihai, moved, moved.target, moved.school_days(3, 4), cast.romanian, hours=(1, 2))
 

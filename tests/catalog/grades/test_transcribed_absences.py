@@ -198,7 +198,7 @@ def test_a_closed_average_refuses_taking_back_a_transcription_whose_grades_it_co
 def parallel(cast, transfer: Transfer) -> SchoolClass:
     """V B of the transfer's year, with the same plan (Maria its homeroom teacher)."""
     school_class = structure.class_create(
-        actor=cast.admin, year=transfer.year, level=Level.V, letter="B", homeroom=cast.maria
+        actor=cast.director, year=transfer.year, level=Level.V, letter="B", homeroom=cast.maria
     )
     for subject in (cast.math, cast.pe):
         structure.curriculum_set(actor=cast.admin, school_class=school_class, subject=subject, weekly_hours=1)

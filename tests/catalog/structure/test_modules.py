@@ -59,8 +59,8 @@ def vocational(cast) -> Vocational:
     subject = structure.subject_create(actor=admin, name="Bazele electrotehnicii", position=20)
     structure.curriculum_set(actor=admin, school_class=school_class, subject=subject, weekly_hours=4)
     structure.curriculum_set(actor=admin, school_class=school_class, subject=cast.math, weekly_hours=3)
-    structure.assignment_create(actor=admin, teacher=ion, school_class=school_class, subject=subject)
-    structure.assignment_create(actor=admin, teacher=cast.mihai, school_class=school_class, subject=cast.math)
+    structure.assignment_create(actor=cast.director, teacher=ion, school_class=school_class, subject=subject)
+    structure.assignment_create(actor=cast.director, teacher=cast.mihai, school_class=school_class, subject=cast.math)
     today = timezone.localdate()
     split = cast.year.starts + (today - cast.year.starts) // 2  # the first module ended before today
     first = modules.module_create(
@@ -438,7 +438,7 @@ def vocational_ended(cast, voc: Vocational) -> Vocational:
     yesterday = timezone.localdate() - timedelta(days=1)
     CurricularModule.objects.filter(pk=voc.second.pk).update(ends=yesterday)
     voc.second.refresh_from_db()
-    structure.homeroom_set(actor=cast.admin, school_class=voc.school_class, homeroom=voc.ion)
+    structure.homeroom_set(actor=cast.director, school_class=voc.school_class, homeroom=voc.ion)
     for student in (voc.paul, voc.sorin):
         for period in cast.year.periods.all():
             grades.conduct_set(
@@ -580,7 +580,7 @@ def test_a_transferred_students_record_is_not_transcribed_into_a_subject_taught_
     from catalog.grades.transcriptions import TranscribedAbsence, TranscribedGrade
     from catalog.structure.models import Enrolment
 
-    structure.homeroom_set(actor=cast.admin, school_class=voc.school_class, homeroom=cast.elena)
+    structure.homeroom_set(actor=cast.director, school_class=voc.school_class, homeroom=cast.elena)
     came = voc.first.starts + timedelta(days=14)
     dan = structure.student_create(
         actor=cast.admin, first_name="Dan", last_name="Mutu", cnp=cnp_for(date(2011, 5, 3), 303),

@@ -28,9 +28,9 @@ from tests.catalog.conftest import cnp_for
 @pytest.fixture
 def class_4a(cast):
     """IV A (Maria's class too): its students go on to V A, across primary → gymnasium."""
-    c4a = structure.class_create(actor=cast.admin, year=cast.year, level=Level.IV, letter="A", homeroom=cast.maria)
+    c4a = structure.class_create(actor=cast.director, year=cast.year, level=Level.IV, letter="A", homeroom=cast.maria)
     structure.curriculum_set(actor=cast.admin, school_class=c4a, subject=cast.math, weekly_hours=4)
-    structure.assignment_create(actor=cast.admin, teacher=cast.maria, school_class=c4a, subject=cast.math)
+    structure.assignment_create(actor=cast.director, teacher=cast.maria, school_class=c4a, subject=cast.math)
     structure.student_create(
         actor=cast.admin, first_name="Luca", last_name="Iordache", cnp=cnp_for(date(2016, 4, 4), 401),
         school_class=c4a, starts=cast.year.starts,
@@ -40,7 +40,7 @@ def class_4a(cast):
 
 @pytest.fixture
 def class_8a(cast):
-    c8a = structure.class_create(actor=cast.admin, year=cast.year, level=Level.VIII, letter="A", homeroom=cast.radu)
+    c8a = structure.class_create(actor=cast.director, year=cast.year, level=Level.VIII, letter="A", homeroom=cast.radu)
     structure.student_create(
         actor=cast.admin, first_name="Olga", last_name="Matei", cnp=cnp_for(date(2011, 6, 6), 402),
         school_class=c8a, starts=cast.year.starts,
@@ -63,7 +63,7 @@ def plan_of(school_class) -> dict[str, tuple[int, int]]:
 
 
 def test_classes_move_up_one_level_with_their_letter_homeroom_and_students(cast, next_year):
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert sorted(str(c) for c in SchoolClass.objects.filter(year=next_year)) == [
         "Clasa a IV-a A", "Clasa a VI-a A", "Clasa a VII-a B",
     ]  # fmt: skip
@@ -85,7 +85,7 @@ def test_a_promoted_class_takes_its_new_levels_plan_else_its_own_with_a_note(cas
     entry = CurriculumEntry.objects.get(school_class=cast.class_6b, subject=cast.math)
     entry.yearly_hours = 130  # an hour count the copy must keep as it is
     entry.save()
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert plan_of(new_class(next_year, Level.VI)) == {"Matematică": (4, 130)}  # from last year's VI B
     assert plan_of(new_class(next_year, Level.IV)) == {"Matematică": (4, 136), "Limba și literatura română": (7, 238)}
     assert plan_of(new_class(next_year, Level.VII, "B")) == {"Matematică": (4, 130)}
@@ -93,7 +93,7 @@ def test_a_promoted_class_takes_its_new_levels_plan_else_its_own_with_a_note(cas
 
 
 def test_teachers_follow_their_classes_for_the_subjects_of_the_new_plan(cast, next_year):
-    year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    year_copy(actor=cast.director, source=cast.year, target=next_year)
     taught = {
         (str(a.school_class), a.subject.name, a.teacher.username)
         for a in TeachingAssignment.objects.filter(school_class__year=next_year)
@@ -107,7 +107,7 @@ def test_teachers_follow_their_classes_for_the_subjects_of_the_new_plan(cast, ne
 
 
 def test_assignments_are_copied_only_when_asked(cast, next_year):
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year, assignments=False)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year, assignments=False)
     assert plan.assignments == 0
     assert not TeachingAssignment.objects.filter(school_class__year=next_year).exists()
     assert CurriculumEntry.objects.filter(school_class__year=next_year).count() == plan.curriculum == 4
@@ -116,7 +116,7 @@ def test_assignments_are_copied_only_when_asked(cast, next_year):
 def test_from_primary_to_gymnasium_the_class_leaves_its_teacher_and_the_last_level_is_not_carried(
     cast, next_year, class_4a, class_8a
 ):
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     v_a = new_class(next_year, Level.V)
     assert v_a.homeroom is None and students_of(v_a) == ["Luca Iordache"]
     assert not TeachingAssignment.objects.filter(school_class=v_a).exists()
@@ -132,7 +132,9 @@ def test_from_primary_to_gymnasium_the_class_leaves_its_teacher_and_the_last_lev
 
 
 def test_students_who_stay_behind_stay_at_their_level_or_are_reported(cast, next_year, class_4a):
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year, stays_behind={cast.bogdan.pk, cast.ioana.pk})
+    plan = year_copy(
+        actor=cast.director, source=cast.year, target=next_year, stays_behind={cast.bogdan.pk, cast.ioana.pk}
+    )
     assert students_of(new_class(next_year, Level.VI)) == ["Ana Marin"]
     assert students_of(new_class(next_year, Level.V)) == ["Bogdan Avram", "Luca Iordache"]  # V A, from IV A
     assert not Enrolment.objects.filter(school_class__year=next_year, student=cast.ioana).exists()  # no III A now
@@ -145,14 +147,14 @@ def test_students_who_left_during_the_year_are_not_carried(cast, next_year):
     structure.enrolment_end(
         actor=cast.admin, enrolment=enrolment, ends=cast.day, exit=Enrolment.Exit.TRANSFER_OUT, note="Alt oraș"
     )
-    year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert students_of(new_class(next_year, Level.VI)) == ["Ana Marin"]
 
 
 def test_the_copy_is_audited_once_with_what_it_made(cast, next_year):
-    year_copy(actor=cast.admin, source=cast.year, target=next_year, stays_behind={cast.ioana.pk})
+    year_copy(actor=cast.director, source=cast.year, target=next_year, stays_behind={cast.ioana.pk})
     event = AuditEvent.objects.get(action=Action.YEAR_COPIED)
-    assert event.object_id == str(next_year.pk) and event.actor_id == cast.admin.pk
+    assert event.object_id == str(next_year.pk) and event.actor_id == cast.director.pk
     assert event.new_values["classes"]["Clasa a VI-a A"] == "Clasa a V-a A"
     assert event.new_values["students"] == 3 and event.new_values["not_placed"] == [cast.ioana.pk]
 
@@ -166,23 +168,23 @@ def test_the_plan_shows_the_copy_and_writes_nothing(cast, next_year):
 
 
 def test_a_target_with_classes_is_refused_and_nothing_is_copied_twice(cast, next_year):
-    year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    year_copy(actor=cast.director, source=cast.year, target=next_year)
     count = SchoolClass.objects.count()
     with pytest.raises(ValidationError) as refused:
-        year_copy(actor=cast.admin, source=cast.year, target=next_year)
+        year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert refused.value.messages == [rollover.TARGET_NOT_EMPTY.format(target=next_year.name)]
     assert SchoolClass.objects.count() == count
 
 
 def test_a_closed_an_earlier_or_the_same_target_is_refused(cast, next_year):
     with pytest.raises(ValidationError, match="după anul copiat"):
-        year_copy(actor=cast.admin, source=next_year, target=cast.year)
+        year_copy(actor=cast.director, source=next_year, target=cast.year)
     with pytest.raises(ValidationError, match="diferiți"):
-        year_copy(actor=cast.admin, source=cast.year, target=cast.year)
+        year_copy(actor=cast.director, source=cast.year, target=cast.year)
     next_year.closed_at = timezone.now()
     next_year.save()
     with pytest.raises(ValidationError, match="încheiat"):
-        year_copy(actor=cast.admin, source=cast.year, target=next_year)
+        year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert not SchoolClass.objects.filter(year=next_year).exists()
 
 
@@ -196,7 +198,7 @@ def test_only_configurers_copy_a_year(cast, next_year):
 
 def test_unknown_students_who_stay_behind_are_refused(cast, next_year):
     with pytest.raises(ValidationError):
-        year_copy(actor=cast.admin, source=cast.year, target=next_year, stays_behind={999_999})
+        year_copy(actor=cast.director, source=cast.year, target=next_year, stays_behind={999_999})
     assert not SchoolClass.objects.filter(year=next_year).exists()
 
 
@@ -260,7 +262,7 @@ def later_year(cast):
 def test_a_technological_class_takes_its_modules_with_dates_moved_into_the_new_year(cast, next_year):
     subject = electro(cast)
     ix_t(cast, subject)
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     shift = next_year.starts - cast.year.starts
     x_t = new_class(next_year, Level.X, "T")
     assert x_t.technological
@@ -284,7 +286,7 @@ def test_module_dates_are_kept_inside_the_new_year_start_before_end(cast, later_
         (subject, "Circuite electrice", 60, (2, 1), (8, 31)),
         (subject, "Practică de vară", 40, (7, 1), (8, 31)),
     ])  # fmt: skip
-    year_copy(actor=cast.admin, source=cast.year, target=later_year)
+    year_copy(actor=cast.director, source=cast.year, target=later_year)
     shift = later_year.starts - cast.year.starts
     assert modules_of(new_class(later_year, Level.X, "T")) == [
         ("Bazele electrotehnicii", "Măsurări electrice", 50, later_year.starts, day_of(cast.year, 1, 31) + shift),
@@ -299,7 +301,7 @@ def test_modules_go_with_the_plan_of_the_new_level(cast, next_year):
     subject = electro(cast)
     ix_t(cast, subject)
     technological(cast, Level.X, "T", {subject: 5}, [(subject, "Aparate electrice", 90, (9, 15), (12, 20))])
-    year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    year_copy(actor=cast.director, source=cast.year, target=next_year)
     shift = next_year.starts - cast.year.starts
     expected = [("Bazele electrotehnicii", "Aparate electrice", 90,
                  day_of(cast.year, 9, 15) + shift, day_of(cast.year, 12, 20) + shift)]  # fmt: skip
@@ -312,7 +314,7 @@ def test_a_subject_the_new_plan_drops_drops_its_modules_with_a_note(cast, next_y
     subject = electro(cast)
     ix_t(cast, subject)
     technological(cast, Level.X, "A", {cast.math: 4}, technological=False)
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     x_t = new_class(next_year, Level.X, "T")
     assert set(plan_of(x_t)) == {"Matematică"}
     assert [m[1] for m in modules_of(x_t)] == ["Matematică aplicată"]
@@ -328,7 +330,7 @@ def test_non_technological_classes_take_no_modules_even_from_a_technological_pla
         (subject, "Aparate electrice", 90, (9, 15), (12, 20)),
         (cast.math, "Matematică aplicată", 30, (3, 1), (5, 31)),
     ])  # fmt: skip
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     x_a = new_class(next_year, Level.X, "A")
     assert set(plan_of(x_a)) == {"Bazele electrotehnicii", "Matematică"}  # the plan is copied...
     assert modules_of(x_a) == []  # ...its modules are not
@@ -355,7 +357,7 @@ def test_a_module_that_fails_module_creates_checks_is_left_out_with_a_note(cast,
     # Older rows the checks refuse now: a name differing only in case, too many hours.
     CurricularModule.objects.filter(name="Circuite electrice").update(name="MĂSURĂRI ELECTRICE")
     CurricularModule.objects.filter(name="Matematică aplicată").update(total_hours=3000)
-    plan = year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    plan = year_copy(actor=cast.director, source=cast.year, target=next_year)
     assert [m[1] for m in modules_of(new_class(next_year, Level.X, "T"))] == ["Măsurări electrice"]
     assert plan.modules == 1
     left_out = [str(note) for note in plan.notes if "nu se copiază" in str(note)]
@@ -368,7 +370,7 @@ def test_the_copied_modules_are_in_the_copys_audit_event(cast, next_year):
     subject = electro(cast)
     ix_t(cast, subject)
     created = AuditEvent.objects.filter(action=Action.MODULE_CREATED).count()
-    year_copy(actor=cast.admin, source=cast.year, target=next_year)
+    year_copy(actor=cast.director, source=cast.year, target=next_year)
     event = AuditEvent.objects.get(action=Action.YEAR_COPIED)
     assert event.new_values["curricular_modules"] == 3
     assert event.new_values["classes"]["Clasa a X-a T"] == "Clasa a IX-a T"

@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.actions import Action
 from audit.models import AuditEvent, Source
+from catalog.rights.models import RightsRequest
 from catalog.structure import services as structure
 from catalog.structure.models import (
     CurriculumEntry,
@@ -390,12 +391,25 @@ def test_a_bad_subject_is_refused(cast, admin, data, message):
 # -- classes -------------------------------------------------------------------------------
 
 
-def test_the_admin_adds_a_class_with_its_homeroom_teacher(cast, admin):
+def approved(cast, as_user) -> None:
+    """The director approves, on the queue's page, the request the secretary's change made."""
+    request = RightsRequest.objects.get(status="pending")
+    response = as_user(cast.director).post("/drepturi/decizie/", {"cerere": request.pk, "decizie": "aprob"})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_the_admin_adds_a_class_with_its_homeroom_teacher(cast, admin, as_user):
     data = {"level": Level.VII, "letter": " b ", "technological": "on", "homeroom": cast.radu.pk}
     response = admin.post(f"{BASE}ani/{cast.year.pk}/clase/", data)
     assert response.status_code == 302
     school_class = SchoolClass.objects.get(year=cast.year, level=Level.VII, letter="B")
-    assert school_class.technological and school_class.homeroom == cast.radu
+    assert school_class.technological and school_class.homeroom is None  # the homeroom waits for the director
+    assert "intră în vigoare după aprobare" in page_of(admin.get(response["Location"]))
+    approved(cast, as_user)
+    school_class.refresh_from_db()
+    assert school_class.homeroom == cast.radu
     cast.radu.refresh_from_db()
     assert cast.radu.has_role(Role.HOMEROOM)
     assert audited(Action.CLASS_CREATED, cast.admin, school_class)
@@ -421,12 +435,16 @@ def test_a_bad_class_is_refused(cast, admin, data, message):
     assert SchoolClass.objects.count() == before
 
 
-def test_the_admin_changes_the_homeroom_teacher(cast, admin):
+def test_the_admin_changes_the_homeroom_teacher(cast, admin, as_user):
     url = f"{BASE}clase/{cast.class_6b.pk}/"
-    assert admin.post(url, {"homeroom": cast.radu.pk}).status_code == 302
+    assert admin.post(url, {"homeroom": cast.radu.pk, "why": "Diriginte nou"}).status_code == 302
+    cast.class_6b.refresh_from_db()
+    assert cast.class_6b.homeroom is None
+    assert "Radu Ene: diriginte la a VI-a B" in page_of(admin.get(url))  # waiting, shown
+    approved(cast, as_user)
     cast.class_6b.refresh_from_db()
     assert cast.class_6b.homeroom == cast.radu
-    assert audited(Action.CLASS_CHANGED, cast.admin, cast.class_6b)
+    assert audited(Action.CLASS_CHANGED, cast.director, cast.class_6b)
     refused(admin.post(url, {"homeroom": cast.parent.pk}), "Alegerea nu este validă.")
     cast.class_6b.refresh_from_db()
     assert cast.class_6b.homeroom == cast.radu
@@ -468,14 +486,17 @@ def test_a_bad_curriculum_entry_is_refused(cast, admin, data, message):
 # -- teaching assignments ------------------------------------------------------------------
 
 
-def test_the_admin_adds_an_assignment(cast, admin):
+def test_the_admin_adds_an_assignment(cast, admin, as_user):
     url = f"{BASE}clase/{cast.class_6b.pk}/incadrari/"
     structure.curriculum_set(actor=cast.admin, school_class=cast.class_6b, subject=cast.romanian, weekly_hours=4)
     assert "Limba și literatura română" in page_of(admin.get(url)).split("Fără profesor")[1]
     assert admin.post(url, {"teacher": cast.elena.pk, "subject": cast.romanian.pk}).status_code == 302
+    assert not TeachingAssignment.objects.filter(teacher=cast.elena, school_class=cast.class_6b).exists()
+    assert "Elena Stoica: Limba și literatura română la a VI-a B" in page_of(admin.get(url))
+    approved(cast, as_user)
     assignment = TeachingAssignment.objects.get(teacher=cast.elena, school_class=cast.class_6b)
     assert assignment.subject == cast.romanian
-    assert audited(Action.ASSIGNMENT_CREATED, cast.admin, assignment)
+    assert audited(Action.ASSIGNMENT_CREATED, cast.director, assignment)
     assert "Fără profesor" not in page_of(admin.get(url))
 
 
@@ -721,10 +742,10 @@ def grow(cast, n: int) -> None:
         teacher = make_user(
             connection.schema_name, f"profesor.{k}", [Role.TEACHER], first_name=f"P{k}", last_name="Nou"
         )
-        school_class = structure.class_create(actor=admin, year=cast.year, level=Level.VIII, letter=f"X{k}",
+        school_class = structure.class_create(actor=cast.director, year=cast.year, level=Level.VIII, letter=f"X{k}",
                                               homeroom=teacher)  # fmt: skip
         structure.curriculum_set(actor=admin, school_class=cast.class_5a, subject=subject, weekly_hours=1)
-        structure.assignment_create(actor=admin, teacher=teacher, school_class=cast.class_5a, subject=subject)
+        structure.assignment_create(actor=cast.director, teacher=teacher, school_class=cast.class_5a, subject=subject)
         student = structure.student_create(
             actor=admin, first_name=f"Elev{k}", last_name="Nou", cnp=cnp_for(date(2015, 2, 2), 400 + k),
             school_class=cast.class_5a, starts=cast.year.starts,

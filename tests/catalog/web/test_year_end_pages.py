@@ -202,7 +202,9 @@ def test_the_preparatory_teacher_writes_the_report_and_the_parent_reads_it(cast,
     from catalog.structure.models import Level
     from tests.catalog.conftest import cnp_for
 
-    prep = structure.class_create(actor=cast.admin, year=cast.year, level=Level.PREP, letter="C", homeroom=cast.maria)
+    prep = structure.class_create(
+        actor=cast.director, year=cast.year, level=Level.PREP, letter="C", homeroom=cast.maria
+    )
     cast.maria.refresh_from_db()
     child = structure.student_create(
         actor=cast.admin, first_name="Luca", last_name="Rusu", cnp=cnp_for(date(2020, 2, 2), 161), school_class=prep,
