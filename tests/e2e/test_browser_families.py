@@ -202,12 +202,13 @@ def test_every_page_each_role_reaches_fits_a_phone_and_passes_axe(running_stack,
 
     for username, expected in [
         ("diriginte.demo", {"/clase/N/", "/clase/N/purtare/", "/clase/N/elevi/N/motivare/"}),
-        ("profesor.demo", {"/clase/N/discipline/N/", "/documente/"}),
+        ("profesor.demo", {"/clase/N/discipline/N/", "/documente/", "/drepturi/ale-mele/"}),
         ("statistici.demo", {"/statistici/"}),
         ("maria.ionescu", {"/configurare/", "/configurare/orar/", "/configurare/clase/N/orar/",
                            "/configurare/clase/N/plan/", "/configurare/clase/N/incadrari/",
-                           "/configurare/clase/N/elevi/", "/configurare/import/", "/administrare/conturi/"}),
-        ("director.demo", {"/statistici/", "/sfarsit-de-an/", "/arhive/", "/audit/", "/cereri-motivare/"}),
+                           "/configurare/clase/N/elevi/", "/configurare/import/", "/administrare/conturi/",
+                           "/drepturi/cererile-mele/", "/configurare/import/incadrari/"}),
+        ("director.demo", {"/statistici/", "/sfarsit-de-an/", "/arhive/", "/audit/", "/cereri-motivare/", "/drepturi/"}),
     ]:  # fmt: skip
         staff = Checked(phone_page(browser), visited)
         staff.sign_in(base, username, totp=True)
@@ -216,6 +217,9 @@ def test_every_page_each_role_reaches_fits_a_phone_and_passes_axe(running_stack,
         if username == "diriginte.demo":  # the parent's medical note waits on the class page
             staff.page.goto(f"{base}{routes['/clase/N/']}")
             assert staff.page.get_by_role("link", name="Vezi fotografia documentului").count() == 1
+        if username == "director.demo":  # the demo's request waiting for approval
+            staff.page.goto(f"{base}/drepturi/")
+            assert staff.page.locator("[data-testid=queue] li.card").count() == 1
         staff.page.context.close()
 
     console_base = f"http://localhost:{running_stack.port}"
