@@ -208,7 +208,8 @@ def test_every_page_each_role_reaches_fits_a_phone_and_passes_axe(running_stack,
                            "/configurare/clase/N/plan/", "/configurare/clase/N/incadrari/",
                            "/configurare/clase/N/elevi/", "/configurare/import/", "/administrare/conturi/",
                            "/drepturi/cererile-mele/", "/configurare/import/incadrari/"}),
-        ("director.demo", {"/statistici/", "/sfarsit-de-an/", "/arhive/", "/audit/", "/cereri-motivare/", "/drepturi/"}),
+        ("director.demo", {"/statistici/", "/sfarsit-de-an/", "/arhive/", "/audit/", "/cereri-motivare/",
+                           "/drepturi/"}),
     ]:  # fmt: skip
         staff = Checked(phone_page(browser), visited)
         staff.sign_in(base, username, totp=True)
