@@ -147,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catedra.context_processors.shell",
+                "catalog.rights.context.approver",
             ],
         },
     },

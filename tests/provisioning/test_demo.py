@@ -44,6 +44,8 @@ def test_the_demo_school_is_alive_and_every_documented_login_works(db):
         assert clients[username].get("/").status_code == 200
     page = clients["parinte.demo"].get(f"/elevi/{ana.pk}/").content.decode()
     assert "Matematică" in page and (not has_grades or "/" in page)
+    queue = clients["director.demo"].get("/drepturi/").content.decode()  # one request waits for approval
+    assert queue.count('name="cerere"') == 1 and "Suplinire pe durata concediului medical" in queue
     assert "Matematică" in clients["profesor.demo"].get("/").content.decode()
 
     operator = host_client("localhost")

@@ -61,8 +61,10 @@ def test_only_approvers_see_the_queue_and_only_from_a_verified_session(cast, ion
         page = as_user(who)
         assert page.get("/drepturi/").status_code == 404
         assert page.post("/drepturi/decizie/", {"cerere": request.pk, "decizie": "aprob"}).status_code == 404
+    assert "Drepturi de aprobat" not in as_user(deputy).get("/").content.decode()
     Delegation.objects.create(deputy=deputy, granted_by=cast.director)
     assert as_user(deputy).get("/drepturi/").status_code == 200
+    assert "Drepturi de aprobat" in as_user(deputy).get("/").content.decode()  # the menu, while delegated
 
     unverified = SchoolClient(HTTP_HOST=SCHOOL_A_HOST)  # password only: the second factor not given yet
     unverified.schema = connection.schema_name
