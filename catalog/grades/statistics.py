@@ -6,7 +6,8 @@ medie generală; the school's grade and calificativ distributions and absences p
 
 No figure names or singles out a student: counts of one or two students in a group are
 shown as "< 3" (a class with one repetent would otherwise point at a child), and a mean
-over fewer than three students is not shown. Six queries, whatever the school's size.
+over fewer than three students is not shown. A student whose data is restricted (GDPR
+art. 18) counts nowhere. Six queries, whatever the school's size.
 """
 
 from dataclasses import dataclass, field
@@ -97,11 +98,17 @@ class YearStatistics:
 def year_statistics(year: SchoolYear) -> YearStatistics:
     classes = (
         SchoolClass.objects.filter(year=year)
-        .annotate(students=Count("enrolments", filter=Q(enrolments__ends__isnull=True), distinct=True))
+        .annotate(
+            students=Count(
+                "enrolments",
+                distinct=True,
+                filter=Q(enrolments__ends__isnull=True, enrolments__student__restricted_at__isnull=True),
+            )
+        )
         .order_by("level", "letter")
     )
     figures = {school_class.pk: ClassFigures(school_class, students=school_class.students) for school_class in classes}
-    in_year = Q(school_class__year=year)
+    in_year = Q(school_class__year=year, student__restricted_at__isnull=True)
     grades = Grade.objects.filter(in_year).values("school_class").annotate(n=Count("pk"), mean=Avg("value"))
     for row in grades:
         figures[row["school_class"]].grades = row["n"]
@@ -134,7 +141,7 @@ def year_statistics(year: SchoolYear) -> YearStatistics:
 def _distributions(year: SchoolYear) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """(grades 1..10, calificative FB..I) with their counts, from one query."""
     rows = (
-        Grade.objects.filter(school_class__year=year)
+        Grade.objects.filter(school_class__year=year, student__restricted_at__isnull=True)
         .values("value", "calificativ")
         .annotate(n=Count("pk"))
         .values_list("value", "calificativ", "n")
@@ -147,7 +154,7 @@ def _distributions(year: SchoolYear) -> tuple[list[tuple[str, int]], list[tuple[
 
 def _absences_by_month(year: SchoolYear) -> list[tuple[date, int, int]]:
     rows = (
-        Absence.objects.filter(school_class__year=year)
+        Absence.objects.filter(school_class__year=year, student__restricted_at__isnull=True)
         .annotate(month=TruncMonth("on"))
         .values("month")
         .annotate(excused=Count("pk", filter=Q(excusal__isnull=False)), unexcused=Count("pk", filter=Q(excusal=None)))

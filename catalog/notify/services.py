@@ -36,7 +36,10 @@ def families_notify(
     """One notification per active parent of `student` (among `recipients`, if given) who
     wants this kind, by at least one channel; the instant ones are handed to the job once the
     write commits. `source` names the record it is about ("grade:12"), so that undoing or
-    correcting it reaches what is not sent yet."""
+    correcting it reaches what is not sent yet. A student whose data is restricted (GDPR
+    art. 18) makes none."""
+    if student.restricted:
+        return []
     parents = User.objects.filter(child_links__student_id=student.user_id, is_active=True)
     if recipients is not None:
         parents = parents.filter(pk__in=recipients)

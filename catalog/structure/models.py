@@ -366,6 +366,14 @@ class Student(models.Model):
     cycle = models.CharField(_("ciclul"), max_length=10, choices=Cycle.choices)
     # Rule 18: sequential per school and cycle from 1, never reused or changed.
     register_number = models.PositiveIntegerField(_("număr matricol"))
+    # GDPR art. 18 (Order 3896/2023 art. 12(2)): the director restricts the processing of the
+    # student's data. It stays stored (and in backups) and shown, marked, to the school's staff,
+    # but leaves the API's answers, the statistics and the families' notifications.
+    restricted_at = models.DateTimeField(_("date restricționate din"), null=True, blank=True)
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    restriction_reason = models.CharField(_("motivul restricționării"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("elev")
@@ -376,6 +384,10 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return self.user.get_full_name()
+
+    @property
+    def restricted(self) -> bool:
+        return self.restricted_at is not None
 
 
 class RegisterCounter(models.Model):

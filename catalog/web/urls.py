@@ -67,6 +67,7 @@ urlpatterns = [
     path("note/<int:grade_id>/anulare/", views.grade_undo, name="grade-undo"),
     path("absente/<int:absence_id>/anulare/", views.absence_undo, name="absence-undo"),
     path("elevi/<int:student_id>/", views.student_year, name="student-year"),
+    path("elevi/<int:student_id>/restrictionare/", views.student_restriction, name="student-restriction"),
     path("elevi/<int:student_id>/foaia-matricola/", documents.transcript, name="transcript"),
     path("elevi/<int:student_id>/adeverinta/", documents.certificate, name="certificate"),
     path("clase/<int:class_id>/catalog/", documents.class_catalog, name="class-catalog"),

@@ -9,6 +9,7 @@ from datetime import date
 from functools import partial
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
@@ -34,6 +36,7 @@ from catalog.grades.legacy import legacy_record
 from catalog.grades.models import DescriptiveReport, Grade
 from catalog.structure import access as who_sees
 from catalog.structure import modules as curricular
+from catalog.structure import services as structure
 from catalog.structure.guards import UNDO_SECONDS
 from catalog.structure.models import CurricularModule, SchoolYear, Student
 from catalog.structure.selectors import assignments_of, children_records, class_of, hour_taught, year_current
@@ -373,6 +376,36 @@ def absences_excuse(request, class_id: int, student_id: int):
     return render(request, "web/absences_excuse.html", context, status=status)
 
 
+class RestrictionForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Motivul (cererea la care răspundeți)"), max_length=500,
+        error_messages={"required": gettext_lazy("Scrieți motivul.")},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def student_restriction(request, student_id: int):
+    """The director restricts the processing of a student's data (GDPR art. 18), or lifts it."""
+    if not request.user.has_role(Role.DIRECTOR):
+        raise Http404
+    student = who_sees.student_for(request.user, student_id)
+    form = RestrictionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(next(iter(form.errors.values()))[0])
+        reason = form.cleaned_data["reason"]
+        if student.restricted:
+            structure.student_restriction_lift(actor=request.user, student=student, reason=reason)
+            messages.success(request, _("Restricționarea datelor a fost ridicată."))
+        else:
+            structure.student_restrict(actor=request.user, student=student, reason=reason)
+            messages.success(request, _("Prelucrarea datelor elevului este restricționată."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, access.refusal_text(error))
+    return redirect("student-year", student_id=student.pk)
+
+
 @login_required
 def student_year(request, student_id: int):
     """A student's year: grades, absences and averages per subject (parents, the student, staff);
@@ -391,7 +424,8 @@ def student_year(request, student_id: int):
     context = {
         "student": student, "year": year, "years": years, "school_class": school_class, "outlook": view,
         "report": view.record if view else None, "current_year_id": current.pk if current else None,
-        "certificate_form": CertificateForm(),
+        "certificate_form": CertificateForm(), "family": family,
+        "restriction_form": RestrictionForm() if request.user.has_role(Role.DIRECTOR) else None,
     }  # fmt: skip
     if school_class is not None and year.legacy:
         context["report"] = grade_reads.student_year(student=student, school_class=school_class)

@@ -63,6 +63,8 @@ class Action(models.TextChoices):
     RIGHTS_DELEGATED = "rights.delegated", _("Aprobarea drepturilor delegată")
     RIGHTS_DELEGATION_ENDED = "rights.delegation_ended", _("Delegarea aprobării drepturilor retrasă")
     STATS_CONSENT_WITHDRAWN = "rights.consent_withdrawn", _("Acordul pentru statistici retras")
+    DATA_RESTRICTED = "privacy.restricted", _("Prelucrarea datelor restricționată")
+    DATA_RESTRICTION_LIFTED = "privacy.restriction_lifted", _("Restricționarea datelor încheiată")
     STUDENT_CREATED = "student.created", _("Elev înscris")
     STUDENT_ENROLLED = "student.enrolled", _("Elev adăugat în clasă")
     STUDENT_LEFT = "student.left", _("Elev plecat din clasă")

@@ -23,6 +23,8 @@ from catalog.structure.services.students import (
     exemption_set,
     register_number_next,
     student_create,
+    student_restrict,
+    student_restriction_lift,
 )
 from catalog.structure.services.timetable import WEEKDAYS, bell_set, timetable_set
 from catalog.structure.services.years import (
@@ -87,6 +89,8 @@ __all__ = [
     "require_open",
     "rules_revise",
     "student_create",
+    "student_restrict",
+    "student_restriction_lift",
     "subject_create",
     "timetable_set",
     "year_create",

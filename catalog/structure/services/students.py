@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import user_create
+from accounts.services import NotAllowed, user_create
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.structure.cnp import cnp_validate
@@ -192,3 +192,42 @@ def exemption_set(
             new={"subject": subject.name, "kind": kind, "document": document, "document_date": document_date},
         )  # fmt: skip
     return exemption
+
+
+RESTRICT_ONLY_DIRECTOR = _("Doar directorul restricționează prelucrarea datelor unui elev.")
+RESTRICT_REASON = _("Scrieți motivul (de exemplu, cererea părintelui din data ...).")
+ALREADY_RESTRICTED = _("Datele elevului sunt deja restricționate.")
+NOT_RESTRICTED = _("Datele elevului nu sunt restricționate.")
+
+
+def student_restrict(*, actor: User, student: Student, reason: str) -> Student:
+    """GDPR art. 18: the director restricts the processing of the student's data (see
+    `Student.restricted_at`), with the reason (the request it answers)."""
+    return _restriction_set(actor=actor, student=student, reason=reason, restrict=True)
+
+
+def student_restriction_lift(*, actor: User, student: Student, reason: str) -> Student:
+    """The restriction ends (the request was settled): the data is processed again."""
+    return _restriction_set(actor=actor, student=student, reason=reason, restrict=False)
+
+
+def _restriction_set(*, actor: User, student: Student, reason: str, restrict: bool) -> Student:
+    if not (actor.is_active and actor.has_role(Role.DIRECTOR)):
+        raise NotAllowed(RESTRICT_ONLY_DIRECTOR)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValidationError(RESTRICT_REASON, code="reason")
+    with transaction.atomic():
+        student = Student.objects.select_for_update().select_related("user").get(pk=student.pk)
+        if student.restricted == restrict:
+            raise ValidationError(ALREADY_RESTRICTED if restrict else NOT_RESTRICTED, code="state")
+        if restrict:
+            student.restricted_at, student.restricted_by, student.restriction_reason = timezone.now(), actor, reason
+        else:
+            student.restricted_at, student.restricted_by, student.restriction_reason = None, None, ""
+        student.save(update_fields=["restricted_at", "restricted_by", "restriction_reason"])
+        audit_record(
+            action=Action.DATA_RESTRICTED if restrict else Action.DATA_RESTRICTION_LIFTED, actor=actor,
+            obj=student, person=student.user, reason=reason,
+        )  # fmt: skip
+    return student
