@@ -41,6 +41,7 @@ class Message:
 
 def notification_send(*, notification_id: int, last: bool) -> Notification | None:
     """Send one instant notification (locked while sent: a job delivered twice sends it once)."""
+    _restricted_dropped(pk=notification_id)
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
@@ -57,6 +58,7 @@ def notification_send(*, notification_id: int, last: bool) -> Notification | Non
 
 def digest_send(*, recipient_id: int, last: bool) -> list[Notification]:
     """Send a parent's evening digest: every daily notification still pending, in one message."""
+    _restricted_dropped(recipient_id=recipient_id)
     with transaction.atomic():
         pending = list(
             Notification.objects.select_for_update(skip_locked=True)
@@ -70,6 +72,13 @@ def digest_send(*, recipient_id: int, last: bool) -> list[Notification]:
         retry = _attempt(pending, message, last=last)
     _again(retry, pending[0])
     return pending
+
+
+def _restricted_dropped(**scope) -> None:
+    """Notifications not sent yet about a student whose data was restricted since (GDPR
+    art. 18) are never sent: deleted."""
+    Notification.objects.filter(status=Notification.Status.PENDING, student__restricted_at__isnull=False,
+                                **scope).delete()  # fmt: skip
 
 
 def digest_recipients() -> list[int]:

@@ -76,3 +76,20 @@ def test_staff_pages_show_the_restriction_and_the_director_sets_it_on_the_studen
     director.post(f"/elevi/{cast.ana.pk}/restrictionare/", {"reason": "Soluționată"})
     cast.ana.refresh_from_db()
     assert not cast.ana.restricted
+
+
+def test_notifications_waiting_when_the_data_is_restricted_are_never_sent(cast, mailoutbox):
+    from catalog.notify import sending
+    from catalog.notify.models import Kind, Preference, Rhythm
+
+    Preference.objects.create(user=cast.parent, rhythm=Rhythm.DAILY, kinds=list(Kind.values))
+    grade(cast, cast.ana, 7)
+    instant = grade(cast, cast.ana, 6)
+    Preference.objects.filter(user=cast.parent).update(rhythm=Rhythm.INSTANT)
+    grade(cast, cast.ana, 5)
+    assert Notification.objects.count() == 3 and instant
+    structure.student_restrict(actor=cast.director, student=cast.ana, reason="Cererea mamei")
+    assert sending.digest_send(recipient_id=cast.parent.pk, last=False) == []
+    waiting = Notification.objects.filter(rhythm=Rhythm.INSTANT).values_list("pk", flat=True)
+    assert all(sending.notification_send(notification_id=pk, last=False) is None for pk in waiting)
+    assert not Notification.objects.exists() and not mailoutbox
