@@ -65,6 +65,8 @@ class Action(models.TextChoices):
     STATS_CONSENT_WITHDRAWN = "rights.consent_withdrawn", _("Acordul pentru statistici retras")
     DATA_RESTRICTED = "privacy.restricted", _("Prelucrarea datelor restricționată")
     DATA_RESTRICTION_LIFTED = "privacy.restriction_lifted", _("Restricționarea datelor încheiată")
+    PRIVACY_NOTICE_PUBLISHED = "privacy.notice_published", _("Notă de informare publicată")
+    PRIVACY_NOTICE_ACCEPTED = "privacy.notice_accepted", _("Notă de informare acceptată")
     STUDENT_CREATED = "student.created", _("Elev înscris")
     STUDENT_ENROLLED = "student.enrolled", _("Elev adăugat în clasă")
     STUDENT_LEFT = "student.left", _("Elev plecat din clasă")

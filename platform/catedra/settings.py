@@ -96,6 +96,7 @@ TENANT_APPS = [
     "catalog.structure",
     "catalog.notify",
     "catalog.rights",
+    "catalog.privacy",
     "catalog.grades",
     "catalog.attendance",
     "catalog.exports",
@@ -132,6 +133,8 @@ MIDDLEWARE = [
     "accounts.middleware.TwoFactorEnforcementMiddleware",
     # A statistics viewer whose consent the management withdrew is refused every page (art. 20).
     "catalog.rights.middleware.ConsentWithdrawnMiddleware",
+    # Whoever signed in while a privacy notice waits for them reads it first (GDPR art. 13).
+    "catalog.privacy.middleware.NoticeFirstMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
