@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
-from django_tenants.utils import get_public_schema_name
 
 from accounts.models import User
 from accounts.roles import Role
@@ -15,6 +14,7 @@ from accounts.services import NotAllowed
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.privacy.models import NoticeAcceptance, PrivacyNotice
+from catedra.context_processors import on_school_host
 
 SESSION_KEY = "catedra_privacy_due"  # the version to accept, set at sign-in
 PARTS = ("controller", "dpo_contact", "purposes", "legal_basis", "retention", "recipients")
@@ -85,8 +85,7 @@ def notice_due(user: User) -> PrivacyNotice | None:
 
 def notice_due_mark(sender, request, user, **kwargs) -> None:
     """At sign-in on a school's host: remember in the session the version to show first."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or tenant.schema_name == get_public_schema_name():  # the control plane has no notice
+    if not on_school_host(request):  # the control plane has no notice
         return
     due = notice_due(user)
     if due is not None:

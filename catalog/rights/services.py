@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import NotAllowed, RoleApproval, user_roles_grant
+from accounts.services import NotAllowed, RoleApproval, school_has_director, user_roles_grant
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.rights.models import Delegation, RightsChange, RightsRequest, StatsConsent
@@ -63,9 +63,7 @@ def approves(user: User) -> bool:
         return True
     if user.has_role(Role.DEPUTY) and Delegation.objects.filter(deputy=user, ended_at__isnull=True).exists():
         return True
-    return (
-        user.has_role(*CONFIGURERS) and not User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists()
-    )
+    return user.has_role(*CONFIGURERS) and not school_has_director()
 
 
 def change_check(change: RightsChange) -> None:

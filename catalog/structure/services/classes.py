@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import NotAllowed
+from accounts.services import NotAllowed, school_has_director
 from audit.actions import Action
 from audit.services import audit_record
 from catalog.structure.models import (
@@ -32,7 +32,7 @@ def require_rights_giver(actor: User, approval: dict | None = None) -> None:
     onboarding), by its configurers (as accounts lets them make the first director)."""
     if approval is not None or actor.has_role(Role.DIRECTOR):
         return
-    if User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists():
+    if school_has_director():
         raise NotAllowed(RIGHTS_NEED_APPROVAL)
 
 

@@ -84,6 +84,12 @@ def user_roles_grant(*, actor: User, user: User, roles: set[str], approval: dict
         sessions_end_all(user=user)
 
 
+def school_has_director() -> bool:
+    """An active director in the current school. Until there is one (the school's set-up), the
+    secretariat may make the first director and give the rights only a director gives."""
+    return User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists()
+
+
 def _require_may_manage(actor: User, user: User | None = None, roles: list[str] = ()) -> None:
     """Managers manage accounts, but only the director manages the leadership's accounts
     (or grants their roles), except to make the school's first director."""
@@ -91,7 +97,7 @@ def _require_may_manage(actor: User, user: User | None = None, roles: list[str] 
     if actor.has_role(Role.DIRECTOR):
         return
     touches_leadership = (user is not None and user.has_role(*LEADERSHIP)) or bool(set(roles) & set(LEADERSHIP))
-    if touches_leadership and User.objects.filter(roles__overlap=[Role.DIRECTOR], is_active=True).exists():
+    if touches_leadership and school_has_director():
         raise NotAllowed(_("Doar directorul administrează conturile conducerii școlii."))
 
 
